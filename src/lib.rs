@@ -1,0 +1,32 @@
+//! threadkit brings Python's `threading` model, and Python's `socket` /
+//! `socketserver` model, to Rust.
+//!
+//! - [`threading`]: named threads you can list and join with a timeout, Python's
+//!   exit rule for non-daemon threads, hooks, cooperative stop and a thread dump.
+//!
+//! # A tour
+//!
+//! ```
+//! use threadkit::threading::{self, Thread};
+//! use std::time::Duration;
+//!
+//! # fn main() -> Result<(), threading::Error> {
+//! let t = Thread::builder()
+//!     .name("worker")
+//!     .target(|| println!("running in {}", threading::current_thread().name()))
+//!     .build();
+//! t.start()?;
+//! assert!(threading::enumerate().contains(&t) || !t.is_alive());
+//! if !t.join_timeout(Duration::from_secs(5))? {
+//!     eprintln!("still running");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+#![deny(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![doc(test(attr(deny(warnings))))]
+
+mod sync;
+mod sys;
+pub mod threading;

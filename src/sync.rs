@@ -1,0 +1,286 @@
+//! The loom switch: the synchronisation building blocks every primitive uses, from
+//! `std` (and `src/sys.rs`'s futex) in a normal build and from `loom` under
+//! `--cfg loom`, so the same primitive code runs in the loom models.
+//!
+//! - [`Mutex`], the atomics and [`lock`] (locks and recovers from poison: Python's
+//!   locks do not poison, so our API never shows `PoisonError`);
+//! - [`Parker`]: a one-token park/unpark slot. Every threadkit thread owns one; a
+//!   stop request sets its flag and unparks it, which is what lets
+//!   [`Thread::stop`](crate::threading::Thread::stop) wake any threadkit wait;
+//! - [`Waiter`]: one queued wait. A primitive pushes an `Arc<Waiter>` on its queue,
+//!   unlocks, and calls [`Waiter::wait`]; whoever hands over the resource calls
+//!   [`Waiter::notify`];
+//! - [`current_parker`] and [`current_ident`]: the calling thread's parker and
+//!   identity (the threadkit thread it runs as; under loom, the loom thread).
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
+
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Locks `m`, recovering the guard if a panicking thread poisoned it.
+///
+/// Every critical section in threadkit leaves its state consistent before it can
+/// panic (user code never runs under an internal lock), so poison carries no
+/// information here.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// How a [`Waiter::wait`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// [`Waiter::notify`] was called.
+    Notified,
+    /// The deadline passed first.
+    TimedOut,
+    /// A stop was requested for the waiting thread (only for stoppable waits).
+    Stopped,
+}
+
+/// One queued wait: the waiting thread's parker plus a "you were chosen" flag.
+///
+/// The flag is set before the unpark, so a waiter that wakes for any reason (a
+/// stale token, a stop request) can tell whether it was notified. A waiter whose
+/// wait ended without a notification must take itself off its queue under the
+/// primitive's lock; if it is no longer there, a notifier chose it meanwhile and it
+/// must treat the wait as notified (or pass the notification on).
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    parker: Arc<Parker>,
+    notified: AtomicBool,
+}
+
+impl Waiter {
+    /// A waiter for the calling thread.
+    pub(crate) fn new() -> Arc<Waiter> {
+        Self::with_parker(current_parker())
+    }
+
+    /// A waiter that parks on `parker` (the exit hook, which may not touch
+    /// thread-locals, brings its own).
+    pub(crate) fn with_parker(parker: Arc<Parker>) -> Arc<Waiter> {
+        Arc::new(Waiter {
+            parker,
+            notified: AtomicBool::new(false),
+        })
+    }
+
+    /// Marks the waiter notified and wakes its thread.
+    pub(crate) fn notify(&self) {
+        // Release: what the notifier did before is visible to the waiter that sees
+        // the flag with Acquire.
+        self.notified.store(true, Ordering::Release);
+        self.parker.unpark();
+    }
+
+    /// Whether [`notify`](Self::notify) has been called.
+    pub(crate) fn is_notified(&self) -> bool {
+        self.notified.load(Ordering::Acquire)
+    }
+
+    /// Whether a stop was requested for the thread that owns this waiter's parker.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.parker.is_stopped()
+    }
+
+    /// Parks until notified, until `deadline` (None: no deadline) or, when
+    /// `stoppable`, until a stop is requested. A notification wins over the other
+    /// two when both are seen.
+    pub(crate) fn wait(&self, deadline: Option<Instant>, stoppable: bool) -> Wake {
+        loop {
+            if self.is_notified() {
+                return Wake::Notified;
+            }
+            if stoppable && self.parker.is_stopped() {
+                return Wake::Stopped;
+            }
+            if let Some(d) = deadline {
+                if Instant::now() >= d {
+                    return Wake::TimedOut;
+                }
+            }
+            self.parker.park_deadline(deadline);
+        }
+    }
+}
+
+/// A one-token park/unpark slot, owned by one thread at a time, plus the sticky stop
+/// flag of the threadkit thread it belongs to.
+#[derive(Debug)]
+pub(crate) struct Parker {
+    #[cfg(not(loom))]
+    state: AtomicU32,
+    #[cfg(loom)]
+    notify: loom::sync::Notify,
+    stopped: AtomicBool,
+}
+
+// States of the futex word, as in std's futex parker: EMPTY, NOTIFIED (a token is
+// waiting), PARKED (the owner sleeps, or is about to).
+#[cfg(not(loom))]
+const EMPTY: u32 = 0;
+#[cfg(not(loom))]
+const NOTIFIED: u32 = 1;
+#[cfg(not(loom))]
+const PARKED: u32 = u32::MAX;
+
+impl Parker {
+    /// A parker with no token and no stop request.
+    pub(crate) fn new() -> Parker {
+        Parker {
+            #[cfg(not(loom))]
+            state: AtomicU32::new(EMPTY),
+            #[cfg(loom)]
+            notify: loom::sync::Notify::new(),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    /// Blocks until a token is available (consuming it) or `deadline` passes; may
+    /// also return spuriously. Only the owning thread calls this.
+    #[cfg(not(loom))]
+    pub(crate) fn park_deadline(&self, deadline: Option<Instant>) {
+        // NOTIFIED -> EMPTY (take the token and go) or EMPTY -> PARKED.
+        if self.state.fetch_sub(1, Ordering::Acquire) == NOTIFIED {
+            return;
+        }
+        loop {
+            let in_time = crate::sys::futex_wait(&self.state, PARKED, deadline);
+            // Acquire pairs with the Release in `unpark`.
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Acquire)
+                .is_ok()
+            {
+                return;
+            }
+            if !in_time {
+                // Timed out: leave PARKED for EMPTY; a token that raced in is kept
+                // for the next park (the caller re-checks its condition anyway).
+                if self.state.swap(EMPTY, Ordering::Acquire) == NOTIFIED {
+                    self.state.store(NOTIFIED, Ordering::Release);
+                }
+                return;
+            }
+            // Spurious wake-up: still PARKED, sleep again.
+        }
+    }
+
+    /// Under loom time does not exist: a deadline is ignored (models never rely on
+    /// a timeout firing).
+    #[cfg(loom)]
+    pub(crate) fn park_deadline(&self, _deadline: Option<Instant>) {
+        self.notify.wait();
+    }
+
+    /// Makes a token available, waking the owner if it is parked.
+    #[cfg(not(loom))]
+    pub(crate) fn unpark(&self) {
+        // Release pairs with the Acquire in `park_deadline`.
+        if self.state.swap(NOTIFIED, Ordering::Release) == PARKED {
+            crate::sys::futex_wake(&self.state, 1);
+        }
+    }
+
+    /// Makes a token available, waking the owner if it is parked.
+    #[cfg(loom)]
+    pub(crate) fn unpark(&self) {
+        self.notify.notify();
+    }
+
+    /// Sets the sticky stop flag and wakes the owner so its wait can see it.
+    pub(crate) fn request_stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        self.unpark();
+    }
+
+    /// Whether a stop was requested.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+}
+
+/// The calling thread's parker: that of the threadkit thread it runs as, or a
+/// private one for a thread threadkit did not start (waiting never registers it).
+#[cfg(not(loom))]
+pub(crate) fn current_parker() -> Arc<Parker> {
+    crate::threading::registry::current_parker()
+}
+
+/// The calling thread's identity for ownership (RLock): the ident of the threadkit
+/// thread it runs as, or a number reserved for this OS thread (the same one it gets
+/// if it is later registered as a dummy thread).
+#[cfg(not(loom))]
+pub(crate) fn current_ident() -> u64 {
+    crate::threading::registry::current_ident()
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static LOOM_PARKER: Arc<Parker> = Arc::new(Parker::new());
+    static LOOM_IDENT: u64 = {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    };
+}
+
+/// Under loom: the loom thread's own parker.
+#[cfg(loom)]
+pub(crate) fn current_parker() -> Arc<Parker> {
+    LOOM_PARKER.with(Arc::clone)
+}
+
+/// Under loom: a number unique to the loom thread.
+#[cfg(loom)]
+pub(crate) fn current_ident() -> u64 {
+    LOOM_IDENT.with(|id| *id)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn token_before_park_returns_at_once() {
+        let p = Parker::new();
+        p.unpark();
+        p.park_deadline(None);
+    }
+
+    #[test]
+    fn park_deadline_returns_after_deadline() {
+        let p = Parker::new();
+        let start = Instant::now();
+        p.park_deadline(Some(start + Duration::from_millis(20)));
+        assert!(start.elapsed() >= Duration::from_millis(20));
+    }
+
+    #[test]
+    fn waiter_times_out_and_then_sees_notify() {
+        let w = Waiter::with_parker(Arc::new(Parker::new()));
+        let d = Instant::now() + Duration::from_millis(10);
+        assert_eq!(w.wait(Some(d), true), Wake::TimedOut);
+        w.notify();
+        assert_eq!(w.wait(Some(d), true), Wake::Notified);
+    }
+
+    #[test]
+    fn stop_wakes_a_stoppable_wait_only() {
+        let p = Arc::new(Parker::new());
+        let w = Waiter::with_parker(p.clone());
+        p.request_stop();
+        assert_eq!(w.wait(None, true), Wake::Stopped);
+        let d = Instant::now() + Duration::from_millis(10);
+        assert_eq!(w.wait(Some(d), false), Wake::TimedOut);
+    }
+}

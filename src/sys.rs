@@ -1,0 +1,153 @@
+//! The only module with `unsafe`: thin, safe wrappers over the Linux calls
+//! threadkit needs and `std` does not expose.
+//!
+//! - [`futex_wait`] / [`futex_wake`]: block on an `AtomicU32` until it changes or a
+//!   deadline passes, and wake such sleepers (the slow path of every wait);
+//! - [`gettid`] / [`getpid`]: the kernel's ids (`native_id`, and how the main thread
+//!   is recognised: its tid is the process id);
+//! - [`thread_cpu_time`]: CPU time of the calling thread (the profile hook);
+//! - [`at_exit`]: register a process exit hook (Python's exit rule).
+#![allow(unsafe_code)]
+
+use std::sync::atomic::AtomicU32;
+use std::time::{Duration, Instant};
+
+/// Blocks while `*futex == expected`, until woken by [`futex_wake`], until `deadline`
+/// passes, or spuriously.
+///
+/// Returns `false` only when the deadline had passed; every other return (a wake, a
+/// changed value, a signal, a spurious wake-up) is `true`, and the caller re-checks
+/// its condition either way.
+pub(crate) fn futex_wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) -> bool {
+    let timeout = match deadline {
+        None => None,
+        Some(deadline) => {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return false;
+            }
+            Some(duration_to_timespec(remaining))
+        }
+    };
+    let timeout_ptr = timeout
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: `futex` is a valid, aligned `u32` for the whole call (we borrow it);
+    // FUTEX_WAIT only reads it. The timeout pointer is null or points to a live
+    // timespec on this stack frame. FUTEX_WAIT's timeout is relative (CLOCK_MONOTONIC).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            futex.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            timeout_ptr,
+        )
+    };
+    !(r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ETIMEDOUT))
+}
+
+/// Wakes up to `n` threads blocked in [`futex_wait`] on `futex`; returns how many woke.
+pub(crate) fn futex_wake(futex: &AtomicU32, n: u32) -> usize {
+    let n = n.min(i32::MAX as u32) as libc::c_int;
+    // SAFETY: FUTEX_WAKE does not access the memory behind the pointer; it only uses
+    // the address as a key.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            futex.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            n,
+        )
+    };
+    r.max(0) as usize
+}
+
+fn duration_to_timespec(d: Duration) -> libc::timespec {
+    // Cap at ~292 years so tv_sec never overflows; such a wait is "forever" anyway
+    // and the caller loops.
+    let secs = d.as_secs().min(i64::MAX as u64 / 2);
+    libc::timespec {
+        tv_sec: secs as libc::time_t,
+        tv_nsec: d.subsec_nanos() as libc::c_long,
+    }
+}
+
+/// The kernel's id of the calling thread (`gettid(2)`).
+pub(crate) fn gettid() -> u64 {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    let tid = unsafe { libc::syscall(libc::SYS_gettid) };
+    tid as u64
+}
+
+/// The process id (`getpid(2)`); on Linux it is the main thread's tid.
+pub(crate) fn getpid() -> u64 {
+    std::process::id() as u64
+}
+
+/// CPU time consumed so far by the calling thread.
+pub(crate) fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID always exists
+    // on Linux. On failure `ts` stays zero.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.clamp(0, 999_999_999) as u32)
+}
+
+/// Registers `hook` to run when the process exits through `exit(3)`: when `main`
+/// returns, or on `std::process::exit`.
+///
+/// glibc has already run the exiting thread's TLS destructors when such hooks run, so
+/// `hook` must not touch thread-locals.
+pub(crate) fn at_exit(hook: extern "C" fn()) {
+    // SAFETY: `hook` is a plain `extern "C" fn()` with 'static lifetime, as atexit
+    // requires. A non-zero result (no memory) only means the hook will not run.
+    let r = unsafe { libc::atexit(hook) };
+    if r != 0 {
+        log::warn!("threadkit: atexit failed; the exit rule will not wait for threads");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn futex_wait_returns_at_once_on_changed_value() {
+        let f = AtomicU32::new(1);
+        assert!(futex_wait(&f, 0, None));
+    }
+
+    #[test]
+    fn futex_wait_times_out_no_earlier_than_deadline() {
+        let f = AtomicU32::new(0);
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(30);
+        while futex_wait(&f, 0, Some(deadline)) {}
+        assert!(start.elapsed() >= Duration::from_millis(30));
+    }
+
+    #[test]
+    fn futex_wake_wakes_a_sleeper() {
+        let f = std::sync::Arc::new(AtomicU32::new(0));
+        let f2 = f.clone();
+        let t = std::thread::spawn(move || {
+            while f2.load(Ordering::Acquire) == 0 {
+                futex_wait(&f2, 0, None);
+            }
+        });
+        f.store(1, Ordering::Release);
+        futex_wake(&f, 1);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn ids_are_real() {
+        assert!(gettid() > 0);
+        assert_eq!(getpid(), std::process::id() as u64);
+    }
+}

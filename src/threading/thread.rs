@@ -1,0 +1,870 @@
+//! [`Thread`], [`ThreadBuilder`] and [`Run`]: Python's `threading.Thread`.
+//!
+//! A `Thread` is a handle (an `Arc`) to one thread's record: it exists before the
+//! thread runs (Python code names it and sets its daemon flag before `start()`), it
+//! is what the registry lists, and it outlives the thread (`join`, `panicked`,
+//! `take_run`).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::error::Error;
+use super::{hooks, registry, stack, timeout};
+use crate::sync::{lock, Parker, Waiter, Wake};
+
+/// The body of a thread written as a type, for code ported from a Python `Thread`
+/// subclass that overrides `run()`.
+///
+/// The value moves into the thread; after the thread ended,
+/// [`Thread::take_run`] gives it back, so the Python pattern "store the result in
+/// `self`, read it after `join()`" carries over.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::threading::{Run, Thread};
+///
+/// struct Summer { upto: u64, total: u64 }
+///
+/// impl Run for Summer {
+///     fn run(&mut self) {
+///         self.total = (1..=self.upto).sum();
+///     }
+/// }
+///
+/// # fn main() -> Result<(), threadkit::threading::Error> {
+/// let t = Thread::from_run(Summer { upto: 100, total: 0 });
+/// t.start()?;
+/// t.join()?;
+/// assert_eq!(t.take_run::<Summer>().unwrap().total, 5050);
+/// # Ok(())
+/// # }
+/// ```
+pub trait Run: Send + 'static {
+    /// The thread's work; runs once, on the new thread.
+    fn run(&mut self);
+}
+
+/// A `Run` value, boxed so the thread can give it back as `Any` afterwards.
+trait RunBox: Send {
+    fn run_box(&mut self);
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+impl<T: Run> RunBox for T {
+    fn run_box(&mut self) {
+        self.run();
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// Stands in for a `Run` value already handed back.
+struct Spent;
+
+impl Run for Spent {
+    fn run(&mut self) {}
+}
+
+/// What a thread runs: a closure, or a `Run` value to hand back afterwards.
+enum Body {
+    Target(Box<dyn FnOnce() + Send>),
+    Runnable(Box<dyn RunBox>),
+}
+
+/// Where a thread is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Life {
+    /// Built, not started.
+    Initial,
+    /// Started and registered, but no OS thread runs it yet.
+    Pending,
+    /// An OS thread runs it.
+    Running,
+    /// Its body returned or panicked (or, for the main thread, the exit rule runs).
+    Finished,
+}
+
+/// Who made the thread: threadkit (`Normal`), the runtime (`Main`), or foreign code
+/// (`Dummy`, registered on its first `current_thread()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Normal,
+    Main,
+    Dummy,
+}
+
+/// The lifecycle state and who waits for its end, under one lock.
+struct State {
+    life: Life,
+    /// Threads in `join`, notified when `life` becomes `Finished`.
+    joiners: Vec<Arc<Waiter>>,
+    /// When it was started (or registered): `ThreadInfo::age`.
+    started_at: Option<Instant>,
+}
+
+/// One thread's record, shared by every `Thread` handle to it.
+pub(crate) struct Inner {
+    /// threadkit's own number, 0 until started (or registered).
+    ident: AtomicU64,
+    /// The kernel's tid of the OS thread running it, 0 when none has yet.
+    native_id: AtomicU64,
+    name: Mutex<String>,
+    daemon: AtomicBool,
+    pub(crate) kind: Kind,
+    /// Stack size asked for by the builder; 0 takes `stack_size()` at start.
+    stack_size: usize,
+    /// Every threadkit wait of this thread parks here; `stop()` unparks it.
+    pub(crate) parker: Arc<Parker>,
+    state: Mutex<State>,
+    /// Taken by the thread when it runs.
+    body: Mutex<Option<Body>>,
+    /// The `Run` value, back from the thread once it ended (`take_run`).
+    finished_run: Mutex<Option<Box<dyn Any + Send>>>,
+    panicked: AtomicBool,
+    /// This thread's `Local` values, keyed by the `Local`'s id; dropped at its end.
+    pub(crate) locals: Mutex<HashMap<u64, Box<dyn Any + Send>>>,
+}
+
+/// A thread of execution, as Python's `threading.Thread`.
+///
+/// A `Thread` is a cheap handle: clones refer to the same thread and compare equal.
+/// It is created unstarted (by [`Thread::new`], [`Thread::from_run`] or
+/// [`Thread::builder`]), can be named and made a daemon before [`start`](Self::start),
+/// and can be joined, with or without a timeout, by any other thread.
+///
+/// Differences from `std::thread`: a `Thread` exists before it runs; `join` can time
+/// out and can be called from several threads; the process waits at exit for
+/// non-daemon threads, as Python does; a panic is reported through the excepthook
+/// ([`set_excepthook`](super::set_excepthook)) and recorded by
+/// [`panicked`](Self::panicked). The body's return value is `()`: capture a channel
+/// or use [`Run`] to carry results out.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::threading::Thread;
+/// use std::time::Duration;
+///
+/// # fn main() -> Result<(), threadkit::threading::Error> {
+/// let t = Thread::builder()
+///     .name("worker")
+///     .target(|| std::thread::sleep(Duration::from_millis(10)))
+///     .build();
+/// assert_eq!(t.name(), "worker");
+/// assert_eq!(t.ident(), None);
+/// t.start()?;
+/// assert!(t.ident().is_some());
+/// while !t.join_timeout(Duration::from_millis(1))? {
+///     // do other work meanwhile
+/// }
+/// assert!(!t.is_alive());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Thread {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Thread {
+    /// An unstarted thread that will run `f`, with a default name (`Thread-N`) and
+    /// the daemon flag of the creating thread. Python: `Thread(target=f)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::new(|| println!("hello from a thread"));
+    /// t.start()?;
+    /// t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new<F>(f: F) -> Thread
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        Thread::builder().target(f).build()
+    }
+
+    /// An unstarted thread that will call `value.run()`. Python: a `Thread` subclass.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{Run, Thread};
+    ///
+    /// struct Hello;
+    /// impl Run for Hello {
+    ///     fn run(&mut self) { println!("hello"); }
+    /// }
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::from_run(Hello);
+    /// t.start()?;
+    /// t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_run<R: Run>(value: R) -> Thread {
+        Thread::builder().runnable(value).build()
+    }
+
+    /// A builder for a thread with a name, daemon flag or stack size of its own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::builder().name("logger").daemon(true).target(|| {}).spawn()?;
+    /// assert!(t.is_daemon());
+    /// t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder() -> ThreadBuilder {
+        ThreadBuilder::default()
+    }
+
+    fn from_parts(name: String, daemon: bool, kind: Kind, stack_size: usize, body: Option<Body>, parker: Arc<Parker>) -> Thread {
+        Thread {
+            inner: Arc::new(Inner {
+                ident: AtomicU64::new(0),
+                native_id: AtomicU64::new(0),
+                name: Mutex::new(name),
+                daemon: AtomicBool::new(daemon),
+                kind,
+                stack_size,
+                parker,
+                state: Mutex::new(State {
+                    life: Life::Initial,
+                    joiners: Vec::new(),
+                    started_at: None,
+                }),
+                body: Mutex::new(body),
+                finished_run: Mutex::new(None),
+                panicked: AtomicBool::new(false),
+                locals: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The record of a thread threadkit did not start (the main thread, a dummy),
+    /// already running on the calling OS thread.
+    pub(crate) fn registered(name: String, kind: Kind, ident: u64, native_id: u64, parker: Arc<Parker>) -> Thread {
+        let t = Thread::from_parts(name, kind != Kind::Main, kind, 0, None, parker);
+        t.inner.ident.store(ident, Ordering::Relaxed);
+        t.inner.native_id.store(native_id, Ordering::Relaxed);
+        {
+            let mut st = lock(&t.inner.state);
+            st.life = Life::Running;
+            st.started_at = Some(Instant::now());
+        }
+        t
+    }
+
+    /// Starts the thread: registers it (so `enumerate()` lists it and `ident()` is
+    /// set when this returns) and runs its body on a new OS thread. Python: `start()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyStarted`] on a second call; [`Error::InvalidStackSize`] when the
+    /// builder asked for a stack below 32 KiB; [`Error::Spawn`] when the OS refuses a
+    /// thread (the `Thread` stays unstarted and can be started again).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{Error, Thread};
+    ///
+    /// # fn main() -> Result<(), Error> {
+    /// let t = Thread::new(|| {});
+    /// t.start()?;
+    /// assert!(matches!(t.start(), Err(Error::AlreadyStarted)));
+    /// t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn start(&self) -> Result<(), Error> {
+        let stack_size = match self.inner.stack_size {
+            0 => stack::stack_size(),
+            n => n,
+        };
+        if stack_size != 0 && stack_size < stack::MIN_STACK_SIZE {
+            return Err(Error::InvalidStackSize);
+        }
+        self.begin()?;
+        hooks::install_panic_hook();
+        let mut builder = std::thread::Builder::new().name(os_name(&self.name()));
+        if stack_size != 0 {
+            builder = builder.stack_size(stack_size);
+        }
+        let me = self.clone();
+        match builder.spawn(move || me.run_here()) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                registry::remove(self);
+                self.inner.ident.store(0, Ordering::Relaxed);
+                let mut st = lock(&self.inner.state);
+                st.life = Life::Initial;
+                st.started_at = None;
+                Err(Error::Spawn(e))
+            }
+        }
+    }
+
+    /// `Initial -> Pending`: assigns the ident and registers the thread.
+    fn begin(&self) -> Result<(), Error> {
+        {
+            let mut st = lock(&self.inner.state);
+            if st.life != Life::Initial {
+                return Err(Error::AlreadyStarted);
+            }
+            st.life = Life::Pending;
+            st.started_at = Some(Instant::now());
+        }
+        self.inner.ident.store(registry::next_ident(), Ordering::Relaxed);
+        registry::insert(self);
+        Ok(())
+    }
+
+    /// Runs the body on the calling OS thread, as this thread: `current_thread()`,
+    /// `Local`s and RLock ownership follow it for the call; then ends the thread.
+    fn run_here(&self) {
+        let previous = registry::enter(self);
+        lock(&self.inner.state).life = Life::Running;
+        let body = lock(&self.inner.body).take();
+        let panicked = hooks::run_body(self, || match body {
+            Some(Body::Target(f)) => f(),
+            Some(Body::Runnable(r)) => {
+                // Hand the value back even if `run` panics, as Python keeps `self`.
+                struct GiveBack<'a>(Box<dyn RunBox>, &'a Thread);
+                impl Drop for GiveBack<'_> {
+                    fn drop(&mut self) {
+                        let value = std::mem::replace(&mut self.0, Box::new(Spent));
+                        *lock(&self.1.inner.finished_run) = Some(value.into_any());
+                    }
+                }
+                let mut guard = GiveBack(r, self);
+                guard.0.run_box();
+            }
+            None => {}
+        });
+        self.inner.panicked.store(panicked, Ordering::Release);
+        self.drop_locals();
+        registry::leave(previous);
+        self.finish();
+    }
+
+    /// Drops this thread's `Local` values, outside the map's lock (a value's `Drop`
+    /// may use other `Local`s).
+    pub(crate) fn drop_locals(&self) {
+        loop {
+            let values = std::mem::take(&mut *lock(&self.inner.locals));
+            if values.is_empty() {
+                return;
+            }
+            drop(values);
+        }
+    }
+
+    /// Marks the thread finished: unlisted first, then `is_alive()` false and every
+    /// joiner woken.
+    pub(crate) fn finish(&self) {
+        registry::remove(self);
+        let joiners = {
+            let mut st = lock(&self.inner.state);
+            st.life = Life::Finished;
+            std::mem::take(&mut st.joiners)
+        };
+        for w in joiners {
+            w.notify();
+        }
+    }
+
+    /// Marks the main thread finished without unlisting it (the exit rule runs):
+    /// `main_thread().is_alive()` turns false, as in CPython.
+    pub(crate) fn mark_exiting(&self) {
+        let joiners = {
+            let mut st = lock(&self.inner.state);
+            st.life = Life::Finished;
+            std::mem::take(&mut st.joiners)
+        };
+        for w in joiners {
+            w.notify();
+        }
+    }
+
+    /// Waits until the thread has finished, `deadline` passes, or (when
+    /// `stoppable`) a stop is requested for the waiter's thread. Returns whether it
+    /// has finished.
+    pub(crate) fn wait_finished(&self, parker: Arc<Parker>, deadline: Option<Instant>, stoppable: bool) -> bool {
+        let waiter = Waiter::with_parker(parker);
+        {
+            let mut st = lock(&self.inner.state);
+            if st.life == Life::Finished {
+                return true;
+            }
+            st.joiners.push(Arc::clone(&waiter));
+        }
+        if waiter.wait(deadline, stoppable) == Wake::Notified {
+            return true;
+        }
+        let mut st = lock(&self.inner.state);
+        st.joiners.retain(|w| !Arc::ptr_eq(w, &waiter));
+        st.life == Life::Finished
+    }
+
+    fn check_joinable(&self) -> Result<(), Error> {
+        if self.life() == Life::Initial {
+            return Err(Error::NotStarted);
+        }
+        if self.inner.ident.load(Ordering::Relaxed) == registry::current_ident() {
+            return Err(Error::JoinCurrentThread);
+        }
+        Ok(())
+    }
+
+    /// Blocks until the thread has ended, normally or by a panic. Python: `join()`.
+    ///
+    /// A stop request for the calling thread does not interrupt it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotStarted`] for a thread never started; [`Error::JoinCurrentThread`]
+    /// when a thread joins itself. A panic in the joined thread is not an error: see
+    /// [`panicked`](Self::panicked).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::new(|| {});
+    /// t.start()?;
+    /// t.join()?;
+    /// assert!(!t.is_alive());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn join(&self) -> Result<(), Error> {
+        self.check_joinable()?;
+        self.wait_finished(registry::current_parker(), None, false);
+        Ok(())
+    }
+
+    /// Blocks until the thread has ended or `timeout` has passed; returns `true` if
+    /// it has ended. Python: `join(timeout)` followed by `not is_alive()`.
+    ///
+    /// It never returns `false` before `timeout` has passed, except when a stop is
+    /// requested for the calling thread, which ends the wait with `Ok(false)`. A
+    /// timeout above [`TIMEOUT_MAX`](super::TIMEOUT_MAX) waits without limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Self::join).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{Event, Thread};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let go = Arc::new(Event::new());
+    /// let g = go.clone();
+    /// let t = Thread::new(move || { g.wait(); });
+    /// t.start()?;
+    /// assert!(!t.join_timeout(Duration::from_millis(10))?); // still running
+    /// go.set();
+    /// assert!(t.join_timeout(Duration::from_secs(10))?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        self.check_joinable()?;
+        Ok(self.wait_finished(registry::current_parker(), timeout::deadline(timeout), true))
+    }
+
+    /// Whether the thread ended by a panic (false while it runs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{restore_excepthook, set_excepthook, Thread};
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// # set_excepthook(|_| {});
+    /// let t = Thread::new(|| panic!("boom"));
+    /// t.start()?;
+    /// t.join()?;
+    /// assert!(t.panicked());
+    /// # restore_excepthook();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn panicked(&self) -> bool {
+        self.inner.panicked.load(Ordering::Acquire)
+    }
+
+    /// The thread's name. Python: `name` / `getName()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// let t = Thread::new(|| {});
+    /// assert!(t.name().starts_with("Thread-"));
+    /// ```
+    pub fn name(&self) -> String {
+        lock(&self.inner.name).clone()
+    }
+
+    /// Renames the thread, started or not. Python: `name = ...` / `setName()`.
+    ///
+    /// The registry (and so `enumerate()` and `dump()`) shows the new name at once;
+    /// the OS-level name, set once at start, keeps the old one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// let t = Thread::new(|| {});
+    /// t.set_name("renamed");
+    /// assert_eq!(t.name(), "renamed");
+    /// ```
+    pub fn set_name(&self, name: impl Into<String>) {
+        *lock(&self.inner.name) = name.into();
+    }
+
+    /// threadkit's number for the thread: `None` before it is started, then unique in
+    /// the process and never reused. Python: `ident`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{get_ident, Thread};
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::new(|| {});
+    /// assert_eq!(t.ident(), None);
+    /// t.start()?;
+    /// assert!(t.ident().is_some());
+    /// assert_ne!(t.ident(), Some(get_ident()));
+    /// # t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn ident(&self) -> Option<u64> {
+        match self.inner.ident.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// The kernel's id of the OS thread running it: `None` until one does. Python:
+    /// `native_id`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{current_thread, get_native_id};
+    ///
+    /// assert_eq!(current_thread().native_id(), Some(get_native_id()));
+    /// ```
+    pub fn native_id(&self) -> Option<u64> {
+        match self.inner.native_id.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    pub(crate) fn set_native_id(&self, tid: u64) {
+        self.inner.native_id.store(tid, Ordering::Relaxed);
+    }
+
+    /// Whether the thread has started and not yet ended. Python: `is_alive()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::new(|| {});
+    /// assert!(!t.is_alive());
+    /// t.start()?;
+    /// t.join()?;
+    /// assert!(!t.is_alive());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn is_alive(&self) -> bool {
+        matches!(self.life(), Life::Pending | Life::Running)
+    }
+
+    pub(crate) fn life(&self) -> Life {
+        lock(&self.inner.state).life
+    }
+
+    pub(crate) fn started_at(&self) -> Option<Instant> {
+        lock(&self.inner.state).started_at
+    }
+
+    /// Whether the process may exit without waiting for this thread. Python:
+    /// `daemon` / `isDaemon()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// let t = Thread::builder().daemon(true).target(|| {}).build();
+    /// assert!(t.is_daemon());
+    /// ```
+    pub fn is_daemon(&self) -> bool {
+        self.inner.daemon.load(Ordering::Relaxed)
+    }
+
+    /// Sets the daemon flag before the thread starts. Python: `daemon = ...` /
+    /// `setDaemon()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DaemonAfterStart`] once the thread was started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::new(|| {});
+    /// t.set_daemon(true)?;
+    /// t.start()?;
+    /// assert!(t.set_daemon(false).is_err());
+    /// # t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_daemon(&self, daemon: bool) -> Result<(), Error> {
+        let st = lock(&self.inner.state);
+        if st.life != Life::Initial {
+            return Err(Error::DaemonAfterStart);
+        }
+        self.inner.daemon.store(daemon, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Asks the thread to stop, cooperatively: the request is sticky,
+    /// [`stop_requested`](super::stop_requested) reads it inside the thread, and it
+    /// wakes the thread's threadkit waits (timed waits return `false`/`None`, see the
+    /// module docs). Nothing is killed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{stop_requested, Event, Thread};
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::new(|| {
+    ///     let never = Event::new();
+    ///     while !stop_requested() {
+    ///         never.wait_timeout(Duration::from_secs(3600)); // woken by stop()
+    ///     }
+    /// });
+    /// t.start()?;
+    /// t.stop();
+    /// t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stop(&self) {
+        self.inner.parker.request_stop();
+    }
+
+    /// The [`Run`] value the thread ran, once it has ended: `None` while it runs, for
+    /// a closure thread, for another type, or when taken already.
+    ///
+    /// # Examples
+    ///
+    /// See [`Run`].
+    pub fn take_run<T: Run>(&self) -> Option<T> {
+        if self.life() != Life::Finished {
+            return None;
+        }
+        let mut slot = lock(&self.inner.finished_run);
+        let any = slot.take()?;
+        match any.downcast::<T>() {
+            Ok(v) => Some(*v),
+            Err(other) => {
+                *slot = Some(other);
+                None
+            }
+        }
+    }
+}
+
+/// The name the OS sees: NULs removed, cut to Linux's 15 bytes at a char boundary.
+fn os_name(name: &str) -> String {
+    let clean: String = name.chars().filter(|&c| c != '\0').collect();
+    let mut end = clean.len().min(15);
+    while !clean.is_char_boundary(end) {
+        end -= 1;
+    }
+    clean[..end].to_string()
+}
+
+impl PartialEq for Thread {
+    fn eq(&self, other: &Thread) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for Thread {}
+
+impl Hash for Thread {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (Arc::as_ptr(&self.inner) as usize).hash(state);
+    }
+}
+
+impl fmt::Debug for Thread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Thread")
+            .field("name", &self.name())
+            .field("ident", &self.ident())
+            .field("native_id", &self.native_id())
+            .field("daemon", &self.is_daemon())
+            .field("alive", &self.is_alive())
+            .finish()
+    }
+}
+
+/// Builds a [`Thread`] with a name, daemon flag, stack size and body of its own.
+/// Python: `Thread(target=..., name=..., daemon=...)`.
+///
+/// Arguments (Python's `args` and `kwargs`) are whatever the closure captures.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::threading::Thread;
+///
+/// # fn main() -> Result<(), threadkit::threading::Error> {
+/// let who = String::from("world");
+/// let t = Thread::builder()
+///     .name("greeter")
+///     .daemon(false)
+///     .stack_size(256 * 1024)
+///     .target(move || println!("hello, {who}"))
+///     .spawn()?;
+/// t.join()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Default)]
+#[must_use = "a builder does nothing until build() or spawn()"]
+pub struct ThreadBuilder {
+    name: Option<String>,
+    daemon: Option<bool>,
+    stack_size: usize,
+    body: Option<Body>,
+}
+
+impl ThreadBuilder {
+    /// The thread's name (default: `Thread-N`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The daemon flag (default: that of the creating thread).
+    pub fn daemon(mut self, daemon: bool) -> Self {
+        self.daemon = Some(daemon);
+        self
+    }
+
+    /// The stack size in bytes for this thread: 0 (the default) takes
+    /// [`stack_size()`](super::stack_size) at start; otherwise at least 32 KiB, or
+    /// `start()` fails with [`Error::InvalidStackSize`].
+    pub fn stack_size(mut self, size: usize) -> Self {
+        self.stack_size = size;
+        self
+    }
+
+    /// The closure the thread runs (replaces a `runnable`).
+    pub fn target<F>(mut self, f: F) -> Self
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.body = Some(Body::Target(Box::new(f)));
+        self
+    }
+
+    /// The [`Run`] value the thread runs (replaces a `target`).
+    pub fn runnable<R: Run>(mut self, value: R) -> Self {
+        self.body = Some(Body::Runnable(Box::new(value)));
+        self
+    }
+
+    /// The unstarted thread. Without a target it runs nothing, as Python's
+    /// `Thread()`.
+    pub fn build(self) -> Thread {
+        let name = self.name.unwrap_or_else(registry::next_thread_name);
+        let daemon = self.daemon.unwrap_or_else(registry::current_is_daemon);
+        Thread::from_parts(name, daemon, Kind::Normal, self.stack_size, self.body, Arc::new(Parker::new()))
+    }
+
+    /// Builds and starts the thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`Thread::start`].
+    pub fn spawn(self) -> Result<Thread, Error> {
+        let t = self.build();
+        t.start()?;
+        Ok(t)
+    }
+}
+
+impl fmt::Debug for ThreadBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadBuilder")
+            .field("name", &self.name)
+            .field("daemon", &self.daemon)
+            .field("stack_size", &self.stack_size)
+            .field("has_body", &self.body.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::os_name;
+
+    #[test]
+    fn os_name_cuts_at_char_boundary() {
+        assert_eq!(os_name("short"), "short");
+        assert_eq!(os_name("0123456789abcdefgh"), "0123456789abcde");
+        // 'é' is 2 bytes: 14 ASCII + 'é' would end at byte 16, so it is dropped.
+        assert_eq!(os_name("01234567890123é"), "01234567890123");
+        assert_eq!(os_name("a\0b"), "ab");
+    }
+}
