@@ -82,7 +82,9 @@ impl ThreadInfo {
             native_id: t.native_id(),
             daemon: t.is_daemon(),
             state,
-            age: t.started_at().map_or(Duration::ZERO, |s| now.saturating_duration_since(s)),
+            age: t
+                .started_at()
+                .map_or(Duration::ZERO, |s| now.saturating_duration_since(s)),
             internal: false,
         })
     }
@@ -95,7 +97,7 @@ impl ThreadInfo {
     /// use threadkit::threading::{dump, ThreadInfo};
     ///
     /// let text = ThreadInfo::table(&dump()).to_string();
-    /// assert!(text.starts_with("IDENT"));
+    /// assert!(text.lines().next().unwrap().trim_start().starts_with("IDENT"));
     /// assert!(text.contains("MainThread"));
     /// ```
     pub fn table(rows: &[ThreadInfo]) -> impl fmt::Display + '_ {
@@ -107,7 +109,11 @@ struct Table<'a>(&'a [ThreadInfo]);
 
 impl fmt::Display for Table<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:>6} {:>8} {:<7} {:<8} {:>10}  NAME", "IDENT", "NATIVE", "DAEMON", "STATE", "AGE")?;
+        writeln!(
+            f,
+            "{:>6} {:>8} {:<7} {:<8} {:>10}  NAME",
+            "IDENT", "NATIVE", "DAEMON", "STATE", "AGE"
+        )?;
         for row in self.0 {
             writeln!(f, "{row}")?;
         }
@@ -117,7 +123,9 @@ impl fmt::Display for Table<'_> {
 
 impl fmt::Display for ThreadInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let native = self.native_id.map_or_else(|| "-".to_string(), |n| n.to_string());
+        let native = self
+            .native_id
+            .map_or_else(|| "-".to_string(), |n| n.to_string());
         let age = format!("{:.3}s", self.age.as_secs_f64());
         write!(
             f,

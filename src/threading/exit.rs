@@ -74,5 +74,9 @@ pub(crate) extern "C" fn exit_hook() {
 /// # }
 /// ```
 pub fn shutdown() {
-    wait_for_non_daemon(registry::snapshot, sys::gettid(), &registry::current_parker());
+    wait_for_non_daemon(
+        registry::snapshot,
+        sys::gettid(),
+        &registry::current_parker(),
+    );
 }

@@ -207,7 +207,11 @@ pub fn restore_excepthook() {
 }
 
 fn default_excepthook(args: &ExceptHookArgs) {
-    eprintln!("Exception in thread {}:\n{}", args.thread.name(), args.message);
+    eprintln!(
+        "Exception in thread {}:\n{}",
+        args.thread.name(),
+        args.message
+    );
 }
 
 /// The text of a panic payload.
@@ -290,7 +294,10 @@ pub(crate) fn run_body(thread: &Thread, body: impl FnOnce()) -> bool {
 /// CPython reports an exception raised by `excepthook` itself).
 fn call_quietly(f: impl FnOnce()) {
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
-        eprintln!("threadkit: a thread hook panicked: {}", panic_message(payload.as_ref()));
+        eprintln!(
+            "threadkit: a thread hook panicked: {}",
+            panic_message(payload.as_ref())
+        );
     }
 }
 

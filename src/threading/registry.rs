@@ -243,7 +243,13 @@ fn register_dummy() -> Thread {
     let made = FOREIGN.try_with(|f| {
         let ident = f.ident();
         let name = format!("Dummy-{}", NEXT_NAME.fetch_add(1, Ordering::Relaxed));
-        let t = Thread::registered(name, Kind::Dummy, ident, sys::gettid(), Arc::clone(&f.parker));
+        let t = Thread::registered(
+            name,
+            Kind::Dummy,
+            ident,
+            sys::gettid(),
+            Arc::clone(&f.parker),
+        );
         *f.dummy.borrow_mut() = Some(t.clone());
         t
     });

@@ -237,7 +237,14 @@ impl Thread {
         ThreadBuilder::default()
     }
 
-    fn from_parts(name: String, daemon: bool, kind: Kind, stack_size: usize, body: Option<Body>, parker: Arc<Parker>) -> Thread {
+    fn from_parts(
+        name: String,
+        daemon: bool,
+        kind: Kind,
+        stack_size: usize,
+        body: Option<Body>,
+        parker: Arc<Parker>,
+    ) -> Thread {
         Thread {
             inner: Arc::new(Inner {
                 ident: AtomicU64::new(0),
@@ -262,7 +269,13 @@ impl Thread {
 
     /// The record of a thread threadkit did not start (the main thread, a dummy),
     /// already running on the calling OS thread.
-    pub(crate) fn registered(name: String, kind: Kind, ident: u64, native_id: u64, parker: Arc<Parker>) -> Thread {
+    pub(crate) fn registered(
+        name: String,
+        kind: Kind,
+        ident: u64,
+        native_id: u64,
+        parker: Arc<Parker>,
+    ) -> Thread {
         let t = Thread::from_parts(name, kind != Kind::Main, kind, 0, None, parker);
         t.inner.ident.store(ident, Ordering::Relaxed);
         t.inner.native_id.store(native_id, Ordering::Relaxed);
@@ -304,7 +317,9 @@ impl Thread {
         if stack_size != 0 && stack_size < stack::MIN_STACK_SIZE {
             return Err(Error::InvalidStackSize);
         }
-        self.begin()?;
+        // A thread whose OS thread is being created counts as running: `Pending` is
+        // for threads that wait for one (timers).
+        self.begin(Life::Running)?;
         hooks::install_panic_hook();
         let mut builder = std::thread::Builder::new().name(os_name(&self.name()));
         if stack_size != 0 {
@@ -324,17 +339,19 @@ impl Thread {
         }
     }
 
-    /// `Initial -> Pending`: assigns the ident and registers the thread.
-    fn begin(&self) -> Result<(), Error> {
+    /// `Initial -> life`: assigns the ident and registers the thread.
+    fn begin(&self, life: Life) -> Result<(), Error> {
         {
             let mut st = lock(&self.inner.state);
             if st.life != Life::Initial {
                 return Err(Error::AlreadyStarted);
             }
-            st.life = Life::Pending;
+            st.life = life;
             st.started_at = Some(Instant::now());
         }
-        self.inner.ident.store(registry::next_ident(), Ordering::Relaxed);
+        self.inner
+            .ident
+            .store(registry::next_ident(), Ordering::Relaxed);
         registry::insert(self);
         Ok(())
     }
@@ -409,7 +426,12 @@ impl Thread {
     /// Waits until the thread has finished, `deadline` passes, or (when
     /// `stoppable`) a stop is requested for the waiter's thread. Returns whether it
     /// has finished.
-    pub(crate) fn wait_finished(&self, parker: Arc<Parker>, deadline: Option<Instant>, stoppable: bool) -> bool {
+    pub(crate) fn wait_finished(
+        &self,
+        parker: Arc<Parker>,
+        deadline: Option<Instant>,
+        stoppable: bool,
+    ) -> bool {
         let waiter = Waiter::with_parker(parker);
         {
             let mut st = lock(&self.inner.state);
@@ -829,7 +851,14 @@ impl ThreadBuilder {
     pub fn build(self) -> Thread {
         let name = self.name.unwrap_or_else(registry::next_thread_name);
         let daemon = self.daemon.unwrap_or_else(registry::current_is_daemon);
-        Thread::from_parts(name, daemon, Kind::Normal, self.stack_size, self.body, Arc::new(Parker::new()))
+        Thread::from_parts(
+            name,
+            daemon,
+            Kind::Normal,
+            self.stack_size,
+            self.body,
+            Arc::new(Parker::new()),
+        )
     }
 
     /// Builds and starts the thread.
