@@ -16,43 +16,21 @@ fn main() -> ExitCode {
     if let Some(scenario) = args.get(1).filter(|a| a.starts_with("child-")) {
         return child(scenario);
     }
-    let tests: &[(&str, fn())] = &[
-        (
-            "main_thread_is_mainthread_and_listed_first",
-            main_thread_is_mainthread_and_listed_first,
-        ),
-        (
-            "active_count_equals_enumerate_len_when_quiet",
-            active_count_equals_enumerate_len_when_quiet,
-        ),
-        (
-            "threads_started_by_main_are_not_daemon",
-            threads_started_by_main_are_not_daemon,
-        ),
-        (
-            "shutdown_waits_for_non_daemon_threads_and_main_goes_on",
-            shutdown_waits_for_non_daemon_threads_and_main_goes_on,
-        ),
-        (
-            "exit_waits_for_non_daemon_threads_and_cuts_daemons_off",
-            exit_waits_for_non_daemon_threads_and_cuts_daemons_off,
-        ),
-        (
-            "exit_waits_for_threads_started_while_exiting",
-            exit_waits_for_threads_started_while_exiting,
-        ),
-        (
-            "process_exit_on_main_also_waits",
-            process_exit_on_main_also_waits,
-        ),
-        (
-            "main_is_not_alive_while_the_exit_rule_waits",
-            main_is_not_alive_while_the_exit_rule_waits,
-        ),
-        (
-            "default_excepthook_prints_only_the_thread_and_message",
-            default_excepthook_prints_only_the_thread_and_message,
-        ),
+    macro_rules! tests {
+        ($($name:ident),* $(,)?) => { &[$((stringify!($name), $name as fn())),*] };
+    }
+    let tests: &[(&str, fn())] = tests![
+        main_thread_is_mainthread_and_listed_first,
+        active_count_equals_enumerate_len_when_quiet,
+        threads_started_by_main_are_not_daemon,
+        shutdown_waits_for_non_daemon_threads_and_main_goes_on,
+        exit_waits_for_non_daemon_threads_and_cuts_daemons_off,
+        exit_waits_for_threads_started_while_exiting,
+        process_exit_on_main_also_waits,
+        main_is_not_alive_while_the_exit_rule_waits,
+        default_excepthook_prints_only_the_thread_and_message,
+        ten_thousand_pending_timers_hold_few_os_threads,
+        exit_waits_for_a_non_daemon_timer_not_a_daemon_one,
     ];
     let mut failed = 0;
     for (name, test) in tests {
@@ -197,6 +175,38 @@ fn default_excepthook_prints_only_the_thread_and_message() {
     assert!(stderr.contains("plain std panic"), "{stderr}");
 }
 
+fn ten_thousand_pending_timers_hold_few_os_threads() {
+    let (out, _) = run_child("child-many-timers");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    let threads: usize = stdout
+        .trim()
+        .strip_prefix("os threads: ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        threads < 64,
+        "{threads} OS threads for 10,000 pending timers"
+    );
+}
+
+fn exit_waits_for_a_non_daemon_timer_not_a_daemon_one() {
+    let (out, took) = run_child("child-timer-exit");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains("non-daemon timer fired"), "{stdout}");
+    assert!(
+        stdout.lines().all(|l| l != "daemon timer fired"),
+        "{stdout}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+/// OS threads of this process, from /proc.
+fn os_threads() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
 fn child(scenario: &str) -> ExitCode {
     match scenario {
         "child-exit-rule" => {
@@ -256,6 +266,30 @@ fn child(scenario: &str) -> ExitCode {
                 .unwrap();
             t.join().unwrap();
             let _ = std::thread::spawn(|| panic!("plain std panic")).join();
+        }
+        "child-many-timers" => {
+            let timers: Vec<threading::Timer> = (0..10_000)
+                .map(|i| {
+                    let t = threading::Timer::new(Duration::from_secs(60 + i % 60), || {});
+                    t.set_daemon(true).unwrap();
+                    t.start().unwrap();
+                    t
+                })
+                .collect();
+            assert_eq!(enumerate().len(), 10_001);
+            println!("os threads: {}", os_threads());
+            drop(timers);
+        }
+        "child-timer-exit" => {
+            let fired = threading::Timer::new(Duration::from_millis(300), || {
+                println!("non-daemon timer fired");
+            });
+            fired.start().unwrap();
+            let cut = threading::Timer::new(Duration::from_secs(30), || {
+                println!("daemon timer fired");
+            });
+            cut.set_daemon(true).unwrap();
+            cut.start().unwrap();
         }
         other => {
             eprintln!("unknown scenario {other}");

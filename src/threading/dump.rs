@@ -85,7 +85,7 @@ impl ThreadInfo {
             age: t
                 .started_at()
                 .map_or(Duration::ZERO, |s| now.saturating_duration_since(s)),
-            internal: false,
+            internal: t.inner.internal,
         })
     }
 

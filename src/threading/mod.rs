@@ -33,6 +33,8 @@ mod stack;
 mod stop;
 mod thread;
 mod timeout;
+mod timer;
+mod timer_service;
 
 pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
 pub use error::Error;
@@ -48,3 +50,4 @@ pub use stack::{set_stack_size, stack_size};
 pub use stop::stop_requested;
 pub use thread::{Run, Thread, ThreadBuilder};
 pub use timeout::TIMEOUT_MAX;
+pub use timer::Timer;

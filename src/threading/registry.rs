@@ -97,9 +97,9 @@ pub(crate) fn next_ident() -> u64 {
     NEXT_IDENT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A default name, `Thread-N`.
-pub(crate) fn next_thread_name() -> String {
-    format!("Thread-{}", NEXT_NAME.fetch_add(1, Ordering::Relaxed))
+/// The number of a default name, `Thread-N`.
+pub(crate) fn next_name_number() -> u64 {
+    NEXT_NAME.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Lists `t` (it has its ident).
@@ -160,7 +160,7 @@ fn with_current<R>(f: impl FnOnce(Option<&Thread>) -> R) -> R {
 
 /// The calling thread's parker (see `crate::sync::current_parker`).
 pub(crate) fn current_parker() -> Arc<Parker> {
-    with_current(|t| t.map(|t| Arc::clone(&t.inner.parker))).unwrap_or_else(|| {
+    with_current(|t| t.map(|t| Arc::clone(t.parker()))).unwrap_or_else(|| {
         FOREIGN
             .try_with(|f| Arc::clone(&f.parker))
             .unwrap_or_else(|_| Arc::new(Parker::new()))
@@ -189,7 +189,7 @@ pub(crate) fn current_is_daemon() -> bool {
 
 /// Whether a stop was requested for the calling threadkit thread.
 pub(crate) fn current_stop_requested() -> bool {
-    with_current(|t| t.is_some_and(|t| t.inner.parker.is_stopped()))
+    with_current(|t| t.is_some_and(|t| t.parker().is_stopped()))
 }
 
 /// What `enter` replaced, for `leave` to put back.
@@ -310,6 +310,9 @@ pub fn main_thread() -> Thread {
 /// ```
 pub fn enumerate() -> Vec<Thread> {
     snapshot()
+        .into_iter()
+        .filter(|t| !t.inner.internal)
+        .collect()
 }
 
 /// The number of live threads: `enumerate().len()`. Python: `threading.active_count()`.
@@ -324,7 +327,10 @@ pub fn enumerate() -> Vec<Thread> {
 /// ```
 pub fn active_count() -> usize {
     main();
-    lock(&THREADS).len()
+    lock(&THREADS)
+        .values()
+        .filter(|t| !t.inner.internal)
+        .count()
 }
 
 /// The caller's ident: that of `current_thread()`, without registering a foreign

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::error::Error;
@@ -65,6 +65,16 @@ impl<T: Run> RunBox for T {
     }
 }
 
+/// Something other than an OS thread of its own that runs a thread: a `Timer`,
+/// whose calls run on pooled OS threads. `Thread::start` and `Thread::stop` defer
+/// to it.
+pub(crate) trait Driver: Send + Sync + 'static {
+    /// Starts `thread` (already registered, `Pending`) instead of spawning for it.
+    fn start(&self, thread: &Thread) -> Result<(), Error>;
+    /// A stop was requested for `thread` (its stop flag is set already).
+    fn stop(&self, thread: &Thread);
+}
+
 /// Stands in for a `Run` value already handed back.
 struct Spent;
 
@@ -109,19 +119,32 @@ struct State {
     started_at: Option<Instant>,
 }
 
+/// A thread's name: default names are formatted when asked, so a thread (a pending
+/// timer) that nobody names costs no allocation for it.
+enum Name {
+    Default(u64),
+    Given(String),
+}
+
 /// One thread's record, shared by every `Thread` handle to it.
 pub(crate) struct Inner {
     /// threadkit's own number, 0 until started (or registered).
     ident: AtomicU64,
     /// The kernel's tid of the OS thread running it, 0 when none has yet.
     native_id: AtomicU64,
-    name: Mutex<String>,
+    name: Mutex<Name>,
     daemon: AtomicBool,
     pub(crate) kind: Kind,
+    /// threadkit's own threads (timer service and pool, server loops): left out of
+    /// `enumerate()`, marked in `dump_all()`.
+    pub(crate) internal: bool,
+    /// Runs the thread instead of an OS thread of its own (a `Timer`).
+    driver: Option<Arc<dyn Driver>>,
     /// Stack size asked for by the builder; 0 takes `stack_size()` at start.
     stack_size: usize,
-    /// Every threadkit wait of this thread parks here; `stop()` unparks it.
-    pub(crate) parker: Arc<Parker>,
+    /// Every threadkit wait of this thread parks here; `stop()` unparks it. Made on
+    /// first use, so a pending timer does not pay for it.
+    parker: OnceLock<Arc<Parker>>,
     state: Mutex<State>,
     /// Taken by the thread when it runs.
     body: Mutex<Option<Body>>,
@@ -237,14 +260,7 @@ impl Thread {
         ThreadBuilder::default()
     }
 
-    fn from_parts(
-        name: String,
-        daemon: bool,
-        kind: Kind,
-        stack_size: usize,
-        body: Option<Body>,
-        parker: Arc<Parker>,
-    ) -> Thread {
+    fn from_parts(name: Name, daemon: bool, kind: Kind, parker: Option<Arc<Parker>>) -> Thread {
         Thread {
             inner: Arc::new(Inner {
                 ident: AtomicU64::new(0),
@@ -252,14 +268,16 @@ impl Thread {
                 name: Mutex::new(name),
                 daemon: AtomicBool::new(daemon),
                 kind,
-                stack_size,
-                parker,
+                internal: false,
+                driver: None,
+                stack_size: 0,
+                parker: parker.map_or_else(OnceLock::new, OnceLock::from),
                 state: Mutex::new(State {
                     life: Life::Initial,
                     joiners: Vec::new(),
                     started_at: None,
                 }),
-                body: Mutex::new(body),
+                body: Mutex::new(None),
                 finished_run: Mutex::new(None),
                 panicked: AtomicBool::new(false),
                 locals: Mutex::new(HashMap::new()),
@@ -276,7 +294,7 @@ impl Thread {
         native_id: u64,
         parker: Arc<Parker>,
     ) -> Thread {
-        let t = Thread::from_parts(name, kind != Kind::Main, kind, 0, None, parker);
+        let t = Thread::from_parts(Name::Given(name), kind != Kind::Main, kind, Some(parker));
         t.inner.ident.store(ident, Ordering::Relaxed);
         t.inner.native_id.store(native_id, Ordering::Relaxed);
         {
@@ -310,6 +328,10 @@ impl Thread {
     /// # }
     /// ```
     pub fn start(&self) -> Result<(), Error> {
+        if let Some(driver) = &self.inner.driver {
+            self.begin(Life::Pending)?;
+            return driver.start(self);
+        }
         let stack_size = match self.inner.stack_size {
             0 => stack::stack_size(),
             n => n,
@@ -362,7 +384,7 @@ impl Thread {
         let previous = registry::enter(self);
         lock(&self.inner.state).life = Life::Running;
         let body = lock(&self.inner.body).take();
-        let panicked = hooks::run_body(self, || match body {
+        let run = || match body {
             Some(Body::Target(f)) => f(),
             Some(Body::Runnable(r)) => {
                 // Hand the value back even if `run` panics, as Python keeps `self`.
@@ -377,11 +399,38 @@ impl Thread {
                 guard.0.run_box();
             }
             None => {}
-        });
+        };
+        // threadkit's own threads are no business of the user's hooks.
+        let panicked = if self.inner.internal {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err()
+        } else {
+            hooks::run_body(self, run)
+        };
         self.inner.panicked.store(panicked, Ordering::Release);
         self.drop_locals();
         registry::leave(previous);
         self.finish();
+    }
+
+    /// Runs one call of a driven thread (a timer's function) on the calling OS
+    /// thread, as this thread, with the hooks around it; the call's `Local` values
+    /// are dropped when it returns. Returns whether it panicked. The thread goes
+    /// back to `Pending` (no OS thread) afterwards; the driver ends it with `finish`.
+    pub(crate) fn run_call(&self, f: impl FnOnce()) -> bool {
+        let previous = registry::enter(self);
+        lock(&self.inner.state).life = Life::Running;
+        let panicked = hooks::run_body(self, f);
+        if panicked {
+            self.inner.panicked.store(true, Ordering::Release);
+        }
+        self.drop_locals();
+        registry::leave(previous);
+        self.inner.native_id.store(0, Ordering::Relaxed);
+        let mut st = lock(&self.inner.state);
+        if st.life == Life::Running {
+            st.life = Life::Pending;
+        }
+        panicked
     }
 
     /// Drops this thread's `Local` values, outside the map's lock (a value's `Drop`
@@ -553,7 +602,10 @@ impl Thread {
     /// assert!(t.name().starts_with("Thread-"));
     /// ```
     pub fn name(&self) -> String {
-        lock(&self.inner.name).clone()
+        match &*lock(&self.inner.name) {
+            Name::Default(n) => format!("Thread-{n}"),
+            Name::Given(s) => s.clone(),
+        }
     }
 
     /// Renames the thread, started or not. Python: `name = ...` / `setName()`.
@@ -571,7 +623,7 @@ impl Thread {
     /// assert_eq!(t.name(), "renamed");
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        *lock(&self.inner.name) = name.into();
+        *lock(&self.inner.name) = Name::Given(name.into());
     }
 
     /// threadkit's number for the thread: `None` before it is started, then unique in
@@ -614,6 +666,11 @@ impl Thread {
             0 => None,
             n => Some(n),
         }
+    }
+
+    /// The parker every threadkit wait of this thread parks on.
+    pub(crate) fn parker(&self) -> &Arc<Parker> {
+        self.inner.parker.get_or_init(|| Arc::new(Parker::new()))
     }
 
     pub(crate) fn set_native_id(&self, tid: u64) {
@@ -718,7 +775,10 @@ impl Thread {
     /// # }
     /// ```
     pub fn stop(&self) {
-        self.inner.parker.request_stop();
+        self.parker().request_stop();
+        if let Some(driver) = &self.inner.driver {
+            driver.stop(self);
+        }
     }
 
     /// The [`Run`] value the thread ran, once it has ended: `None` while it runs, for
@@ -808,6 +868,8 @@ pub struct ThreadBuilder {
     daemon: Option<bool>,
     stack_size: usize,
     body: Option<Body>,
+    internal: bool,
+    driver: Option<Arc<dyn Driver>>,
 }
 
 impl ThreadBuilder {
@@ -849,16 +911,31 @@ impl ThreadBuilder {
     /// The unstarted thread. Without a target it runs nothing, as Python's
     /// `Thread()`.
     pub fn build(self) -> Thread {
-        let name = self.name.unwrap_or_else(registry::next_thread_name);
-        let daemon = self.daemon.unwrap_or_else(registry::current_is_daemon);
-        Thread::from_parts(
-            name,
-            daemon,
-            Kind::Normal,
-            self.stack_size,
-            self.body,
-            Arc::new(Parker::new()),
-        )
+        let name = match self.name {
+            Some(name) => Name::Given(name),
+            None => Name::Default(registry::next_name_number()),
+        };
+        let daemon = self.internal || self.daemon.unwrap_or_else(registry::current_is_daemon);
+        let mut t = Thread::from_parts(name, daemon, Kind::Normal, None);
+        let inner = Arc::get_mut(&mut t.inner).expect("not shared yet");
+        inner.internal = self.internal;
+        inner.driver = self.driver;
+        inner.stack_size = self.stack_size;
+        *inner.body.get_mut().unwrap_or_else(|e| e.into_inner()) = self.body;
+        t
+    }
+
+    /// Marks the thread as one of threadkit's own: daemon, not listed by
+    /// `enumerate()`, marked in `dump_all()`.
+    pub(crate) fn internal(mut self) -> Self {
+        self.internal = true;
+        self
+    }
+
+    /// Lets `driver` run the thread instead of an OS thread of its own.
+    pub(crate) fn driver(mut self, driver: Arc<dyn Driver>) -> Self {
+        self.driver = Some(driver);
+        self
     }
 
     /// Builds and starts the thread.

@@ -1,0 +1,511 @@
+//! [`Timer`]: Python's `threading.Timer`, plus a repeating timer, on one timer
+//! service.
+//!
+//! A `Timer` is a [`Thread`]: it is what `enumerate()` lists while the timer is
+//! pending or running and what `current_thread()` returns inside its function. Unlike
+//! CPython, where every `Timer` is an OS thread sleeping on an `Event`, a pending
+//! threadkit timer holds no OS thread: the timer service (one internal thread) keeps
+//! every pending timer in a heap ordered by due instant, and when one is due its
+//! function runs on a thread taken from a small cache of idle internal threads, *as*
+//! the timer's `Thread`. A slow or blocking function therefore never delays another
+//! timer.
+//!
+//! State machine of one timer (an atomic byte; every transition is a CAS, so
+//! `cancel()` and the service never both win):
+//!
+//! ```text
+//! IDLE --start--> SCHEDULED --due--> RUNNING --returned--> DONE (one-shot)
+//!   |                 |                 |   \--repeat----> SCHEDULED (next slot)
+//!   +---cancel--------+----cancel-------+--(repeat only)--> CANCELLED
+//! ```
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::error::Error;
+use super::thread::{Driver, Thread};
+use super::timer_service;
+use crate::sync::lock;
+
+const IDLE: u8 = 0;
+const SCHEDULED: u8 = 1;
+const RUNNING: u8 = 2;
+const CANCELLED: u8 = 3;
+const DONE: u8 = 4;
+
+/// The shortest interval of a repeating timer: a zero interval would spin.
+const MIN_REPEAT: Duration = Duration::from_millis(1);
+
+type TimerFn = Box<dyn FnMut() + Send>;
+
+/// What the service and the pool need of a timer; the timer's `Thread` holds it as
+/// its driver.
+pub(crate) struct TimerCore {
+    interval: Duration,
+    repeat: bool,
+    state: AtomicU8,
+    /// The function; taken out while a call runs (never called under this lock).
+    func: Mutex<Option<TimerFn>>,
+    /// Nanoseconds from the service's epoch to `start()` (repeat slots are
+    /// anchored there).
+    started: AtomicU64,
+}
+
+impl TimerCore {
+    /// Whether the timer waits for a slot (its heap entry is live).
+    pub(crate) fn is_scheduled(&self) -> bool {
+        self.state.load(Ordering::Acquire) == SCHEDULED
+    }
+
+    /// The due instant of slot `k` (slot 1 is `start + interval`).
+    fn slot_due(&self, k: u64) -> Instant {
+        timer_service::instant_of(self.started.load(Ordering::Relaxed))
+            + self.interval.saturating_mul(k.min(u32::MAX as u64) as u32)
+    }
+}
+
+/// A function that runs once after a delay, or again and again at a fixed rate,
+/// unless cancelled. Python: `threading.Timer(interval, f)`.
+///
+/// A `Timer` is a [`Thread`] (it derefs to one, and [`thread`](Self::thread) gives
+/// the handle): it has a name and an ident, is listed by `enumerate()` from
+/// `start()` until its function has returned or it was cancelled, and its daemon
+/// flag decides, as for any thread, whether the process waits for it at exit. While
+/// pending it holds no OS thread and its `native_id()` is `None`.
+///
+/// Differences from Python: the function runs on a pooled thread, as the timer's
+/// `Thread` (so `current_thread()`, `Local` values and RLock ownership are the
+/// timer's); `cancel()` returns whether it stopped the function from running;
+/// [`Timer::repeat`] is built in.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::threading::Timer;
+/// use std::sync::mpsc;
+/// use std::time::{Duration, Instant};
+///
+/// # fn main() -> Result<(), threadkit::threading::Error> {
+/// let (tx, rx) = mpsc::channel();
+/// let started = Instant::now();
+/// let t = Timer::new(Duration::from_millis(50), move || tx.send(Instant::now()).unwrap());
+/// t.start()?;
+/// let fired = rx.recv().unwrap();
+/// assert!(fired - started >= Duration::from_millis(50));
+/// t.join()?;
+///
+/// let never = Timer::new(Duration::from_secs(3600), || unreachable!());
+/// never.start()?;
+/// assert!(never.cancel()); // it had not run: it never will
+/// # Ok(())
+/// # }
+/// ```
+pub struct Timer {
+    thread: Thread,
+    core: Arc<TimerCore>,
+}
+
+impl Timer {
+    /// An unstarted timer that will call `f` once, no earlier than `interval`
+    /// after [`start`](Self::start). Python: `Timer(interval, f)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Timer;
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Timer::new(Duration::from_millis(10), || println!("fired"));
+    /// t.start()?;
+    /// t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new<F>(interval: Duration, f: F) -> Timer
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let mut f = Some(f);
+        Timer::build(
+            interval,
+            false,
+            Box::new(move || {
+                if let Some(f) = f.take() {
+                    f();
+                }
+            }),
+        )
+    }
+
+    /// An unstarted timer that calls `f` at a fixed rate until cancelled: slot `k`
+    /// is due at `start + k * interval` (anchored to the start, so no drift
+    /// accumulates). A slot missed by more than one whole interval (the machine was
+    /// busy, or a call ran long) is skipped rather than burst. A panic in a call ends
+    /// the timer (the excepthook reports it), as does a stop request
+    /// ([`Thread::stop`]). Intervals below 1 ms count as 1 ms.
+    ///
+    /// Python code gets this by re-arming a new `Timer` from its function (the
+    /// seed's E10); that drifts by the function's run time on every tick.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Timer;
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let ticks = Arc::new(AtomicU32::new(0));
+    /// let n = ticks.clone();
+    /// let t = Timer::repeat(Duration::from_millis(5), move || {
+    ///     n.fetch_add(1, Ordering::SeqCst);
+    /// });
+    /// t.start()?;
+    /// while ticks.load(Ordering::SeqCst) < 3 {
+    ///     std::thread::sleep(Duration::from_millis(1));
+    /// }
+    /// assert!(t.cancel());
+    /// t.join()?;
+    /// let after = ticks.load(Ordering::SeqCst);
+    /// std::thread::sleep(Duration::from_millis(20));
+    /// assert_eq!(ticks.load(Ordering::SeqCst), after); // none after cancel + join
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn repeat<F>(interval: Duration, f: F) -> Timer
+    where
+        F: FnMut() + Send + 'static,
+    {
+        Timer::build(interval.max(MIN_REPEAT), true, Box::new(f))
+    }
+
+    fn build(interval: Duration, repeat: bool, func: TimerFn) -> Timer {
+        let core = Arc::new(TimerCore {
+            interval,
+            repeat,
+            state: AtomicU8::new(IDLE),
+            func: Mutex::new(Some(func)),
+            started: AtomicU64::new(0),
+        });
+        let thread = Thread::builder()
+            .driver(Arc::new(TimerDriver(Arc::clone(&core))))
+            .build();
+        Timer { thread, core }
+    }
+
+    /// Starts the countdown. Python: `start()`.
+    ///
+    /// After [`cancel`](Self::cancel) it returns `Ok` and the function never runs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyStarted`] on a second call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{Error, Timer};
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), Error> {
+    /// let t = Timer::new(Duration::from_millis(1), || {});
+    /// t.start()?;
+    /// assert!(matches!(t.start(), Err(Error::AlreadyStarted)));
+    /// # t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn start(&self) -> Result<(), Error> {
+        self.thread.start()
+    }
+
+    /// Stops the timer if its function has not run yet; returns `true` when this call
+    /// stopped it (for a repeating timer: when it was not already cancelled or
+    /// ended). Python: `cancel()`.
+    ///
+    /// It never blocks and works from inside the function. Once it has returned, no
+    /// new call of the function starts; a call already running finishes (use
+    /// [`join`](Thread::join) to wait for it). Cancelling before `start()` is allowed:
+    /// the function never runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Timer;
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Timer::new(Duration::from_millis(10), || {});
+    /// t.start()?;
+    /// t.join()?;
+    /// assert!(!t.cancel()); // it ran already
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cancel(&self) -> bool {
+        cancel(&self.core, &self.thread)
+    }
+
+    /// The timer's thread handle (also reachable through `Deref`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{enumerate, Timer};
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Timer::new(Duration::from_secs(3600), || {});
+    /// t.start()?;
+    /// assert!(enumerate().contains(t.thread()));
+    /// assert_eq!(t.thread().native_id(), None); // pending: no OS thread
+    /// t.cancel();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn thread(&self) -> &Thread {
+        &self.thread
+    }
+
+    /// Blocks until the timer has ended: its function returned, or it was cancelled.
+    /// Python: `join()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Thread::join`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Timer;
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Timer::new(Duration::from_millis(5), || {});
+    /// t.start()?;
+    /// t.join()?;
+    /// assert!(!t.is_alive());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn join(&self) -> Result<(), Error> {
+        self.thread.join()
+    }
+
+    /// Blocks until the timer has ended or `timeout` passed; `true` if it ended.
+    ///
+    /// # Errors
+    ///
+    /// As [`Thread::join_timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Timer;
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Timer::new(Duration::from_secs(3600), || {});
+    /// t.start()?;
+    /// assert!(!t.join_timeout(Duration::from_millis(5))?);
+    /// t.cancel();
+    /// assert!(t.join_timeout(Duration::from_secs(5))?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        self.thread.join_timeout(timeout)
+    }
+
+    /// Whether the timer is pending or running its function.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Timer;
+    /// use std::time::Duration;
+    ///
+    /// let t = Timer::new(Duration::from_millis(5), || {});
+    /// assert!(!t.is_alive()); // not started
+    /// ```
+    pub fn is_alive(&self) -> bool {
+        self.thread.is_alive()
+    }
+
+    /// The timer thread's name (`Thread-N` unless renamed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Timer;
+    /// use std::time::Duration;
+    ///
+    /// let t = Timer::new(Duration::from_millis(5), || {});
+    /// t.set_name("reminder");
+    /// assert_eq!(t.name(), "reminder");
+    /// ```
+    pub fn name(&self) -> String {
+        self.thread.name()
+    }
+
+    /// Sets the daemon flag before `start()`: a non-daemon timer keeps the process
+    /// alive at exit until it has fired (or was cancelled).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DaemonAfterStart`] once started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Timer;
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Timer::new(Duration::from_millis(5), || {});
+    /// t.set_daemon(true)?;
+    /// assert!(t.is_daemon());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_daemon(&self, daemon: bool) -> Result<(), Error> {
+        self.thread.set_daemon(daemon)
+    }
+}
+
+impl Deref for Timer {
+    type Target = Thread;
+
+    fn deref(&self) -> &Thread {
+        &self.thread
+    }
+}
+
+impl fmt::Debug for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.core.state.load(Ordering::Relaxed) {
+            IDLE => "idle",
+            SCHEDULED => "scheduled",
+            RUNNING => "running",
+            CANCELLED => "cancelled",
+            _ => "done",
+        };
+        f.debug_struct("Timer")
+            .field("thread", &self.thread)
+            .field("interval", &self.core.interval)
+            .field("repeat", &self.core.repeat)
+            .field("state", &state)
+            .finish()
+    }
+}
+
+/// The timer as its `Thread`'s driver: `Thread::start` / `Thread::stop` land here.
+struct TimerDriver(Arc<TimerCore>);
+
+impl Driver for TimerDriver {
+    fn start(&self, thread: &Thread) -> Result<(), Error> {
+        let core = &self.0;
+        let now = Instant::now();
+        core.started
+            .store(timer_service::nanos_of(now), Ordering::Relaxed);
+        // IDLE -> SCHEDULED, unless cancelled before start: then the thread ends at
+        // once and the function never runs.
+        match core
+            .state
+            .compare_exchange(IDLE, SCHEDULED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                timer_service::schedule(core.slot_due(1), 1, thread.clone(), Arc::clone(core));
+            }
+            Err(_) => thread.finish(),
+        }
+        Ok(())
+    }
+
+    fn stop(&self, thread: &Thread) {
+        cancel(&self.0, thread);
+    }
+}
+
+fn cancel(core: &TimerCore, thread: &Thread) -> bool {
+    let mut state = core.state.load(Ordering::Acquire);
+    loop {
+        let next = match state {
+            IDLE | SCHEDULED => CANCELLED,
+            // A running repeat stops after the running call; a one-shot that is
+            // running has run.
+            RUNNING if core.repeat => CANCELLED,
+            _ => return false,
+        };
+        match core
+            .state
+            .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => break,
+            Err(actual) => state = actual,
+        }
+    }
+    if state == SCHEDULED {
+        // Its heap entry stays until due and is skipped then (counted, so the
+        // service can purge when cancelled entries pile up).
+        timer_service::note_cancelled();
+        // Dropped outside the lock: the closure's captures may run user code.
+        let func = lock(&core.func).take();
+        drop(func);
+        thread.finish();
+    }
+    true
+}
+
+/// Called on a pooled thread when slot `slot` of `thread`'s timer is due.
+pub(crate) fn fire(thread: &Thread, core: &Arc<TimerCore>, slot: u64, due: Instant) {
+    if core
+        .state
+        .compare_exchange(SCHEDULED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        timer_service::note_cancelled_skipped();
+        return;
+    }
+    // A repeat slot more than one whole interval late is skipped, not burst.
+    let late = Instant::now().saturating_duration_since(due);
+    let skip = core.repeat && late > core.interval;
+    let mut panicked = false;
+    if !skip {
+        let func = lock(&core.func).take();
+        if let Some(mut func) = func {
+            panicked = thread.run_call(&mut func);
+            if core.repeat && !panicked {
+                *lock(&core.func) = Some(func);
+            }
+        }
+    }
+    // A stop request cancels (see `TimerDriver::stop`), so it needs no check here.
+    if core.repeat && !panicked {
+        // The next slot whose due instant is not already an interval in the past.
+        let started = timer_service::instant_of(core.started.load(Ordering::Relaxed));
+        let elapsed = Instant::now().saturating_duration_since(started);
+        let behind = (elapsed.as_nanos() / core.interval.as_nanos().max(1)) as u64;
+        let next = (slot + 1).max(behind);
+        if core
+            .state
+            .compare_exchange(RUNNING, SCHEDULED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            timer_service::schedule(core.slot_due(next), next, thread.clone(), Arc::clone(core));
+            return;
+        }
+    } else {
+        let _ = core
+            .state
+            .compare_exchange(RUNNING, DONE, Ordering::AcqRel, Ordering::Acquire);
+    }
+    let func = lock(&core.func).take();
+    drop(func);
+    thread.finish();
+}

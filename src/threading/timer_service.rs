@@ -1,0 +1,266 @@
+//! The timer service behind [`Timer`](super::Timer): one internal thread holding every
+//! pending timer, and a cache of idle internal threads that run the functions.
+//!
+//! Pending timers sit in a binary heap keyed by due instant (a heap, not a timing
+//! wheel: `O(log n)` insertion measured at well under a microsecond at a million
+//! entries, exact due instants, and nothing to tick while idle). The service thread
+//! sleeps on a condition variable until the earliest due instant or until an earlier
+//! timer arrives; due timers are handed to a pooled thread each, so a slow or
+//! blocking function never delays another timer. The service starts on the first
+//! `Timer::start` and ends after a short linger with nothing pending; pooled threads
+//! end after a second idle. All of them are internal threadkit threads: left out of
+//! `enumerate()`, marked in `dump_all()`.
+//!
+//! Cancelled timers leave their heap entry behind (cancel is `O(1)`); the entry is
+//! skipped when due, and the heap is purged when such entries outnumber live ones.
+//! Everything here uses std types: the service stays out of the loom models.
+
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::BinaryHeap;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::thread::Thread;
+use super::timer::{fire, TimerCore};
+use crate::sync::lock;
+
+/// How long the service thread stays with nothing pending before it ends.
+const LINGER: Duration = Duration::from_millis(200);
+/// How long a pooled thread stays idle before it ends.
+const REAP: Duration = Duration::from_secs(1);
+
+/// One pending slot of one timer. 32 bytes: the due instant as nanoseconds since
+/// `epoch()`, not an `Instant`, to keep a million pending timers small.
+struct Entry {
+    due: u64,
+    slot: u64,
+    thread: Thread,
+    core: Arc<TimerCore>,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        self.due == other.due
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Entry) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    // Reversed: `BinaryHeap` is a max-heap and the earliest due must be on top.
+    fn cmp(&self, other: &Entry) -> CmpOrdering {
+        other.due.cmp(&self.due)
+    }
+}
+
+struct State {
+    heap: BinaryHeap<Entry>,
+    /// Whether the service thread runs (or is being started).
+    running: bool,
+    /// Heap entries whose timer was cancelled (an estimate: used to decide a purge).
+    cancelled: usize,
+}
+
+static STATE: Mutex<State> = Mutex::new(State {
+    heap: BinaryHeap::new(),
+    running: false,
+    cancelled: 0,
+});
+/// Wakes the service when an earlier timer arrives.
+static WAKE: Condvar = Condvar::new();
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// `t` as nanoseconds since the service's epoch (0 for earlier instants).
+pub(crate) fn nanos_of(t: Instant) -> u64 {
+    let d = t.saturating_duration_since(epoch());
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The instant `nanos` after the service's epoch.
+pub(crate) fn instant_of(nanos: u64) -> Instant {
+    epoch() + Duration::from_nanos(nanos)
+}
+
+/// Adds slot `slot` of a timer, due at `due`; starts the service if needed.
+pub(crate) fn schedule(due: Instant, slot: u64, thread: Thread, core: Arc<TimerCore>) {
+    let due = nanos_of(due);
+    let mut st = lock(&STATE);
+    let earliest = st.heap.peek().map_or(true, |top| due < top.due);
+    st.heap.push(Entry {
+        due,
+        slot,
+        thread,
+        core,
+    });
+    if !st.running {
+        st.running = true;
+        drop(st);
+        start_service();
+    } else if earliest {
+        WAKE.notify_one();
+    }
+}
+
+/// A scheduled timer was cancelled; its entry stays in the heap until due.
+pub(crate) fn note_cancelled() {
+    let mut st = lock(&STATE);
+    st.cancelled += 1;
+    // Purge when dead entries are the majority: amortised O(1) per cancel, and a
+    // program that starts and cancels long timers in a loop stays bounded.
+    if st.cancelled > 64 && st.cancelled * 2 > st.heap.len() {
+        let (live, dead): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut st.heap)
+            .into_vec()
+            .into_iter()
+            .partition(|e| e.core.is_scheduled());
+        st.heap = BinaryHeap::from(live);
+        st.cancelled = 0;
+        drop(st);
+        // Dropping a timer can run user code (its closure's captures): not under
+        // the service's lock.
+        drop(dead);
+    }
+}
+
+/// A cancelled entry came due and was skipped.
+pub(crate) fn note_cancelled_skipped() {
+    let mut st = lock(&STATE);
+    st.cancelled = st.cancelled.saturating_sub(1);
+}
+
+fn start_service() {
+    let spawned = Thread::builder()
+        .name("threadkit-timer-service")
+        .internal()
+        .target(service_loop)
+        .spawn();
+    if let Err(e) = spawned {
+        // Without a service no timer fires: say so loudly, and let the next
+        // `schedule` try again.
+        log::error!("threadkit: cannot start the timer service: {e}");
+        lock(&STATE).running = false;
+    }
+}
+
+fn service_loop() {
+    let mut due_now = Vec::new();
+    let mut st = lock(&STATE);
+    loop {
+        let now = nanos_of(Instant::now());
+        while st.heap.peek().is_some_and(|top| top.due <= now) {
+            due_now.extend(st.heap.pop());
+        }
+        if !due_now.is_empty() {
+            drop(st);
+            for e in due_now.drain(..) {
+                pool_dispatch(e);
+            }
+            st = lock(&STATE);
+            continue;
+        }
+        let wait = match st.heap.peek() {
+            Some(top) => Duration::from_nanos(top.due - now),
+            None => LINGER,
+        };
+        let (guard, timeout) = WAKE
+            .wait_timeout(st, wait)
+            .unwrap_or_else(|e| e.into_inner());
+        st = guard;
+        if timeout.timed_out() && st.heap.is_empty() {
+            st.running = false;
+            return;
+        }
+    }
+}
+
+/// One pooled thread's mailbox.
+struct Mailbox {
+    job: Mutex<Option<Entry>>,
+    ready: Condvar,
+}
+
+/// Idle pooled threads, most recently idle last (reused first, while warm).
+static IDLE: Mutex<Vec<Arc<Mailbox>>> = Mutex::new(Vec::new());
+
+fn pool_dispatch(e: Entry) {
+    if !e.core.is_scheduled() {
+        note_cancelled_skipped();
+        return;
+    }
+    let idle = lock(&IDLE).pop();
+    match idle {
+        Some(mailbox) => {
+            *lock(&mailbox.job) = Some(e);
+            mailbox.ready.notify_one();
+        }
+        None => spawn_worker(e),
+    }
+}
+
+fn spawn_worker(first: Entry) {
+    let mailbox = Arc::new(Mailbox {
+        job: Mutex::new(None),
+        ready: Condvar::new(),
+    });
+    *lock(&mailbox.job) = Some(first);
+    let m = Arc::clone(&mailbox);
+    let spawned = Thread::builder()
+        .name("threadkit-timer")
+        .internal()
+        .target(move || worker_loop(&m))
+        .spawn();
+    if let Err(e) = spawned {
+        // No thread to be had: run it here rather than lose it.
+        log::warn!("threadkit: timer pool cannot grow ({e}); running a timer inline");
+        if let Some(job) = lock(&mailbox.job).take() {
+            run(job);
+        }
+    }
+}
+
+fn run(e: Entry) {
+    fire(&e.thread, &e.core, e.slot, instant_of(e.due));
+}
+
+fn worker_loop(mailbox: &Arc<Mailbox>) {
+    loop {
+        let job = lock(&mailbox.job).take();
+        if let Some(job) = job {
+            run(job);
+        }
+        lock(&IDLE).push(Arc::clone(mailbox));
+        let mut job = lock(&mailbox.job);
+        let deadline = Instant::now() + REAP;
+        while job.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                // Leave the idle list; if we are not on it any more, a job is on
+                // its way to this mailbox: wait for it.
+                let mut idle = lock(&IDLE);
+                if let Some(i) = idle.iter().position(|m| Arc::ptr_eq(m, mailbox)) {
+                    idle.swap_remove(i);
+                    return;
+                }
+                drop(idle);
+                while job.is_none() {
+                    job = mailbox.ready.wait(job).unwrap_or_else(|e| e.into_inner());
+                }
+                break;
+            }
+            job = mailbox
+                .ready
+                .wait_timeout(job, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
