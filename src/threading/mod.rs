@@ -13,6 +13,7 @@
 //! | `settrace`, `setprofile`, `excepthook` | [`settrace`], [`setprofile`], [`set_excepthook`] |
 //! | `stack_size([size])`, `TIMEOUT_MAX` | [`stack_size`], [`set_stack_size`], [`TIMEOUT_MAX`] |
 //! | interpreter exit waits for non-daemon threads | the same, from an exit hook; [`shutdown`] waits early |
+//! | `Event` | [`Event`] |
 //!
 //! Beyond Python: cooperative stop ([`Thread::stop`], [`stop_requested`]) that every
 //! threadkit wait honours, and [`dump`], a thread dump.
@@ -26,6 +27,7 @@
 
 mod dump;
 mod error;
+mod event;
 mod exit;
 mod hooks;
 pub(crate) mod registry;
@@ -36,6 +38,7 @@ mod timeout;
 
 pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
 pub use error::Error;
+pub use event::Event;
 pub use exit::shutdown;
 pub use hooks::{
     clear_profile, clear_trace, restore_excepthook, set_excepthook, setprofile, settrace,
