@@ -14,6 +14,7 @@
 //! | `stack_size([size])`, `TIMEOUT_MAX` | [`stack_size`], [`set_stack_size`], [`TIMEOUT_MAX`] |
 //! | interpreter exit waits for non-daemon threads | the same, from an exit hook; [`shutdown`] waits early |
 //! | `Event` | [`Event`] |
+//! | `Semaphore(n)`, `BoundedSemaphore(n)` | [`Semaphore`], [`BoundedSemaphore`] |
 //!
 //! Beyond Python: cooperative stop ([`Thread::stop`], [`stop_requested`]) that every
 //! threadkit wait honours, and [`dump`], a thread dump.
@@ -31,6 +32,7 @@ mod event;
 mod exit;
 mod hooks;
 pub(crate) mod registry;
+mod semaphore;
 mod stack;
 mod stop;
 mod thread;
@@ -47,6 +49,7 @@ pub use hooks::{
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
+pub use semaphore::{BoundedSemaphore, BoundedSemaphoreGuard, Semaphore, SemaphoreGuard};
 pub use stack::{set_stack_size, stack_size};
 pub use stop::stop_requested;
 pub use thread::{Run, Thread, ThreadBuilder};
