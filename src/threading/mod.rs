@@ -15,6 +15,7 @@
 //! | interpreter exit waits for non-daemon threads | the same, from an exit hook; [`shutdown`] waits early |
 //! | `Event` | [`Event`] |
 //! | `Semaphore(n)`, `BoundedSemaphore(n)` | [`Semaphore`], [`BoundedSemaphore`] |
+//! | `Barrier(parties, action, timeout)` | [`Barrier`] |
 //!
 //! Beyond Python: cooperative stop ([`Thread::stop`], [`stop_requested`]) that every
 //! threadkit wait honours, and [`dump`], a thread dump.
@@ -26,6 +27,7 @@
 //! first [`current_thread`] and stays listed until its OS thread exits; waiting on a
 //! threadkit primitive does not register it.
 
+mod barrier;
 mod dump;
 mod error;
 mod event;
@@ -38,6 +40,7 @@ mod stop;
 mod thread;
 mod timeout;
 
+pub use barrier::Barrier;
 pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
 pub use error::Error;
 pub use event::Event;
