@@ -16,6 +16,7 @@
 //! | `Event` | [`Event`] |
 //! | `Semaphore(n)`, `BoundedSemaphore(n)` | [`Semaphore`], [`BoundedSemaphore`] |
 //! | `Barrier(parties, action, timeout)` | [`Barrier`] |
+//! | `local()` | [`Local`] |
 //!
 //! Beyond Python: cooperative stop ([`Thread::stop`], [`stop_requested`]) that every
 //! threadkit wait honours, and [`dump`], a thread dump.
@@ -33,6 +34,7 @@ mod error;
 mod event;
 mod exit;
 mod hooks;
+mod local;
 pub(crate) mod registry;
 mod semaphore;
 mod stack;
@@ -49,6 +51,7 @@ pub use hooks::{
     clear_profile, clear_trace, restore_excepthook, set_excepthook, setprofile, settrace,
     ExceptHookArgs, Profile, TraceEvent,
 };
+pub use local::Local;
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
