@@ -37,21 +37,35 @@ struct State {
     /// Threads parked in `wait`: woken all at once on every phase change, each
     /// re-checks the phase.
     waiters: Vec<Arc<Waiter>>,
+    /// Waiters taken off `waiters` by a phase change, to be notified by
+    /// [`unlock`] once the lock is released (a thread woken on this core would
+    /// otherwise run only to block on the lock we still hold).
+    woken: Vec<Arc<Waiter>>,
 }
 
 impl State {
-    /// Wakes every parked thread so each re-checks the phase (under the lock: a
-    /// notify only sets a flag and unparks, it runs no user code).
+    /// Marks every parked thread for waking at the next [`unlock`], so each
+    /// re-checks the phase.
     fn notify_all(&mut self) {
-        for w in self.waiters.drain(..) {
-            w.notify();
-        }
+        let mut parked = std::mem::take(&mut self.waiters);
+        self.woken.append(&mut parked);
+        // Keep the queue's allocation for the next cycle.
+        self.waiters = parked;
     }
 
     /// CPython's `_break`.
     fn break_barrier(&mut self) {
         self.phase = Phase::Broken;
         self.notify_all();
+    }
+}
+
+/// Releases the lock, then wakes the threads a phase change chose.
+fn unlock(mut st: MutexGuard<'_, State>) {
+    let woken = std::mem::take(&mut st.woken);
+    drop(st);
+    for w in woken {
+        w.notify();
     }
 }
 
@@ -128,6 +142,7 @@ impl Barrier {
                 phase: Phase::Filling,
                 count: 0,
                 waiters: Vec::new(),
+                woken: Vec::new(),
             }),
         }
     }
@@ -270,6 +285,7 @@ impl Barrier {
             st.phase = Phase::Filling;
             st.notify_all();
         }
+        unlock(st);
         if ok {
             Ok(index)
         } else {
@@ -286,7 +302,7 @@ impl Barrier {
     ) -> Result<MutexGuard<'a, State>, MutexGuard<'a, State>> {
         if let Some(action) = &self.action {
             st.phase = Phase::Action;
-            drop(st);
+            unlock(st);
             let outcome = panic::catch_unwind(AssertUnwindSafe(action));
             st = lock(&self.state);
             if let Err(payload) = outcome {
@@ -294,7 +310,7 @@ impl Barrier {
                 // re-raised in the thread that ran it.
                 st.break_barrier();
                 st.count -= 1;
-                drop(st);
+                unlock(st);
                 panic::resume_unwind(payload);
             }
             if st.phase != Phase::Action {
@@ -346,7 +362,7 @@ impl Barrier {
     ) -> (MutexGuard<'a, State>, Wake) {
         let me = Waiter::new();
         st.waiters.push(Arc::clone(&me));
-        drop(st);
+        unlock(st);
         let wake = me.wait(deadline, stoppable);
         let mut st = lock(&self.state);
         if wake != Wake::Notified {
@@ -384,6 +400,7 @@ impl Barrier {
             st.phase = Phase::Filling;
         }
         st.notify_all();
+        unlock(st);
     }
 
     /// Breaks the barrier: every waiting thread, and every later
@@ -400,7 +417,9 @@ impl Barrier {
     /// assert!(matches!(b.wait(), Err(Error::BrokenBarrier)));
     /// ```
     pub fn abort(&self) {
-        lock(&self.state).break_barrier();
+        let mut st = lock(&self.state);
+        st.break_barrier();
+        unlock(st);
     }
 
     /// Whether the barrier is broken. Python: `broken`.

@@ -173,19 +173,33 @@ impl Core {
 
     /// Gives up to `n` free permits to the oldest waiters.
     fn hand_off(&self, n: usize) {
-        let mut queue = lock(&self.queue);
-        for _ in 0..n {
-            if queue.is_empty() || !self.try_acquire() {
-                // Nobody left to wake, or a thread that did not queue took the
-                // permit first (it is in use either way: nothing is lost).
-                break;
+        // The first chosen waiter needs no allocation; more (release_n) go in a Vec.
+        let mut first = None;
+        let mut more = Vec::new();
+        {
+            let mut queue = lock(&self.queue);
+            for _ in 0..n {
+                if queue.is_empty() || !self.try_acquire() {
+                    // Nobody left to wake, or a thread that did not queue took the
+                    // permit first (it is in use either way: nothing is lost).
+                    break;
+                }
+                let w = queue.pop_front().expect("checked non-empty");
+                if first.is_none() {
+                    first = Some(w);
+                } else {
+                    more.push(w);
+                }
             }
-            let w = queue.pop_front().expect("checked non-empty");
-            // Off the queue under the lock, with the permit: the waiter returns
-            // `true` even if its wait timed out meanwhile.
+            self.clear_queued_if_empty(&queue);
+        }
+        // Off the queue under the lock, with a permit each: these waiters return
+        // `true` even if their wait timed out meanwhile. They are woken after the
+        // unlock: a waiter woken on this core could otherwise preempt us and then
+        // block on the lock we still hold (two extra context switches per hand-off).
+        for w in first.into_iter().chain(more) {
             w.notify();
         }
-        self.clear_queued_if_empty(&queue);
     }
 
     fn n_waiting(&self) -> usize {
