@@ -69,3 +69,23 @@ fn reset_breaks_the_waiters_and_leaves_it_usable() {
         assert!(!b.broken());
     });
 }
+
+#[test]
+fn three_threads_trip_once_with_distinct_indices() {
+    loom::model(|| {
+        let b = Arc::new(Barrier::new(3));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let bb = b.clone();
+                thread::spawn(move || bb.wait().unwrap())
+            })
+            .collect();
+        let mut indices = vec![b.wait().unwrap()];
+        for t in threads {
+            indices.push(t.join().unwrap());
+        }
+        indices.sort_unstable();
+        assert_eq!(indices, [0, 1, 2]);
+        assert_eq!(b.n_waiting(), 0);
+    });
+}

@@ -79,3 +79,31 @@ fn bounded_semaphore_counts_exactly() {
         assert!(sem.try_acquire());
     });
 }
+
+#[test]
+fn three_threads_share_two_permits() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(2));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (sem, inside) = (sem.clone(), inside.clone());
+                thread::spawn(move || {
+                    let _g = sem.access();
+                    assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        {
+            let _g = sem.access();
+            assert!(inside.fetch_add(1, Ordering::SeqCst) < 2);
+            inside.fetch_sub(1, Ordering::SeqCst);
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(sem.try_acquire() && sem.try_acquire());
+        assert!(!sem.try_acquire());
+    });
+}
