@@ -34,13 +34,18 @@ fn main() -> Result<(), threadkit::threading::Error> {
         w.start()?;
     }
 
-    // The setter: gives the waiters a moment to block, then sets the event once.
+    // The setter: waits (at most 5 s) until the three waiters are blocked, pauses
+    // a moment so the output is easy to follow, then sets the event once.
     let setter = {
         let go = Arc::clone(&go);
         Thread::builder()
             .name("setter")
             .target(move || {
-                std::thread::sleep(Duration::from_secs(1));
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while go.n_waiting() < 3 && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                std::thread::sleep(Duration::from_millis(500));
                 println!(
                     "setter: {} threads are waiting; setting the event",
                     go.n_waiting()
