@@ -392,3 +392,18 @@ fn stress_many_cycles_with_an_action() {
     assert_eq!(ok, vec![true; 3]);
     assert_eq!(runs.load(Ordering::SeqCst), cycles);
 }
+
+#[test]
+fn a_timeout_beyond_timeout_max_waits_forever_without_panic() {
+    let b = Arc::new(Barrier::new(2).with_timeout(Duration::MAX));
+    let bb = b.clone();
+    let results = run_parallel(2, move |i| {
+        if i == 0 {
+            bb.wait_timeout(threadkit::threading::TIMEOUT_MAX + Duration::from_secs(1))
+                .is_ok()
+        } else {
+            bb.wait().is_ok()
+        }
+    });
+    assert_eq!(results, vec![true, true]);
+}
