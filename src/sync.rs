@@ -31,8 +31,51 @@ use std::time::Instant;
 /// Every critical section in threadkit leaves its state consistent before it can
 /// panic (user code never runs under an internal lock), so poison carries no
 /// information here.
+#[cfg(not(loom))]
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Under loom: locks a loom `Mutex` (the primitives) or a std one (the registry and
+/// the thread records keep std types), recovering from poison either way.
+#[cfg(loom)]
+pub(crate) fn lock<M: PoisonFree + ?Sized>(m: &M) -> M::Guard<'_> {
+    m.lock_poison_free()
+}
+
+/// Under loom, the two kinds of mutex [`lock`] accepts.
+#[cfg(loom)]
+pub(crate) trait PoisonFree {
+    /// The guard `lock` returns.
+    type Guard<'a>
+    where
+        Self: 'a;
+    /// Locks, recovering from poison.
+    fn lock_poison_free(&self) -> Self::Guard<'_>;
+}
+
+#[cfg(loom)]
+impl<T: ?Sized> PoisonFree for Mutex<T> {
+    type Guard<'a>
+        = MutexGuard<'a, T>
+    where
+        T: 'a;
+    fn lock_poison_free(&self) -> MutexGuard<'_, T> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(loom)]
+impl<T: ?Sized> PoisonFree for std::sync::Mutex<T> {
+    type Guard<'a>
+        = std::sync::MutexGuard<'a, T>
+    where
+        T: 'a;
+    fn lock_poison_free(&self) -> std::sync::MutexGuard<'_, T> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// How a [`Waiter::wait`] ended.

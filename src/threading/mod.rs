@@ -13,6 +13,10 @@
 //! | `settrace`, `setprofile`, `excepthook` | [`settrace`], [`setprofile`], [`set_excepthook`] |
 //! | `stack_size([size])`, `TIMEOUT_MAX` | [`stack_size`], [`set_stack_size`], [`TIMEOUT_MAX`] |
 //! | interpreter exit waits for non-daemon threads | the same, from an exit hook; [`shutdown`] waits early |
+//! | `Event` | [`Event`] |
+//! | `Semaphore(n)`, `BoundedSemaphore(n)` | [`Semaphore`], [`BoundedSemaphore`] |
+//! | `Barrier(parties, action, timeout)` | [`Barrier`] |
+//! | `local()` | [`Local`] |
 //!
 //! Beyond Python: cooperative stop ([`Thread::stop`], [`stop_requested`]) that every
 //! threadkit wait honours, and [`dump`], a thread dump.
@@ -24,11 +28,15 @@
 //! first [`current_thread`] and stays listed until its OS thread exits; waiting on a
 //! threadkit primitive does not register it.
 
+mod barrier;
 mod dump;
 mod error;
+mod event;
 mod exit;
 mod hooks;
+mod local;
 pub(crate) mod registry;
+mod semaphore;
 mod stack;
 mod stop;
 mod thread;
@@ -36,16 +44,20 @@ mod timeout;
 mod timer;
 mod timer_service;
 
+pub use barrier::Barrier;
 pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
 pub use error::Error;
+pub use event::Event;
 pub use exit::shutdown;
 pub use hooks::{
     clear_profile, clear_trace, restore_excepthook, set_excepthook, setprofile, settrace,
     ExceptHookArgs, Profile, TraceEvent,
 };
+pub use local::Local;
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
+pub use semaphore::{BoundedSemaphore, BoundedSemaphoreGuard, Semaphore, SemaphoreGuard};
 pub use stack::{set_stack_size, stack_size};
 pub use stop::stop_requested;
 pub use thread::{Run, Thread, ThreadBuilder};
