@@ -3,6 +3,8 @@
 //!
 //! - [`threading`]: named threads you can list and join with a timeout, Python's
 //!   exit rule for non-daemon threads, hooks, cooperative stop and a thread dump.
+//! - [`socket`]: Python's `socket` calls and timeout rules over `socket2`
+//!   ([`socket::Socket`], [`socket::create_connection`], [`socket::create_server`]).
 //!
 //! # A tour
 //!
@@ -27,6 +29,7 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod socket;
 mod sync;
 mod sys;
 pub mod threading;
