@@ -1,0 +1,94 @@
+//! [`ServerConfig`] and [`Model`]: how a server runs and the limits it enforces.
+
+use std::time::Duration;
+
+/// How a server runs its connections.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::server::{Model, ServerConfig};
+///
+/// assert_eq!(ServerConfig::default().model, Model::ThreadPerConnection);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Model {
+    /// One thread per client, as Python's `ThreadingMixIn` (the default).
+    #[default]
+    ThreadPerConnection,
+    /// One client at a time on the serving thread, as Python's plain `TCPServer`.
+    Synchronous,
+}
+
+/// A server's settings and limits, with Python-like defaults; build one with
+/// struct update syntax.
+///
+/// The limits apply to line services in every model; a
+/// [`RequestHandler`](super::RequestHandler) owns its socket, so only
+/// `max_clients`, `backlog`, `reuse_address` and the thread settings apply to it.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::server::ServerConfig;
+///
+/// let config = ServerConfig {
+///     max_clients: 100,
+///     idle_timeout: Some(Duration::from_secs(30)),
+///     ..ServerConfig::default()
+/// };
+/// assert_eq!(config.max_line, 65_536);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// How connections are run. Default: [`Model::ThreadPerConnection`].
+    pub model: Model,
+    /// The most clients served at once; one more gets `* error: server full` and
+    /// is closed at once. Default: 1,024.
+    pub max_clients: usize,
+    /// A client silent this long gets `* idle timeout` and is closed; `None`:
+    /// never. Default: 300 s.
+    pub idle_timeout: Option<Duration>,
+    /// The `listen` backlog. Default: 1,024.
+    pub backlog: i32,
+    /// Set `SO_REUSEADDR` before binding (Python's `allow_reuse_address`).
+    /// Default: true.
+    pub reuse_address: bool,
+    /// Make connection threads daemon threads (Python's `daemon_threads`), so
+    /// they do not hold the process at exit. Default: false.
+    pub daemon_threads: bool,
+    /// `server_close` joins the connection threads (Python's `block_on_close`).
+    /// Default: true.
+    pub block_on_close: bool,
+    /// The stack size of connection threads; `None`: threadkit's default.
+    pub handler_stack_size: Option<usize>,
+    /// The longest line accepted, in bytes before the `\n`; a longer one gets
+    /// `* error: line too long (max N bytes)` and the connection closes. Default:
+    /// 65,536.
+    pub max_line: usize,
+    /// The most unsent output bytes queued for one client: past it, the server
+    /// stops reading that client (echo) or drops it (chat). Default: 1 MiB.
+    pub max_queue: usize,
+    /// Worker threads of the scalable model; 0: one per core. Default: 0.
+    pub workers: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            model: Model::default(),
+            max_clients: 1024,
+            idle_timeout: Some(Duration::from_secs(300)),
+            backlog: 1024,
+            reuse_address: true,
+            daemon_threads: false,
+            block_on_close: true,
+            handler_stack_size: None,
+            max_line: 65_536,
+            max_queue: 1 << 20,
+            workers: 0,
+        }
+    }
+}

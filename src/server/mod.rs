@@ -1,0 +1,104 @@
+//! Python's `socketserver`, for line protocols and blocking handlers.
+//!
+//! What lives here so far:
+//!
+//! - the two kinds of [`Service`] a server runs: a sans-IO [`LineService`] that
+//!   sees whole, valid lines and answers through an [`Outbox`] of [`Action`]s, or a
+//!   Python-style blocking [`RequestHandler`] made per connection;
+//! - [`ConnId`] (which connection) and [`CloseReason`] (why it ended, with the
+//!   CLI's REASON words);
+//! - the protocols of `threadkit serve`: [`Echo`] and [`ChatRoom`];
+//! - [`ServerConfig`] and [`Model`]: the models and the limits.
+//!
+//! The TCP and UDP servers that run them come next (planned: `TcpServer`,
+//! `UdpServer`).
+//!
+//! # Line protocols
+//!
+//! Lines are UTF-8 ending in `\n`; [`ServerConfig::max_line`] counts the bytes
+//! before the `\n`. Server notices and errors are lines starting with `* `. The
+//! server, not the service, enforces every limit, the same way in every model:
+//!
+//! | case | the client gets | then |
+//! |---|---|---|
+//! | a line is not UTF-8 | `* error: invalid UTF-8` | the connection goes on |
+//! | a line is longer than `max_line` | `* error: line too long (max N bytes)` | closed ([`CloseReason::TooLong`]); never buffers more than `max_line` |
+//! | more than `max_clients` clients | `* error: server full` | closed at once ([`CloseReason::Full`]) |
+//! | silent for `idle_timeout` | `* idle timeout` | closed ([`CloseReason::Idle`]) |
+//! | unsent output reaches `max_queue` | nothing | echo: not read until it drains; chat: dropped ([`CloseReason::TooSlow`]) |
+//! | the server stops | `* server shutting down` | closed ([`CloseReason::Shutdown`]) |
+//! | end of input in mid-line | nothing | the unterminated line is dropped |
+//!
+//! So a service only ever sees valid lines.
+//!
+//! # Texts and lines
+//!
+//! A service's texts are lines **without** the `\n`: [`Outbox::send`] and
+//! [`Outbox::broadcast`] take `"hello"`, and the server writes `"hello\n"`. The
+//! lines a service receives have no `\n` either (a `\r` before it is kept:
+//! [`Echo`] sends it back as is, [`ChatRoom`] strips it).
+//!
+//! # How a server loop drives a line service
+//!
+//! Per connection, the server keeps a line splitter (`lines.rs`:
+//! `LineSplitter::next` turns each chunk read into `Line`, `InvalidUtf8` and
+//! `TooLong` events, borrowing the read buffer, with the notice texts beside it),
+//! an output queue, and the peer address. Then:
+//!
+//! 1. accept; over `max_clients`: send `* error: server full`, close, log
+//!    `disconnect ADDR (full)`; the service never hears of it;
+//! 2. register the connection as open, then call `on_connect(conn, peer, &mut
+//!    out)` and carry out `out`;
+//! 3. for each `Line(s)`: `on_line(conn, s, &mut out)` and carry out `out`; for
+//!    `InvalidUtf8`: queue the notice; for `TooLong`: queue the notice and close
+//!    with `TooLong`;
+//! 4. at the end (end of input, error, limit, `Action::Close`, shutdown): mark it
+//!    closed, call `on_close(conn, reason, &mut out)` exactly once, carry out
+//!    `out`, flush what is queued (bounded in time) and shut the socket down.
+//!
+//! Carrying out an outbox means draining it ([`Outbox::drain`]) in order: `Send`
+//! queues one line for one open connection (a closed one is skipped), `Broadcast`
+//! queues it for every open connection but `except`, `Close` closes after what was
+//! queued before it. Queueing never blocks: a queue past `max_queue` is the
+//! backpressure / too-slow case above. To give every client the same order of
+//! lines from concurrent callbacks (chat), run a callback and the queueing of its
+//! outbox under one lock per service; one `Outbox` per thread can be reused, since
+//! draining keeps its allocation.
+//!
+//! # Examples
+//!
+//! Driving the chat room by hand, as a server would:
+//!
+//! ```
+//! use threadkit::server::{Action, ChatRoom, ConnId, LineService, Outbox};
+//!
+//! let room = ChatRoom::new();
+//! let (alice, bob) = (ConnId::new(1), ConnId::new(2));
+//! let peer = "127.0.0.1:40000".parse().unwrap();
+//! let mut out = Outbox::new();
+//! room.on_connect(alice, peer, &mut out);
+//! room.on_connect(bob, peer, &mut out);
+//! out.drain().for_each(drop);
+//!
+//! room.on_line(alice, "hi bob", &mut out);
+//! assert_eq!(out.actions(), [Action::Broadcast {
+//!     except: Some(alice),
+//!     text: "guest-1: hi bob".to_string(),
+//! }]);
+//! ```
+
+mod chat;
+mod config;
+mod conn;
+mod echo;
+#[allow(dead_code)] // the framing of the server models (threaded.rs, scalable.rs)
+mod lines;
+mod outbox;
+mod service;
+
+pub use chat::ChatRoom;
+pub use config::{Model, ServerConfig};
+pub use conn::{CloseReason, ConnId};
+pub use echo::Echo;
+pub use outbox::{Action, Outbox};
+pub use service::{LineService, RequestHandler, Service};
