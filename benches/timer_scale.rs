@@ -32,7 +32,12 @@ fn main() {
     if args.iter().any(|a| a == "--list") {
         return; // `cargo bench -- --list` asks what there is: nothing criterion knows.
     }
-    for child in ["child-memory", "child-lateness-threadkit", "child-lateness-tokio", "child-repeat"] {
+    for child in [
+        "child-memory",
+        "child-lateness-threadkit",
+        "child-lateness-tokio",
+        "child-repeat",
+    ] {
         let out = Command::new(std::env::current_exe().unwrap())
             .arg(child)
             .output()
@@ -186,6 +191,9 @@ fn repeat() {
             late.as_secs_f64() * 1e3,
             fired.len()
         ),
-        None => println!("repeat 10 ms over 10 s: slot 1000 was skipped ({} calls)", fired.len()),
+        None => println!(
+            "repeat 10 ms over 10 s: slot 1000 was skipped ({} calls)",
+            fired.len()
+        ),
     }
 }

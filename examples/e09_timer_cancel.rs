@@ -17,7 +17,10 @@ fn main() -> Result<(), Error> {
     });
     runs.start()?;
     cancelled.start()?;
-    println!("[{:>4} ms] started A and B, both due in 500 ms", start.elapsed().as_millis());
+    println!(
+        "[{:>4} ms] started A and B, both due in 500 ms",
+        start.elapsed().as_millis()
+    );
 
     std::thread::sleep(Duration::from_millis(200));
     let stopped = cancelled.cancel();
@@ -28,6 +31,9 @@ fn main() -> Result<(), Error> {
 
     runs.join()?;
     cancelled.join()?;
-    println!("[{:>4} ms] both timers have ended", start.elapsed().as_millis());
+    println!(
+        "[{:>4} ms] both timers have ended",
+        start.elapsed().as_millis()
+    );
     Ok(())
 }

@@ -29,6 +29,9 @@ fn main() -> Result<(), Error> {
     let timer = me.get_or_init(|| timer);
     timer.start()?;
     timer.join()?;
-    println!("[{:>4} ms] repeating timer ended", start.elapsed().as_millis());
+    println!(
+        "[{:>4} ms] repeating timer ended",
+        start.elapsed().as_millis()
+    );
     Ok(())
 }
