@@ -70,7 +70,7 @@ impl<T: Run> RunBox for T {
 /// to it.
 pub(crate) trait Driver: Send + Sync + 'static {
     /// Starts `thread` (already registered, `Pending`) instead of spawning for it.
-    fn start(&self, thread: &Thread) -> Result<(), Error>;
+    fn start(self: Arc<Self>, thread: &Thread) -> Result<(), Error>;
     /// A stop was requested for `thread` (its stop flag is set already).
     fn stop(&self, thread: &Thread);
 }
@@ -82,10 +82,13 @@ impl Run for Spent {
     fn run(&mut self) {}
 }
 
-/// What a thread runs: a closure, or a `Run` value to hand back afterwards.
+/// What a thread runs: a closure, or a `Run` value to hand back afterwards; and,
+/// once it ran, the `Run` value handed back.
 enum Body {
+    Nothing,
     Target(Box<dyn FnOnce() + Send>),
     Runnable(Box<dyn RunBox>),
+    Returned(Box<dyn Any + Send>),
 }
 
 /// Where a thread is in its life.
@@ -110,13 +113,40 @@ pub(crate) enum Kind {
     Dummy,
 }
 
-/// The lifecycle state and who waits for its end, under one lock.
+/// Everything about a thread that changes, under one lock (one lock, not one per
+/// field, keeps the record small: a pending timer is one of these).
 struct State {
     life: Life,
     /// Threads in `join`, notified when `life` becomes `Finished`.
     joiners: Vec<Arc<Waiter>>,
     /// When it was started (or registered): `ThreadInfo::age`.
     started_at: Option<Instant>,
+    name: Name,
+    /// Taken by the thread when it runs; the `Run` value comes back here.
+    body: Body,
+}
+
+/// This thread's `Local` values, keyed by the `Local`'s id; boxed and made on first
+/// use, so a thread without any costs one pointer.
+#[derive(Default)]
+pub(crate) struct LocalMap(Option<Box<HashMap<u64, Box<dyn Any + Send>>>>);
+
+impl LocalMap {
+    /// Sets the value for `id`, returning the previous one.
+    pub(crate) fn insert(
+        &mut self,
+        id: u64,
+        value: Box<dyn Any + Send>,
+    ) -> Option<Box<dyn Any + Send>> {
+        self.0
+            .get_or_insert_with(Default::default)
+            .insert(id, value)
+    }
+
+    /// Takes the value for `id` out.
+    pub(crate) fn remove(&mut self, id: &u64) -> Option<Box<dyn Any + Send>> {
+        self.0.as_mut()?.remove(id)
+    }
 }
 
 /// A thread's name: default names are formatted when asked, so a thread (a pending
@@ -132,7 +162,6 @@ pub(crate) struct Inner {
     ident: AtomicU64,
     /// The kernel's tid of the OS thread running it, 0 when none has yet.
     native_id: AtomicU64,
-    name: Mutex<Name>,
     daemon: AtomicBool,
     pub(crate) kind: Kind,
     /// threadkit's own threads (timer service and pool, server loops): left out of
@@ -146,13 +175,9 @@ pub(crate) struct Inner {
     /// first use, so a pending timer does not pay for it.
     parker: OnceLock<Arc<Parker>>,
     state: Mutex<State>,
-    /// Taken by the thread when it runs.
-    body: Mutex<Option<Body>>,
-    /// The `Run` value, back from the thread once it ended (`take_run`).
-    finished_run: Mutex<Option<Box<dyn Any + Send>>>,
     panicked: AtomicBool,
-    /// This thread's `Local` values, keyed by the `Local`'s id; dropped at its end.
-    pub(crate) locals: Mutex<HashMap<u64, Box<dyn Any + Send>>>,
+    /// This thread's `Local` values; dropped at its end (or each timer call's).
+    pub(crate) locals: Mutex<LocalMap>,
 }
 
 /// A thread of execution, as Python's `threading.Thread`.
@@ -265,7 +290,6 @@ impl Thread {
             inner: Arc::new(Inner {
                 ident: AtomicU64::new(0),
                 native_id: AtomicU64::new(0),
-                name: Mutex::new(name),
                 daemon: AtomicBool::new(daemon),
                 kind,
                 internal: false,
@@ -276,11 +300,11 @@ impl Thread {
                     life: Life::Initial,
                     joiners: Vec::new(),
                     started_at: None,
+                    name,
+                    body: Body::Nothing,
                 }),
-                body: Mutex::new(None),
-                finished_run: Mutex::new(None),
                 panicked: AtomicBool::new(false),
-                locals: Mutex::new(HashMap::new()),
+                locals: Mutex::new(LocalMap::default()),
             }),
         }
     }
@@ -330,7 +354,7 @@ impl Thread {
     pub fn start(&self) -> Result<(), Error> {
         if let Some(driver) = &self.inner.driver {
             self.begin(Life::Pending)?;
-            return driver.start(self);
+            return Arc::clone(driver).start(self);
         }
         let stack_size = match self.inner.stack_size {
             0 => stack::stack_size(),
@@ -383,22 +407,22 @@ impl Thread {
     fn run_here(&self) {
         let previous = registry::enter(self);
         lock(&self.inner.state).life = Life::Running;
-        let body = lock(&self.inner.body).take();
+        let body = std::mem::replace(&mut lock(&self.inner.state).body, Body::Nothing);
         let run = || match body {
-            Some(Body::Target(f)) => f(),
-            Some(Body::Runnable(r)) => {
+            Body::Target(f) => f(),
+            Body::Runnable(r) => {
                 // Hand the value back even if `run` panics, as Python keeps `self`.
                 struct GiveBack<'a>(Box<dyn RunBox>, &'a Thread);
                 impl Drop for GiveBack<'_> {
                     fn drop(&mut self) {
                         let value = std::mem::replace(&mut self.0, Box::new(Spent));
-                        *lock(&self.1.inner.finished_run) = Some(value.into_any());
+                        lock(&self.1.inner.state).body = Body::Returned(value.into_any());
                     }
                 }
                 let mut guard = GiveBack(r, self);
                 guard.0.run_box();
             }
-            None => {}
+            Body::Nothing | Body::Returned(_) => {}
         };
         // threadkit's own threads are no business of the user's hooks.
         let panicked = if self.inner.internal {
@@ -437,11 +461,11 @@ impl Thread {
     /// may use other `Local`s).
     pub(crate) fn drop_locals(&self) {
         loop {
-            let values = std::mem::take(&mut *lock(&self.inner.locals));
-            if values.is_empty() {
-                return;
+            let values = lock(&self.inner.locals).0.take();
+            match values {
+                Some(values) => drop(values),
+                None => return,
             }
-            drop(values);
         }
     }
 
@@ -602,7 +626,7 @@ impl Thread {
     /// assert!(t.name().starts_with("Thread-"));
     /// ```
     pub fn name(&self) -> String {
-        match &*lock(&self.inner.name) {
+        match &lock(&self.inner.state).name {
             Name::Default(n) => format!("Thread-{n}"),
             Name::Given(s) => s.clone(),
         }
@@ -623,7 +647,7 @@ impl Thread {
     /// assert_eq!(t.name(), "renamed");
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        *lock(&self.inner.name) = Name::Given(name.into());
+        lock(&self.inner.state).name = Name::Given(name.into());
     }
 
     /// threadkit's number for the thread: `None` before it is started, then unique in
@@ -788,15 +812,17 @@ impl Thread {
     ///
     /// See [`Run`].
     pub fn take_run<T: Run>(&self) -> Option<T> {
-        if self.life() != Life::Finished {
+        let mut st = lock(&self.inner.state);
+        if st.life != Life::Finished {
             return None;
         }
-        let mut slot = lock(&self.inner.finished_run);
-        let any = slot.take()?;
+        let Body::Returned(any) = std::mem::replace(&mut st.body, Body::Nothing) else {
+            return None;
+        };
         match any.downcast::<T>() {
             Ok(v) => Some(*v),
             Err(other) => {
-                *slot = Some(other);
+                st.body = Body::Returned(other);
                 None
             }
         }
@@ -921,7 +947,11 @@ impl ThreadBuilder {
         inner.internal = self.internal;
         inner.driver = self.driver;
         inner.stack_size = self.stack_size;
-        *inner.body.get_mut().unwrap_or_else(|e| e.into_inner()) = self.body;
+        inner
+            .state
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .body = self.body.unwrap_or(Body::Nothing);
         t
     }
 
@@ -972,5 +1002,12 @@ mod tests {
         // 'é' is 2 bytes: 14 ASCII + 'é' would end at byte 16, so it is dropped.
         assert_eq!(os_name("01234567890123é"), "01234567890123");
         assert_eq!(os_name("a\0b"), "ab");
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn print_sizes() {
+        eprintln!("Inner {}", std::mem::size_of::<super::Inner>());
     }
 }

@@ -39,7 +39,12 @@ const DONE: u8 = 4;
 /// The shortest interval of a repeating timer: a zero interval would spin.
 const MIN_REPEAT: Duration = Duration::from_millis(1);
 
-type TimerFn = Box<dyn FnMut() + Send>;
+/// The function: boxed as `FnOnce` for a one-shot (a closure that captures
+/// nothing then costs no allocation), `FnMut` for a repeat.
+enum TimerFn {
+    Once(Box<dyn FnOnce() + Send>),
+    Repeat(Box<dyn FnMut() + Send>),
+}
 
 /// What the service and the pool need of a timer; the timer's `Thread` holds it as
 /// its driver.
@@ -129,16 +134,7 @@ impl Timer {
     where
         F: FnOnce() + Send + 'static,
     {
-        let mut f = Some(f);
-        Timer::build(
-            interval,
-            false,
-            Box::new(move || {
-                if let Some(f) = f.take() {
-                    f();
-                }
-            }),
-        )
+        Timer::build(interval, false, TimerFn::Once(Box::new(f)))
     }
 
     /// An unstarted timer that calls `f` at a fixed rate until cancelled: slot `k`
@@ -181,7 +177,7 @@ impl Timer {
     where
         F: FnMut() + Send + 'static,
     {
-        Timer::build(interval.max(MIN_REPEAT), true, Box::new(f))
+        Timer::build(interval.max(MIN_REPEAT), true, TimerFn::Repeat(Box::new(f)))
     }
 
     fn build(interval: Duration, repeat: bool, func: TimerFn) -> Timer {
@@ -193,7 +189,7 @@ impl Timer {
             started: AtomicU64::new(0),
         });
         let thread = Thread::builder()
-            .driver(Arc::new(TimerDriver(Arc::clone(&core))))
+            .driver(Arc::clone(&core) as Arc<dyn Driver>)
             .build();
         Timer { thread, core }
     }
@@ -405,11 +401,9 @@ impl fmt::Debug for Timer {
 }
 
 /// The timer as its `Thread`'s driver: `Thread::start` / `Thread::stop` land here.
-struct TimerDriver(Arc<TimerCore>);
-
-impl Driver for TimerDriver {
-    fn start(&self, thread: &Thread) -> Result<(), Error> {
-        let core = &self.0;
+impl Driver for TimerCore {
+    fn start(self: Arc<Self>, thread: &Thread) -> Result<(), Error> {
+        let core = &self;
         let now = Instant::now();
         core.started
             .store(timer_service::nanos_of(now), Ordering::Relaxed);
@@ -428,7 +422,7 @@ impl Driver for TimerDriver {
     }
 
     fn stop(&self, thread: &Thread) {
-        cancel(&self.0, thread);
+        cancel(self, thread);
     }
 }
 
@@ -478,14 +472,18 @@ pub(crate) fn fire(thread: &Thread, core: &Arc<TimerCore>, slot: u64, due: Insta
     let mut panicked = false;
     if !skip {
         let func = lock(&core.func).take();
-        if let Some(mut func) = func {
-            panicked = thread.run_call(&mut func);
-            if core.repeat && !panicked {
-                *lock(&core.func) = Some(func);
+        match func {
+            Some(TimerFn::Once(f)) => panicked = thread.run_call(f),
+            Some(TimerFn::Repeat(mut f)) => {
+                panicked = thread.run_call(&mut f);
+                if !panicked {
+                    *lock(&core.func) = Some(TimerFn::Repeat(f));
+                }
             }
+            None => {}
         }
     }
-    // A stop request cancels (see `TimerDriver::stop`), so it needs no check here.
+    // A stop request cancels (`TimerCore::stop`, the driver), so it needs no check here.
     if core.repeat && !panicked {
         // The next slot whose due instant is not already an interval in the past.
         let started = timer_service::instant_of(core.started.load(Ordering::Relaxed));
