@@ -243,3 +243,24 @@ fn stack_size_accepts_zero_or_at_least_32_kib() {
     assert!(!t.panicked());
     assert_eq!(set_stack_size(0).unwrap(), 1 << 20);
 }
+
+#[test]
+fn a_panicking_timer_function_goes_to_the_excepthook_as_the_timer() {
+    let _serial = serial();
+    let _defaults = Defaults;
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    set_excepthook(move |args| {
+        tx.lock()
+            .unwrap()
+            .send((args.thread.clone(), args.message.clone()))
+            .unwrap();
+    });
+    let t = threadkit::threading::Timer::new(Duration::from_millis(1), || panic!("timer broke"));
+    t.start().unwrap();
+    t.join().unwrap();
+    let (thread, message) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(&thread, t.thread());
+    assert_eq!(message, "timer broke");
+    assert!(t.panicked());
+}

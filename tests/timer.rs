@@ -280,3 +280,40 @@ fn a_panicking_repeat_ends_and_is_marked_panicked() {
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(count.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn local_values_of_a_timer_call_are_dropped_when_the_call_ends() {
+    use threadkit::threading::Local;
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = drops.clone();
+    let local = Arc::new(Local::new(move || Counted(d.clone())));
+    let calls = Arc::new(AtomicU32::new(0));
+    let (l, c) = (local.clone(), calls.clone());
+    let t = Timer::repeat(Duration::from_millis(2), move || {
+        l.with(|_| {});
+        c.fetch_add(1, Ordering::SeqCst);
+    });
+    t.start().unwrap();
+    wait_until("three calls", Duration::from_secs(10), || {
+        calls.load(Ordering::SeqCst) >= 3
+    });
+    t.cancel();
+    t.join().unwrap();
+    // One value per call, each dropped when its call ended.
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        calls.load(Ordering::SeqCst) as usize
+    );
+}
+
+#[test]
+fn the_daemon_flag_is_inherited_like_any_thread() {
+    // Made on a test (foreign, daemon) thread.
+    assert!(Timer::new(Duration::from_secs(1), || {}).is_daemon());
+}
