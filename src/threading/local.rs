@@ -156,13 +156,13 @@ impl<T: Send + 'static> Local<T> {
         };
         // Take the value out, leaving `InUse`: user code (`init`, `f`) never runs
         // under the map's lock, and a re-entrant access finds the marker.
-        let taken = lock(&thread.inner.locals).insert(self.id, Box::new(InUse));
+        let taken = lock(thread.inner.locals()).insert(self.id, Box::new(InUse));
         let value = match taken {
             Some(any) => match any.downcast::<T>() {
                 Ok(v) => v,
                 Err(other) => {
                     // The marker: put it back (the outer access still owns it).
-                    lock(&thread.inner.locals).insert(self.id, other);
+                    lock(thread.inner.locals()).insert(self.id, other);
                     panic!("Local already in use on this thread: re-entrant with()/with_mut() (or a use from inside its init)");
                 }
             },
@@ -198,7 +198,7 @@ struct Slot<'a, T: Send + 'static> {
 
 impl<T: Send + 'static> Drop for Slot<'_, T> {
     fn drop(&mut self) {
-        let mut map = lock(&self.thread.inner.locals);
+        let mut map = lock(self.thread.inner.locals());
         match self.value.take() {
             Some(v) => {
                 map.insert(self.id, v as Box<dyn Any + Send>);
@@ -216,7 +216,7 @@ impl<T: Send + 'static> Drop for Local<T> {
         // No `with_mut` can be running on a `Local` being dropped (it borrows
         // it), so what the maps hold under our id is a value, never `InUse`.
         for inner in holders.iter().filter_map(Weak::upgrade) {
-            let value = lock(&inner.locals).remove(&self.id);
+            let value = lock(inner.locals()).remove(&self.id);
             // Dropped outside the map's lock: `T`'s destructor may use Locals.
             drop(value);
         }

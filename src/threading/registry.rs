@@ -189,7 +189,7 @@ pub(crate) fn current_is_daemon() -> bool {
 
 /// Whether a stop was requested for the calling threadkit thread.
 pub(crate) fn current_stop_requested() -> bool {
-    with_current(|t| t.is_some_and(|t| t.parker().is_stopped()))
+    with_current(|t| t.is_some_and(Thread::is_stopped))
 }
 
 /// What `enter` replaced, for `leave` to put back.

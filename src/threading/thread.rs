@@ -9,12 +9,12 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::error::Error;
-use super::{hooks, registry, stack, timeout};
+use super::{hooks, registry, stack, timeout, timer};
 use crate::sync::{lock, Parker, Waiter, Wake};
 
 /// The body of a thread written as a type, for code ported from a Python `Thread`
@@ -65,14 +65,23 @@ impl<T: Run> RunBox for T {
     }
 }
 
-/// Something other than an OS thread of its own that runs a thread: a `Timer`,
-/// whose calls run on pooled OS threads. `Thread::start` and `Thread::stop` defer
-/// to it.
-pub(crate) trait Driver: Send + Sync + 'static {
-    /// Starts `thread` (already registered, `Pending`) instead of spawning for it.
-    fn start(self: Arc<Self>, thread: &Thread) -> Result<(), Error>;
-    /// A stop was requested for `thread` (its stop flag is set already).
-    fn stop(&self, thread: &Thread);
+/// A timer's own fields (see `timer.rs`): a `Timer` is a thread that no OS thread
+/// runs while it waits. They sit in the record itself, so a pending timer is one
+/// allocation.
+#[derive(Debug)]
+pub(crate) struct TimerFields {
+    /// The interval, in nanoseconds.
+    pub(crate) interval: u64,
+    /// The timer's state (`timer.rs`: IDLE, SCHEDULED, RUNNING, ...).
+    pub(crate) state: AtomicU8,
+    /// Calls again every interval until cancelled.
+    pub(crate) repeat: bool,
+}
+
+/// A timer's function, out of the body slot for a call.
+pub(crate) enum TimerFn {
+    Once(Box<dyn FnOnce() + Send>),
+    Repeat(Box<dyn FnMut() + Send>),
 }
 
 /// Stands in for a `Run` value already handed back.
@@ -86,9 +95,12 @@ impl Run for Spent {
 /// once it ran, the `Run` value handed back.
 enum Body {
     Nothing,
+    /// A closure: a thread's target, or a one-shot timer's function.
     Target(Box<dyn FnOnce() + Send>),
     Runnable(Box<dyn RunBox>),
     Returned(Box<dyn Any + Send>),
+    /// A repeating timer's function, put back after each call.
+    Repeat(Box<dyn FnMut() + Send>),
 }
 
 /// Where a thread is in its life.
@@ -117,13 +129,33 @@ pub(crate) enum Kind {
 /// field, keeps the record small: a pending timer is one of these).
 struct State {
     life: Life,
-    /// Threads in `join`, notified when `life` becomes `Finished`.
-    joiners: Vec<Arc<Waiter>>,
-    /// When it was started (or registered): `ThreadInfo::age`.
+    /// When it was started (or registered): `ThreadInfo::age`, a timer's slots.
     started_at: Option<Instant>,
     name: Name,
     /// Taken by the thread when it runs; the `Run` value comes back here.
     body: Body,
+}
+
+/// What a thread needs only once it waits, is joined or stopped, or keeps `Local`
+/// values: made on first use, so a pending timer does not pay for it.
+struct Ext {
+    /// Every threadkit wait of this thread parks here; `stop()` unparks it.
+    parker: Arc<Parker>,
+    /// Threads in `join`, notified when `life` becomes `Finished`. Locked inside
+    /// `state`'s lock, never the other way round.
+    joiners: Mutex<Vec<Arc<Waiter>>>,
+    /// This thread's `Local` values; dropped at its end (or each timer call's).
+    locals: Mutex<LocalMap>,
+}
+
+impl Ext {
+    fn new(parker: Arc<Parker>) -> Box<Ext> {
+        Box::new(Ext {
+            parker,
+            joiners: Mutex::new(Vec::new()),
+            locals: Mutex::new(LocalMap::default()),
+        })
+    }
 }
 
 /// This thread's `Local` values, keyed by the `Local`'s id; boxed and made on first
@@ -153,31 +185,42 @@ impl LocalMap {
 /// timer) that nobody names costs no allocation for it.
 enum Name {
     Default(u64),
-    Given(String),
+    Given(Box<str>),
 }
 
 /// One thread's record, shared by every `Thread` handle to it.
+///
+/// Its size is what a pending timer costs, so it stays small: what changes is under
+/// one lock, and what few threads need is in `ext`, made on first use.
 pub(crate) struct Inner {
     /// threadkit's own number, 0 until started (or registered).
     ident: AtomicU64,
-    /// The kernel's tid of the OS thread running it, 0 when none has yet.
+    /// The kernel's tid of the OS thread running it, 0 while none does.
     native_id: AtomicU64,
     daemon: AtomicBool,
+    panicked: AtomicBool,
     pub(crate) kind: Kind,
     /// threadkit's own threads (timer service and pool, server loops): left out of
     /// `enumerate()`, marked in `dump_all()`.
     pub(crate) internal: bool,
-    /// Runs the thread instead of an OS thread of its own (a `Timer`).
-    driver: Option<Arc<dyn Driver>>,
-    /// Stack size asked for by the builder; 0 takes `stack_size()` at start.
-    stack_size: usize,
-    /// Every threadkit wait of this thread parks here; `stop()` unparks it. Made on
-    /// first use, so a pending timer does not pay for it.
-    parker: OnceLock<Arc<Parker>>,
+    /// Stack size asked for by the builder, in bytes (saturated at 4 GiB); 0 takes
+    /// `stack_size()` at start.
+    stack_size: u32,
     state: Mutex<State>,
-    panicked: AtomicBool,
-    /// This thread's `Local` values; dropped at its end (or each timer call's).
-    pub(crate) locals: Mutex<LocalMap>,
+    /// Set for a `Timer`'s thread: started and stopped by `timer.rs`, not an OS thread.
+    timer: Option<TimerFields>,
+    ext: OnceLock<Box<Ext>>,
+}
+
+impl Inner {
+    fn ext(&self) -> &Ext {
+        self.ext.get_or_init(|| Ext::new(Arc::new(Parker::new())))
+    }
+
+    /// This thread's `Local` values.
+    pub(crate) fn locals(&self) -> &Mutex<LocalMap> {
+        &self.ext().locals
+    }
 }
 
 /// A thread of execution, as Python's `threading.Thread`.
@@ -291,20 +334,18 @@ impl Thread {
                 ident: AtomicU64::new(0),
                 native_id: AtomicU64::new(0),
                 daemon: AtomicBool::new(daemon),
+                panicked: AtomicBool::new(false),
                 kind,
                 internal: false,
-                driver: None,
                 stack_size: 0,
-                parker: parker.map_or_else(OnceLock::new, OnceLock::from),
                 state: Mutex::new(State {
                     life: Life::Initial,
-                    joiners: Vec::new(),
                     started_at: None,
                     name,
                     body: Body::Nothing,
                 }),
-                panicked: AtomicBool::new(false),
-                locals: Mutex::new(LocalMap::default()),
+                timer: None,
+                ext: parker.map_or_else(OnceLock::new, |p| OnceLock::from(Ext::new(p))),
             }),
         }
     }
@@ -318,7 +359,12 @@ impl Thread {
         native_id: u64,
         parker: Arc<Parker>,
     ) -> Thread {
-        let t = Thread::from_parts(Name::Given(name), kind != Kind::Main, kind, Some(parker));
+        let t = Thread::from_parts(
+            Name::Given(name.into()),
+            kind != Kind::Main,
+            kind,
+            Some(parker),
+        );
         t.inner.ident.store(ident, Ordering::Relaxed);
         t.inner.native_id.store(native_id, Ordering::Relaxed);
         {
@@ -352,13 +398,14 @@ impl Thread {
     /// # }
     /// ```
     pub fn start(&self) -> Result<(), Error> {
-        if let Some(driver) = &self.inner.driver {
+        if self.inner.timer.is_some() {
             self.begin(Life::Pending)?;
-            return Arc::clone(driver).start(self);
+            timer::start(self);
+            return Ok(());
         }
         let stack_size = match self.inner.stack_size {
             0 => stack::stack_size(),
-            n => n,
+            n => n as usize,
         };
         if stack_size != 0 && stack_size < stack::MIN_STACK_SIZE {
             return Err(Error::InvalidStackSize);
@@ -422,7 +469,7 @@ impl Thread {
                 let mut guard = GiveBack(r, self);
                 guard.0.run_box();
             }
-            Body::Nothing | Body::Returned(_) => {}
+            Body::Nothing | Body::Returned(_) | Body::Repeat(_) => {}
         };
         // threadkit's own threads are no business of the user's hooks.
         let panicked = if self.inner.internal {
@@ -436,10 +483,10 @@ impl Thread {
         self.finish();
     }
 
-    /// Runs one call of a driven thread (a timer's function) on the calling OS
-    /// thread, as this thread, with the hooks around it; the call's `Local` values
-    /// are dropped when it returns. Returns whether it panicked. The thread goes
-    /// back to `Pending` (no OS thread) afterwards; the driver ends it with `finish`.
+    /// Runs one call of a timer's function on the calling (pooled) OS thread, as this
+    /// thread, with the hooks around it; the call's `Local` values are dropped when it
+    /// returns. Returns whether it panicked. The thread goes back to `Pending` (no OS
+    /// thread) afterwards; `timer.rs` ends it with `finish`.
     pub(crate) fn run_call(&self, f: impl FnOnce()) -> bool {
         let previous = registry::enter(self);
         lock(&self.inner.state).life = Life::Running;
@@ -460,8 +507,11 @@ impl Thread {
     /// Drops this thread's `Local` values, outside the map's lock (a value's `Drop`
     /// may use other `Local`s).
     pub(crate) fn drop_locals(&self) {
+        let Some(ext) = self.inner.ext.get() else {
+            return;
+        };
         loop {
-            let values = lock(&self.inner.locals).0.take();
+            let values = lock(&ext.locals).0.take();
             match values {
                 Some(values) => drop(values),
                 None => return,
@@ -473,25 +523,26 @@ impl Thread {
     /// joiner woken.
     pub(crate) fn finish(&self) {
         registry::remove(self);
-        let joiners = {
-            let mut st = lock(&self.inner.state);
-            st.life = Life::Finished;
-            std::mem::take(&mut st.joiners)
-        };
-        for w in joiners {
-            w.notify();
-        }
+        self.mark_finished();
     }
 
     /// Marks the main thread finished without unlisting it (the exit rule runs):
     /// `main_thread().is_alive()` turns false, as in CPython.
     pub(crate) fn mark_exiting(&self) {
+        self.mark_finished();
+    }
+
+    /// `life = Finished`, and every joiner woken (outside the locks).
+    fn mark_finished(&self) {
         let joiners = {
             let mut st = lock(&self.inner.state);
             st.life = Life::Finished;
-            std::mem::take(&mut st.joiners)
+            self.inner
+                .ext
+                .get()
+                .map(|ext| std::mem::take(&mut *lock(&ext.joiners)))
         };
-        for w in joiners {
+        for w in joiners.into_iter().flatten() {
             w.notify();
         }
     }
@@ -506,18 +557,21 @@ impl Thread {
         stoppable: bool,
     ) -> bool {
         let waiter = Waiter::with_parker(parker);
+        let joiners = &self.inner.ext().joiners;
         {
-            let mut st = lock(&self.inner.state);
+            // `joiners` inside `state`: `mark_finished` takes them in that order, so
+            // a joiner cannot miss the end.
+            let st = lock(&self.inner.state);
             if st.life == Life::Finished {
                 return true;
             }
-            st.joiners.push(Arc::clone(&waiter));
+            lock(joiners).push(Arc::clone(&waiter));
         }
         if waiter.wait(deadline, stoppable) == Wake::Notified {
             return true;
         }
-        let mut st = lock(&self.inner.state);
-        st.joiners.retain(|w| !Arc::ptr_eq(w, &waiter));
+        let st = lock(&self.inner.state);
+        lock(joiners).retain(|w| !Arc::ptr_eq(w, &waiter));
         st.life == Life::Finished
     }
 
@@ -628,7 +682,7 @@ impl Thread {
     pub fn name(&self) -> String {
         match &lock(&self.inner.state).name {
             Name::Default(n) => format!("Thread-{n}"),
-            Name::Given(s) => s.clone(),
+            Name::Given(s) => s.to_string(),
         }
     }
 
@@ -647,7 +701,7 @@ impl Thread {
     /// assert_eq!(t.name(), "renamed");
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        lock(&self.inner.state).name = Name::Given(name.into());
+        lock(&self.inner.state).name = Name::Given(name.into().into());
     }
 
     /// threadkit's number for the thread: `None` before it is started, then unique in
@@ -694,7 +748,38 @@ impl Thread {
 
     /// The parker every threadkit wait of this thread parks on.
     pub(crate) fn parker(&self) -> &Arc<Parker> {
-        self.inner.parker.get_or_init(|| Arc::new(Parker::new()))
+        &self.inner.ext().parker
+    }
+
+    /// Whether a stop was requested for this thread.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.inner
+            .ext
+            .get()
+            .is_some_and(|ext| ext.parker.is_stopped())
+    }
+
+    /// The timer's fields, for a `Timer`'s thread.
+    pub(crate) fn timer(&self) -> Option<&TimerFields> {
+        self.inner.timer.as_ref()
+    }
+
+    /// Takes a timer's function out of the body slot for a call.
+    pub(crate) fn take_timer_fn(&self) -> Option<TimerFn> {
+        let mut st = lock(&self.inner.state);
+        match std::mem::replace(&mut st.body, Body::Nothing) {
+            Body::Target(f) => Some(TimerFn::Once(f)),
+            Body::Repeat(f) => Some(TimerFn::Repeat(f)),
+            other => {
+                st.body = other;
+                None
+            }
+        }
+    }
+
+    /// Puts a repeating timer's function back after a call.
+    pub(crate) fn put_back_repeat(&self, f: Box<dyn FnMut() + Send>) {
+        lock(&self.inner.state).body = Body::Repeat(f);
     }
 
     pub(crate) fn set_native_id(&self, tid: u64) {
@@ -800,8 +885,8 @@ impl Thread {
     /// ```
     pub fn stop(&self) {
         self.parker().request_stop();
-        if let Some(driver) = &self.inner.driver {
-            driver.stop(self);
+        if self.inner.timer.is_some() {
+            timer::stop(self);
         }
     }
 
@@ -895,7 +980,7 @@ pub struct ThreadBuilder {
     stack_size: usize,
     body: Option<Body>,
     internal: bool,
-    driver: Option<Arc<dyn Driver>>,
+    timer: Option<TimerFields>,
 }
 
 impl ThreadBuilder {
@@ -938,15 +1023,15 @@ impl ThreadBuilder {
     /// `Thread()`.
     pub fn build(self) -> Thread {
         let name = match self.name {
-            Some(name) => Name::Given(name),
+            Some(name) => Name::Given(name.into()),
             None => Name::Default(registry::next_name_number()),
         };
         let daemon = self.internal || self.daemon.unwrap_or_else(registry::current_is_daemon);
         let mut t = Thread::from_parts(name, daemon, Kind::Normal, None);
         let inner = Arc::get_mut(&mut t.inner).expect("not shared yet");
         inner.internal = self.internal;
-        inner.driver = self.driver;
-        inner.stack_size = self.stack_size;
+        inner.timer = self.timer;
+        inner.stack_size = u32::try_from(self.stack_size).unwrap_or(u32::MAX);
         inner
             .state
             .get_mut()
@@ -962,9 +1047,19 @@ impl ThreadBuilder {
         self
     }
 
-    /// Lets `driver` run the thread instead of an OS thread of its own.
-    pub(crate) fn driver(mut self, driver: Arc<dyn Driver>) -> Self {
-        self.driver = Some(driver);
+    /// Makes the thread a `Timer`'s: `start()` schedules `f` on the timer service
+    /// instead of spawning an OS thread.
+    pub(crate) fn timer(mut self, interval: Duration, f: TimerFn) -> Self {
+        let repeat = matches!(f, TimerFn::Repeat(_));
+        self.body = Some(match f {
+            TimerFn::Once(f) => Body::Target(f),
+            TimerFn::Repeat(f) => Body::Repeat(f),
+        });
+        self.timer = Some(TimerFields {
+            interval: u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
+            state: AtomicU8::new(timer::IDLE),
+            repeat,
+        });
         self
     }
 
@@ -1005,9 +1100,11 @@ mod tests {
     }
 }
 #[cfg(test)]
-mod size_probe {
+mod size {
+    /// A pending timer is one of these records (plus a 24-byte heap entry and its
+    /// registry slot): `benches/timer_scale.rs` holds a million under 256 bytes each.
     #[test]
-    fn print_sizes() {
-        eprintln!("Inner {}", std::mem::size_of::<super::Inner>());
+    fn a_thread_record_stays_within_128_bytes() {
+        assert!(std::mem::size_of::<super::Inner>() <= 128);
     }
 }

@@ -21,16 +21,14 @@
 
 use std::fmt;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::error::Error;
-use super::thread::{Driver, Thread};
+use super::thread::{Thread, TimerFields, TimerFn};
 use super::timer_service;
-use crate::sync::lock;
 
-const IDLE: u8 = 0;
+pub(crate) const IDLE: u8 = 0;
 const SCHEDULED: u8 = 1;
 const RUNNING: u8 = 2;
 const CANCELLED: u8 = 3;
@@ -39,37 +37,20 @@ const DONE: u8 = 4;
 /// The shortest interval of a repeating timer: a zero interval would spin.
 const MIN_REPEAT: Duration = Duration::from_millis(1);
 
-/// The function: boxed as `FnOnce` for a one-shot (a closure that captures
-/// nothing then costs no allocation), `FnMut` for a repeat.
-enum TimerFn {
-    Once(Box<dyn FnOnce() + Send>),
-    Repeat(Box<dyn FnMut() + Send>),
+fn fields(thread: &Thread) -> &TimerFields {
+    thread.timer().expect("a timer's thread")
 }
 
-/// What the service and the pool need of a timer; the timer's `Thread` holds it as
-/// its driver.
-pub(crate) struct TimerCore {
-    interval: Duration,
-    repeat: bool,
-    state: AtomicU8,
-    /// The function; taken out while a call runs (never called under this lock).
-    func: Mutex<Option<TimerFn>>,
-    /// Nanoseconds from the service's epoch to `start()` (repeat slots are
-    /// anchored there).
-    started: AtomicU64,
+/// The due instant of slot `k` of `thread`'s timer (slot 1 is `start + interval`).
+fn slot_due(thread: &Thread, k: u64) -> Instant {
+    let interval = Duration::from_nanos(fields(thread).interval);
+    let started = thread.started_at().unwrap_or_else(Instant::now);
+    started + interval.saturating_mul(k.min(u32::MAX as u64) as u32)
 }
 
-impl TimerCore {
-    /// Whether the timer waits for a slot (its heap entry is live).
-    pub(crate) fn is_scheduled(&self) -> bool {
-        self.state.load(Ordering::Acquire) == SCHEDULED
-    }
-
-    /// The due instant of slot `k` (slot 1 is `start + interval`).
-    fn slot_due(&self, k: u64) -> Instant {
-        timer_service::instant_of(self.started.load(Ordering::Relaxed))
-            + self.interval.saturating_mul(k.min(u32::MAX as u64) as u32)
-    }
+/// Whether `thread`'s timer waits for a slot (its heap entry is live).
+pub(crate) fn is_scheduled(thread: &Thread) -> bool {
+    fields(thread).state.load(Ordering::Acquire) == SCHEDULED
 }
 
 /// A function that runs once after a delay, or again and again at a fixed rate,
@@ -110,7 +91,6 @@ impl TimerCore {
 /// ```
 pub struct Timer {
     thread: Thread,
-    core: Arc<TimerCore>,
 }
 
 impl Timer {
@@ -134,7 +114,7 @@ impl Timer {
     where
         F: FnOnce() + Send + 'static,
     {
-        Timer::build(interval, false, TimerFn::Once(Box::new(f)))
+        Timer::build(interval, TimerFn::Once(Box::new(f)))
     }
 
     /// An unstarted timer that calls `f` at a fixed rate until cancelled: slot `k`
@@ -177,21 +157,13 @@ impl Timer {
     where
         F: FnMut() + Send + 'static,
     {
-        Timer::build(interval.max(MIN_REPEAT), true, TimerFn::Repeat(Box::new(f)))
+        Timer::build(interval.max(MIN_REPEAT), TimerFn::Repeat(Box::new(f)))
     }
 
-    fn build(interval: Duration, repeat: bool, func: TimerFn) -> Timer {
-        let core = Arc::new(TimerCore {
-            interval,
-            repeat,
-            state: AtomicU8::new(IDLE),
-            func: Mutex::new(Some(func)),
-            started: AtomicU64::new(0),
-        });
-        let thread = Thread::builder()
-            .driver(Arc::clone(&core) as Arc<dyn Driver>)
-            .build();
-        Timer { thread, core }
+    fn build(interval: Duration, func: TimerFn) -> Timer {
+        Timer {
+            thread: Thread::builder().timer(interval, func).build(),
+        }
     }
 
     /// Starts the countdown. Python: `start()`.
@@ -244,7 +216,7 @@ impl Timer {
     /// # }
     /// ```
     pub fn cancel(&self) -> bool {
-        cancel(&self.core, &self.thread)
+        cancel(&self.thread)
     }
 
     /// The timer's thread handle (also reachable through `Deref`).
@@ -384,7 +356,8 @@ impl Deref for Timer {
 
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = match self.core.state.load(Ordering::Relaxed) {
+        let timer = fields(&self.thread);
+        let state = match timer.state.load(Ordering::Relaxed) {
             IDLE => "idle",
             SCHEDULED => "scheduled",
             RUNNING => "running",
@@ -393,50 +366,45 @@ impl fmt::Debug for Timer {
         };
         f.debug_struct("Timer")
             .field("thread", &self.thread)
-            .field("interval", &self.core.interval)
-            .field("repeat", &self.core.repeat)
+            .field("interval", &Duration::from_nanos(timer.interval))
+            .field("repeat", &timer.repeat)
             .field("state", &state)
             .finish()
     }
 }
 
-/// The timer as its `Thread`'s driver: `Thread::start` / `Thread::stop` land here.
-impl Driver for TimerCore {
-    fn start(self: Arc<Self>, thread: &Thread) -> Result<(), Error> {
-        let core = &self;
-        let now = Instant::now();
-        core.started
-            .store(timer_service::nanos_of(now), Ordering::Relaxed);
-        // IDLE -> SCHEDULED, unless cancelled before start: then the thread ends at
-        // once and the function never runs.
-        match core
-            .state
-            .compare_exchange(IDLE, SCHEDULED, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => {
-                timer_service::schedule(core.slot_due(1), 1, thread.clone(), Arc::clone(core));
-            }
-            Err(_) => thread.finish(),
-        }
-        Ok(())
-    }
-
-    fn stop(&self, thread: &Thread) {
-        cancel(self, thread);
+/// Starts `thread`'s timer (`Thread::start` calls this once it is registered,
+/// `Pending`): IDLE -> SCHEDULED, unless cancelled before start: then the thread
+/// ends at once and the function never runs.
+pub(crate) fn start(thread: &Thread) {
+    match fields(thread).state.compare_exchange(
+        IDLE,
+        SCHEDULED,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => timer_service::schedule(slot_due(thread, 1), 1, thread.clone()),
+        Err(_) => thread.finish(),
     }
 }
 
-fn cancel(core: &TimerCore, thread: &Thread) -> bool {
-    let mut state = core.state.load(Ordering::Acquire);
+/// A stop was requested for `thread` (`Thread::stop`): it cancels the timer.
+pub(crate) fn stop(thread: &Thread) {
+    cancel(thread);
+}
+
+fn cancel(thread: &Thread) -> bool {
+    let timer = fields(thread);
+    let mut state = timer.state.load(Ordering::Acquire);
     loop {
         let next = match state {
             IDLE | SCHEDULED => CANCELLED,
             // A running repeat stops after the running call; a one-shot that is
             // running has run.
-            RUNNING if core.repeat => CANCELLED,
+            RUNNING if timer.repeat => CANCELLED,
             _ => return false,
         };
-        match core
+        match timer
             .state
             .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
         {
@@ -448,17 +416,17 @@ fn cancel(core: &TimerCore, thread: &Thread) -> bool {
         // Its heap entry stays until due and is skipped then (counted, so the
         // service can purge when cancelled entries pile up).
         timer_service::note_cancelled();
-        // Dropped outside the lock: the closure's captures may run user code.
-        let func = lock(&core.func).take();
-        drop(func);
+        // Dropped outside any lock: the closure's captures may run user code.
+        drop(thread.take_timer_fn());
         thread.finish();
     }
     true
 }
 
 /// Called on a pooled thread when slot `slot` of `thread`'s timer is due.
-pub(crate) fn fire(thread: &Thread, core: &Arc<TimerCore>, slot: u64, due: Instant) {
-    if core
+pub(crate) fn fire(thread: &Thread, slot: u64, due: Instant) {
+    let timer = fields(thread);
+    if timer
         .state
         .compare_exchange(SCHEDULED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
         .is_err()
@@ -466,44 +434,43 @@ pub(crate) fn fire(thread: &Thread, core: &Arc<TimerCore>, slot: u64, due: Insta
         timer_service::note_cancelled_skipped();
         return;
     }
+    let interval = Duration::from_nanos(timer.interval);
     // A repeat slot more than one whole interval late is skipped, not burst.
     let late = Instant::now().saturating_duration_since(due);
-    let skip = core.repeat && late > core.interval;
+    let skip = timer.repeat && late > interval;
     let mut panicked = false;
     if !skip {
-        let func = lock(&core.func).take();
-        match func {
+        match thread.take_timer_fn() {
             Some(TimerFn::Once(f)) => panicked = thread.run_call(f),
             Some(TimerFn::Repeat(mut f)) => {
                 panicked = thread.run_call(&mut f);
                 if !panicked {
-                    *lock(&core.func) = Some(TimerFn::Repeat(f));
+                    thread.put_back_repeat(f);
                 }
             }
             None => {}
         }
     }
-    // A stop request cancels (`TimerCore::stop`, the driver), so it needs no check here.
-    if core.repeat && !panicked {
+    // A stop request cancels (`stop` above), so it needs no check here.
+    if timer.repeat && !panicked {
         // The next slot whose due instant is not already an interval in the past.
-        let started = timer_service::instant_of(core.started.load(Ordering::Relaxed));
+        let started = thread.started_at().unwrap_or_else(Instant::now);
         let elapsed = Instant::now().saturating_duration_since(started);
-        let behind = (elapsed.as_nanos() / core.interval.as_nanos().max(1)) as u64;
+        let behind = (elapsed.as_nanos() / interval.as_nanos().max(1)) as u64;
         let next = (slot + 1).max(behind);
-        if core
+        if timer
             .state
             .compare_exchange(RUNNING, SCHEDULED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            timer_service::schedule(core.slot_due(next), next, thread.clone(), Arc::clone(core));
+            timer_service::schedule(slot_due(thread, next), next, thread.clone());
             return;
         }
     } else {
-        let _ = core
+        let _ = timer
             .state
             .compare_exchange(RUNNING, DONE, Ordering::AcqRel, Ordering::Acquire);
     }
-    let func = lock(&core.func).take();
-    drop(func);
+    drop(thread.take_timer_fn());
     thread.finish();
 }

@@ -21,7 +21,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::thread::Thread;
-use super::timer::{fire, TimerCore};
+use super::timer::{fire, is_scheduled};
 use crate::sync::lock;
 
 /// How long the service thread stays with nothing pending before it ends.
@@ -29,13 +29,12 @@ const LINGER: Duration = Duration::from_millis(200);
 /// How long a pooled thread stays idle before it ends.
 const REAP: Duration = Duration::from_secs(1);
 
-/// One pending slot of one timer. 32 bytes: the due instant as nanoseconds since
+/// One pending slot of one timer. 24 bytes: the due instant as nanoseconds since
 /// `epoch()`, not an `Instant`, to keep a million pending timers small.
 struct Entry {
     due: u64,
     slot: u64,
     thread: Thread,
-    core: Arc<TimerCore>,
 }
 
 impl PartialEq for Entry {
@@ -92,16 +91,11 @@ pub(crate) fn instant_of(nanos: u64) -> Instant {
 }
 
 /// Adds slot `slot` of a timer, due at `due`; starts the service if needed.
-pub(crate) fn schedule(due: Instant, slot: u64, thread: Thread, core: Arc<TimerCore>) {
+pub(crate) fn schedule(due: Instant, slot: u64, thread: Thread) {
     let due = nanos_of(due);
     let mut st = lock(&STATE);
     let earliest = st.heap.peek().map_or(true, |top| due < top.due);
-    st.heap.push(Entry {
-        due,
-        slot,
-        thread,
-        core,
-    });
+    st.heap.push(Entry { due, slot, thread });
     if !st.running {
         st.running = true;
         drop(st);
@@ -121,7 +115,7 @@ pub(crate) fn note_cancelled() {
         let (live, dead): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut st.heap)
             .into_vec()
             .into_iter()
-            .partition(|e| e.core.is_scheduled());
+            .partition(|e| is_scheduled(&e.thread));
         st.heap = BinaryHeap::from(live);
         st.cancelled = 0;
         drop(st);
@@ -192,7 +186,7 @@ struct Mailbox {
 static IDLE: Mutex<Vec<Arc<Mailbox>>> = Mutex::new(Vec::new());
 
 fn pool_dispatch(e: Entry) {
-    if !e.core.is_scheduled() {
+    if !is_scheduled(&e.thread) {
         note_cancelled_skipped();
         return;
     }
@@ -228,7 +222,7 @@ fn spawn_worker(first: Entry) {
 }
 
 fn run(e: Entry) {
-    fire(&e.thread, &e.core, e.slot, instant_of(e.due));
+    fire(&e.thread, e.slot, instant_of(e.due));
 }
 
 fn worker_loop(mailbox: &Arc<Mailbox>) {
