@@ -74,6 +74,9 @@ const RECV_BUF: usize = 64 * 1024;
 ///   dropped, and `input` may still be blocked on another thread (see the
 ///   [module docs](self)).
 ///
+/// A program passes its terminal as `BufReader::new(io::stdin())` and
+/// `io::stdout()` (`Stdin` is `Send + 'static`; a `StdinLock` is not `Send`).
+///
 /// # Errors
 ///
 /// - The connection could not be made: `ConnectionRefused` (`connection
@@ -126,7 +129,7 @@ where
     let sock =
         socket::create_connection(addr, timeout).map_err(|e| connect_error(e, addr, timeout))?;
     // The timeout was for connecting; the session waits as long as it takes.
-    sock.settimeout(None)?;
+    sock.settimeout(None).map_err(|e| session_error(e, addr))?;
     // Interactive lines go out at once rather than waiting for the previous
     // segment's acknowledgement.
     let _ = sock.set_nodelay(true);
