@@ -7,6 +7,8 @@
 //!   ([`socket::Socket`], [`socket::create_connection`], [`socket::create_server`]).
 //! - [`server`]: Python's `socketserver`: the line protocols (echo, chat) as sans-IO
 //!   services, and the configuration shared by the server models.
+//! - [`client`]: the interactive TCP client and the UDP request behind the
+//!   program's `connect` and `udp-send`, over any input and output.
 //!
 //! # A tour
 //!
@@ -31,6 +33,7 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod client;
 pub mod server;
 pub mod socket;
 mod sync;
