@@ -369,6 +369,8 @@ fn several_threads_can_join_the_same_thread() {
 }
 
 #[test]
+// `Thread` has interior mutability, but hashes and compares by identity only.
+#[allow(clippy::mutable_key_type)]
 fn threads_are_equal_by_identity_and_debug_shows_the_name() {
     let a = Thread::builder().name("dbg").target(|| {}).build();
     let b = Thread::builder().name("dbg").target(|| {}).build();
