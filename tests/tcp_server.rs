@@ -157,6 +157,22 @@ fn echo_client_that_never_reads_is_not_read_until_it_drains(model: Model) {
     server.stop();
 }
 
+fn echo_with_a_zero_queue_limit_still_echoes(model: Model) {
+    let server = Running::start(
+        ServerConfig {
+            max_queue: 0,
+            ..config(model)
+        },
+        Echo,
+    );
+    let mut c = Client::connect(server.addr());
+    for i in 0..50 {
+        c.line(&format!("line {i}"));
+        assert_eq!(c.recv(), format!("line {i}"));
+    }
+    server.stop();
+}
+
 fn shutdown_tells_every_client_and_closes(model: Model) {
     let server = Running::start(config(model), Echo);
     let n = if model == Model::Synchronous { 1 } else { 3 };
@@ -852,6 +868,7 @@ all_models!(
     echo_idle_client_gets_a_notice_and_is_closed,
     echo_unterminated_last_line_is_dropped,
     echo_client_that_never_reads_is_not_read_until_it_drains,
+    echo_with_a_zero_queue_limit_still_echoes,
     shutdown_tells_every_client_and_closes,
     client_beyond_max_clients,
     abrupt_disconnects_leave_no_thread_behind,

@@ -306,19 +306,24 @@ impl<'a> LineConn<'a> {
         let idle = config.idle_timeout.filter(|d| !d.is_zero());
         let mut buf = vec![0u8; READ_BUF];
         let mut splitter = LineSplitter::new(config.max_line);
+        // At least one byte, or a zero limit would never let the client be read.
+        let max_queue = config.max_queue.max(1);
         loop {
             if let Some(reason) = self.conn.stop_reason() {
                 return reason;
             }
-            if self.out.pending() >= config.max_queue
-                && !self.out.wait_below(config.max_queue.max(1), idle, || {
-                    self.conn.stop_reason().is_some()
-                })
-            {
-                return CloseReason::TooSlow;
-            }
-            if self.out.pending() >= config.max_queue {
-                continue; // stopped or broken: looked at above / by recv below
+            // Backpressure: the client's own answers wait to be written.
+            if self.out.pending() >= max_queue {
+                if !self
+                    .out
+                    .wait_below(max_queue, idle, || self.conn.stop_reason().is_some())
+                {
+                    return CloseReason::TooSlow;
+                }
+                if self.out.is_broken() {
+                    return self.conn.stop_reason().unwrap_or(CloseReason::Reset);
+                }
+                continue; // stopped, or room again: look again
             }
             match self.conn.sock.recv_into(&mut buf) {
                 Ok(0) => return self.conn.stop_reason().unwrap_or(CloseReason::Closed),

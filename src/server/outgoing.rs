@@ -142,6 +142,7 @@ impl Outgoing {
                 }
                 Err(_) => {
                     st.broken = true;
+                    st.buf = Vec::new();
                     self.inner.changed.notify_all();
                     return Push::Closed;
                 }
@@ -186,6 +187,11 @@ impl Outgoing {
             builder = builder.stack_size(size);
         }
         builder.spawn().map_err(io::Error::other)
+    }
+
+    /// Whether a send failed: the connection cannot be written any more.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.inner.lock().broken
     }
 
     /// Refuses the service's output from now on (the connection is closing).
@@ -345,6 +351,7 @@ impl Inner {
                         ) && !st.aborted => {}
                     Err(_) => {
                         st.in_flight = 0;
+                        st.buf = Vec::new();
                         st.broken = true;
                         self.changed.notify_all();
                         return;
