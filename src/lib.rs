@@ -5,8 +5,9 @@
 //!   exit rule for non-daemon threads, hooks, cooperative stop and a thread dump.
 //! - [`socket`]: Python's `socket` calls and timeout rules over `socket2`
 //!   ([`socket::Socket`], [`socket::create_connection`], [`socket::create_server`]).
-//! - [`server`]: Python's `socketserver`: the line protocols (echo, chat) as sans-IO
-//!   services, and the configuration shared by the server models.
+//! - [`server`]: Python's `socketserver`: [`server::TcpServer`] (a thread per client
+//!   or one client at a time) and [`server::UdpServer`], running the line protocols
+//!   (echo, chat) as sans-IO services or Python-style blocking handlers.
 //! - [`client`]: the interactive TCP client and the UDP request behind the
 //!   program's `connect` and `udp-send`, over any input and output.
 //!

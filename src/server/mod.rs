@@ -8,10 +8,19 @@
 //! - [`ConnId`] (which connection) and [`CloseReason`] (why it ended, with the
 //!   CLI's REASON words);
 //! - the protocols of `threadkit serve`: [`Echo`] and [`ChatRoom`];
-//! - [`ServerConfig`] and [`Model`]: the models and the limits.
+//! - [`ServerConfig`] and [`Model`]: the models and the limits;
+//! - the servers: [`TcpServer`] (Python's `TCPServer` and
+//!   `ThreadingTCPServer`) runs either kind of service; [`UdpServer`] (Python's
+//!   `UDPServer` and `ThreadingUDPServer`) runs a [`DatagramHandler`] such as
+//!   [`UdpEcho`]. Both stop through a [`ShutdownHandle`]; a TCP server reports
+//!   [`ServerEvent`]s (connect, disconnect and why) to `log` and to an
+//!   observer.
 //!
-//! The TCP and UDP servers that run them come next (planned: `TcpServer`,
-//! `UdpServer`).
+//! Inside: `lines.rs` (framing and limits, sans-IO), `connection.rs` (one TCP
+//! connection from accept to close, the same in both blocking models),
+//! `outgoing.rs` (a connection's output queue and its writer thread),
+//! `threaded.rs` (threads per client, client slots), `tcp.rs`, `udp.rs`,
+//! `shutdown.rs`, `events.rs`.
 //!
 //! # Line protocols
 //!
@@ -90,15 +99,26 @@
 mod chat;
 mod config;
 mod conn;
+mod connection;
 mod echo;
-#[allow(dead_code)] // the framing of the server models (threaded.rs, scalable.rs)
+mod events;
+#[allow(dead_code)] // `buffered`, `failed`, `max_line`: for the scalable model's framing
 mod lines;
 mod outbox;
+mod outgoing;
 mod service;
+mod shutdown;
+mod tcp;
+mod threaded;
+mod udp;
 
 pub use chat::ChatRoom;
 pub use config::{Model, ServerConfig};
 pub use conn::{CloseReason, ConnId};
 pub use echo::Echo;
+pub use events::ServerEvent;
 pub use outbox::{Action, Outbox};
 pub use service::{LineService, RequestHandler, Service};
+pub use shutdown::ShutdownHandle;
+pub use tcp::TcpServer;
+pub use udp::{DatagramHandler, UdpEcho, UdpServer, MAX_DATAGRAM};

@@ -139,7 +139,6 @@ pub struct Service {
 
 /// The two kinds, for the server loops.
 #[derive(Clone)]
-#[allow(dead_code)] // read by the server models (threaded.rs, scalable.rs)
 pub(crate) enum ServiceKind {
     Lines(Arc<dyn LineService>),
     Handler(Arc<HandlerFactory>),
@@ -197,7 +196,6 @@ impl Service {
     }
 
     /// Which kind it is, for the server loops.
-    #[allow(dead_code)] // used by the server models (threaded.rs, scalable.rs)
     pub(crate) fn kind(&self) -> &ServiceKind {
         &self.kind
     }

@@ -1,0 +1,497 @@
+//! One TCP connection of a [`TcpServer`](super::TcpServer), from accept to
+//! close, the same in every blocking model (on its own thread, or on the
+//! serving thread): [`run`] drives a `LineService` step by step as the module
+//! docs of [`server`](super) say, or calls a `RequestHandler`.
+//!
+//! # A line connection
+//!
+//! The connection's thread reads (blocking, with the idle timeout as the
+//! socket's timeout), splits lines and calls the service. Output goes through
+//! the connection's [`Outgoing`] queue; a writer thread exists only while a
+//! client reads slowly. Every service call, and the queueing of its outbox,
+//! happens under the server's one service lock, so every client sees the lines
+//! of all the others in the same order.
+//!
+//! - a read chunk is processed in one go under the lock; the lines the
+//!   connection sends itself are gathered and queued with one write;
+//! - the connection's own answers never drop it: when its queue reaches
+//!   `max_queue` it is simply not read until the queue shrinks (backpressure);
+//!   if nothing is written for the idle timeout meanwhile it is closed
+//!   (`too slow`);
+//! - a line for another connection that would grow that one's queue past
+//!   `max_queue` is not queued, and that connection is dropped (`too slow`);
+//! - another thread stops a connection (shutdown, a service's `close`, too
+//!   slow) by recording the reason and shutting its socket down for reading,
+//!   which wakes its blocked `recv`.
+//!
+//! At the end: `on_close` (exactly once, also after a panicking service), the
+//! server's notice (`* idle timeout`, `* error: line too long ...`,
+//! `* server shutting down`), a flush bounded by [`FLUSH_TIMEOUT`], a shutdown
+//! of the socket. A drop guard gives back the client slot, the registry entry
+//! and the descriptor whatever happens, then reports the disconnect.
+
+use std::any::Any;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::conn::{CloseReason, ConnId};
+use super::events::ServerEvent;
+use super::lines::{self, LineEvent, LineSplitter};
+use super::outbox::{Action, Outbox};
+use super::outgoing::{Outgoing, Push, WriterSpec};
+use super::service::{LineService, ServiceKind};
+use super::tcp::Shared;
+use super::threaded::Slot;
+use crate::socket::Socket;
+
+/// How long a closing connection may take to write what is queued for it.
+pub(crate) const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a connection closed while the client may still be sending (a line
+/// too long, a service's close) reads and discards the rest before closing, so
+/// the client gets the last lines and a clean end instead of a reset.
+const LINGER: Duration = Duration::from_millis(200);
+
+/// The most bytes discarded while lingering.
+const LINGER_BYTES: usize = 4 << 20;
+
+/// The read buffer of a line connection.
+const READ_BUF: usize = 16 * 1024;
+
+/// One live connection, as the rest of the server sees it (registry entry).
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub(crate) id: ConnId,
+    pub(crate) peer: SocketAddr,
+    pub(crate) sock: Arc<Socket>,
+    /// Why another thread stopped it; the first reason wins.
+    stop: Mutex<Option<CloseReason>>,
+    /// The line service knows it: between `on_connect` and `on_close`. Changed
+    /// and read under the service lock only.
+    open: AtomicBool,
+    /// The output queue of a line connection.
+    out: Option<Outgoing>,
+}
+
+impl Conn {
+    /// Asks the connection to end for `reason` (if nothing else did first) and
+    /// wakes its thread.
+    pub(crate) fn stop(&self, reason: CloseReason) {
+        {
+            let mut stop = self.stop.lock().unwrap_or_else(PoisonError::into_inner);
+            if stop.is_some() {
+                return;
+            }
+            *stop = Some(reason);
+        }
+        if let Some(out) = &self.out {
+            if reason != CloseReason::Shutdown {
+                // Closed or too slow: nothing more for it from the service.
+                out.refuse();
+            }
+            out.wake();
+        }
+        let _ = self.sock.shutdown(Shutdown::Read);
+    }
+
+    /// Why another thread stopped it, if one did.
+    pub(crate) fn stop_reason(&self) -> Option<CloseReason> {
+        *self.stop.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Shuts the socket down both ways: the last resort of `server_close`.
+    pub(crate) fn force_close(&self) {
+        let _ = self.sock.shutdown(Shutdown::Both);
+    }
+
+    fn is_open(&self) -> bool {
+        self.open.load(Ordering::Relaxed)
+    }
+}
+
+/// Gives everything back however the connection ends, then reports it.
+struct ConnGuard<'a> {
+    shared: &'a Shared,
+    conn: Arc<Conn>,
+    reason: CloseReason,
+    slot: Option<Slot>,
+}
+
+impl Drop for ConnGuard<'_> {
+    fn drop(&mut self) {
+        self.shared.unregister(self.conn.id);
+        if let Some(out) = &self.conn.out {
+            out.abort();
+        }
+        let _ = self.conn.sock.shutdown(Shutdown::Both);
+        // The slot first: a client that sees the disconnect may connect again.
+        drop(self.slot.take());
+        self.shared.events.emit(ServerEvent::Disconnect {
+            conn: self.conn.id,
+            peer: self.conn.peer,
+            reason: self.reason,
+        });
+    }
+}
+
+/// Serves one accepted connection until it ends, on the calling thread.
+pub(crate) fn run(shared: &Shared, sock: Socket, peer: SocketAddr, id: ConnId, slot: Slot) {
+    let sock = Arc::new(sock);
+    let config = &shared.config;
+    let out = match shared.service.kind() {
+        ServiceKind::Lines(_) => Some(Outgoing::new(
+            Arc::clone(&sock),
+            WriterSpec {
+                peer,
+                daemon: config.daemon_threads,
+                stack_size: config.handler_stack_size,
+            },
+        )),
+        ServiceKind::Handler(_) => None,
+    };
+    let conn = Arc::new(Conn {
+        id,
+        peer,
+        sock,
+        stop: Mutex::new(None),
+        open: AtomicBool::new(false),
+        out,
+    });
+    let mut guard = ConnGuard {
+        shared,
+        conn: Arc::clone(&conn),
+        reason: CloseReason::Error,
+        slot: Some(slot),
+    };
+    shared.register(&conn);
+    guard.reason = match shared.service.kind() {
+        ServiceKind::Lines(service) => LineConn::new(shared, &conn, &**service).serve(),
+        ServiceKind::Handler(factory) => {
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                let mut handler = factory();
+                handler.handle(&conn.sock, peer)
+            }));
+            handler_reason(&conn, outcome)
+        }
+    };
+}
+
+/// The close reason of a handler's connection.
+fn handler_reason(conn: &Conn, outcome: std::thread::Result<io::Result<()>>) -> CloseReason {
+    let reason = match outcome {
+        Ok(Ok(())) => CloseReason::Closed,
+        Ok(Err(e)) => {
+            if conn.stop_reason().is_none() {
+                log::warn!("threadkit: the handler of {} failed: {e}", conn.peer);
+            }
+            reason_of(&e)
+        }
+        Err(payload) => {
+            log::error!(
+                "threadkit: the handler of {} panicked: {}",
+                conn.peer,
+                panic_message(payload.as_ref())
+            );
+            CloseReason::Error
+        }
+    };
+    conn.stop_reason().unwrap_or(reason)
+}
+
+/// The close reason for an I/O error on a connection.
+fn reason_of(e: &io::Error) -> CloseReason {
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => CloseReason::Idle,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::NotConnected
+        | io::ErrorKind::UnexpectedEof => CloseReason::Reset,
+        _ => CloseReason::Error,
+    }
+}
+
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_string()
+    }
+}
+
+/// The state of one line connection on its thread.
+struct LineConn<'a> {
+    shared: &'a Shared,
+    conn: &'a Conn,
+    out: &'a Outgoing,
+    service: &'a dyn LineService,
+    /// Reused for every callback.
+    outbox: Outbox,
+    /// This connection's own lines from the current callbacks, queued in one
+    /// write when they are done.
+    staged: Vec<u8>,
+}
+
+impl<'a> LineConn<'a> {
+    fn new(shared: &'a Shared, conn: &'a Conn, service: &'a dyn LineService) -> LineConn<'a> {
+        LineConn {
+            shared,
+            conn,
+            out: conn.out.as_ref().expect("a line connection has a queue"),
+            service,
+            outbox: Outbox::new(),
+            staged: Vec::new(),
+        }
+    }
+
+    /// Opens, reads until the end, closes; returns the close reason.
+    fn serve(mut self) -> CloseReason {
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            let reason = self.open();
+            reason.unwrap_or_else(|| self.read_loop())
+        }));
+        let reason = match outcome {
+            Ok(reason) => reason,
+            Err(payload) => {
+                log::error!(
+                    "threadkit: the line service panicked on {}: {}",
+                    self.conn.peer,
+                    panic_message(payload.as_ref())
+                );
+                self.outbox.drain().for_each(drop);
+                self.staged.clear();
+                CloseReason::Error
+            }
+        };
+        if panic::catch_unwind(AssertUnwindSafe(|| self.close(reason))).is_err() {
+            log::error!(
+                "threadkit: the line service panicked closing {}",
+                self.conn.peer
+            );
+        }
+        reason
+    }
+
+    /// Step 2: the service hears of the connection. `Some` when it already
+    /// ended (the service closed it at once).
+    fn open(&mut self) -> Option<CloseReason> {
+        let config = &self.shared.config;
+        if let Err(e) = self
+            .conn
+            .sock
+            .settimeout(config.idle_timeout.filter(|d| !d.is_zero()))
+        {
+            log::warn!("threadkit: cannot set up {}: {e}", self.conn.peer);
+            return Some(CloseReason::Error);
+        }
+        let _ = self.conn.sock.set_nodelay(true);
+        let _lock = self.shared.lock_service();
+        self.conn.open.store(true, Ordering::Relaxed);
+        self.service
+            .on_connect(self.conn.id, self.conn.peer, &mut self.outbox);
+        let closed = self.carry_out();
+        self.flush_staged();
+        closed.then_some(CloseReason::Closed)
+    }
+
+    /// Step 3: reads and handles lines until something ends the connection.
+    fn read_loop(&mut self) -> CloseReason {
+        let config = &self.shared.config;
+        let idle = config.idle_timeout.filter(|d| !d.is_zero());
+        let mut buf = vec![0u8; READ_BUF];
+        let mut splitter = LineSplitter::new(config.max_line);
+        // At least one byte, or a zero limit would never let the client be read.
+        let max_queue = config.max_queue.max(1);
+        loop {
+            if let Some(reason) = self.conn.stop_reason() {
+                return reason;
+            }
+            // Backpressure: the client's own answers wait to be written.
+            if self.out.pending() >= max_queue {
+                if !self
+                    .out
+                    .wait_below(max_queue, idle, || self.conn.stop_reason().is_some())
+                {
+                    return CloseReason::TooSlow;
+                }
+                if self.out.is_broken() {
+                    return self.conn.stop_reason().unwrap_or(CloseReason::Reset);
+                }
+                continue; // stopped, or room again: look again
+            }
+            match self.conn.sock.recv_into(&mut buf) {
+                Ok(0) => return self.conn.stop_reason().unwrap_or(CloseReason::Closed),
+                Ok(n) => {
+                    if let Some(reason) = self.conn.stop_reason() {
+                        return reason;
+                    }
+                    if let Some(reason) = self.handle_chunk(&buf[..n], &mut splitter) {
+                        return reason;
+                    }
+                }
+                Err(e) => return self.conn.stop_reason().unwrap_or_else(|| reason_of(&e)),
+            }
+        }
+    }
+
+    /// Feeds one chunk through the splitter and the service, under the service
+    /// lock. `Some` when the connection must end.
+    fn handle_chunk(&mut self, chunk: &[u8], splitter: &mut LineSplitter) -> Option<CloseReason> {
+        let _lock = self.shared.lock_service();
+        let mut rest = chunk;
+        let mut ended = None;
+        while let Some(event) = splitter.next(&mut rest) {
+            match event {
+                LineEvent::Line(line) => {
+                    self.service.on_line(self.conn.id, line, &mut self.outbox);
+                    if self.carry_out() {
+                        ended = Some(CloseReason::Closed);
+                        break;
+                    }
+                }
+                LineEvent::InvalidUtf8 => self.stage(lines::INVALID_UTF8),
+                LineEvent::TooLong => {
+                    ended = Some(CloseReason::TooLong);
+                    break;
+                }
+            }
+        }
+        self.flush_staged();
+        ended
+    }
+
+    /// Carries out the outbox (under the service lock); true when it closed
+    /// this connection.
+    fn carry_out(&mut self) -> bool {
+        let me = self.conn.id;
+        let max_queue = self.shared.config.max_queue;
+        let mut closed_me = false;
+        let mut outbox = std::mem::take(&mut self.outbox);
+        for action in outbox.drain() {
+            match action {
+                Action::Send { to, mut text } => {
+                    if to == me {
+                        if !closed_me && self.conn.is_open() {
+                            self.stage(&text);
+                        }
+                    } else if let Some(other) = self.shared.find(to) {
+                        text.push('\n');
+                        deliver(&other, text.as_bytes(), max_queue);
+                    }
+                }
+                Action::Broadcast { except, mut text } => {
+                    text.push('\n');
+                    let conns = self.shared.conns();
+                    for other in conns.values() {
+                        if Some(other.id) == except || !other.is_open() {
+                            continue;
+                        }
+                        if other.id == me {
+                            if !closed_me {
+                                self.staged.extend_from_slice(text.as_bytes());
+                            }
+                        } else {
+                            deliver(other, text.as_bytes(), max_queue);
+                        }
+                    }
+                }
+                Action::Close(id) if id == me => closed_me = true,
+                Action::Close(id) => {
+                    if let Some(other) = self.shared.find(id) {
+                        other.stop(CloseReason::Closed);
+                    }
+                }
+            }
+        }
+        self.outbox = outbox;
+        if closed_me {
+            self.flush_staged();
+            self.out.refuse();
+        }
+        closed_me
+    }
+
+    fn stage(&mut self, text: &str) {
+        self.staged.extend_from_slice(text.as_bytes());
+        self.staged.push(b'\n');
+    }
+
+    /// Queues the gathered own lines; no limit: the read loop waits instead.
+    fn flush_staged(&mut self) {
+        if !self.staged.is_empty() {
+            self.out.push(&self.staged, None);
+            self.staged.clear();
+        }
+    }
+
+    /// Step 4: `on_close`, the server's notice, flush, shutdown.
+    fn close(&mut self, reason: CloseReason) {
+        {
+            let _lock = self.shared.lock_service();
+            if self.conn.open.swap(false, Ordering::Relaxed) {
+                self.service
+                    .on_close(self.conn.id, reason, &mut self.outbox);
+                self.carry_out();
+            }
+        }
+        let notice = match reason {
+            CloseReason::Idle => Some(lines::IDLE_TIMEOUT.to_string()),
+            CloseReason::TooLong => Some(lines::line_too_long(self.shared.config.max_line)),
+            CloseReason::Shutdown => Some(lines::SHUTTING_DOWN.to_string()),
+            _ => None,
+        };
+        let sock = &self.conn.sock;
+        match reason {
+            CloseReason::TooSlow | CloseReason::Reset | CloseReason::Error => self.out.abort(),
+            _ => {
+                if let Some(mut notice) = notice {
+                    notice.push('\n');
+                    self.out.push_final(notice.as_bytes());
+                }
+                if !self.out.finish(FLUSH_TIMEOUT) {
+                    self.out.abort();
+                }
+            }
+        }
+        let _ = sock.shutdown(Shutdown::Write);
+        if matches!(reason, CloseReason::TooLong | CloseReason::Closed) {
+            linger(sock);
+        }
+        let _ = sock.shutdown(Shutdown::Both);
+        self.out.join_writer();
+    }
+}
+
+/// Queues `line` for another connection; one that would pass `max_queue` is
+/// dropped as too slow instead.
+fn deliver(other: &Conn, line: &[u8], max_queue: usize) {
+    if let Some(out) = &other.out {
+        if out.push(line, Some(max_queue)) == Push::Full {
+            other.stop(CloseReason::TooSlow);
+        }
+    }
+}
+
+/// Reads and discards what the client still sends, briefly, so closing does
+/// not reset the connection before it read our last lines.
+fn linger(sock: &Socket) {
+    let deadline = Instant::now() + LINGER;
+    let mut buf = [0u8; 8192];
+    let mut discarded = 0;
+    while discarded < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || sock.settimeout(Some(left)).is_err() {
+            return;
+        }
+        match sock.recv_into(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => discarded += n,
+        }
+    }
+}

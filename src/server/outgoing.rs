@@ -1,0 +1,391 @@
+//! [`Outgoing`]: one connection's output queue, and the writer thread that
+//! drains it when the client reads slower than the server writes.
+//!
+//! Whoever queues bytes for a connection (its own thread answering a line,
+//! another connection's thread broadcasting to it) first tries to write them
+//! at once with a non-blocking `send` (`MSG_DONTWAIT`), under the queue's lock.
+//! Most of the time the kernel takes everything and no queue forms. What the
+//! kernel does not take is kept in the queue, and a writer thread is started
+//! for the connection (once; it stays until the connection ends): it writes
+//! with blocking sends while the queue has bytes and sleeps on a condition
+//! variable otherwise. A slow client therefore never blocks anyone but its
+//! own writer, and bytes go out in the order they were queued: a direct write
+//! only happens when nothing is queued or in flight.
+//!
+//! The queue's size is what the limits look at: the connection's own answers
+//! make it wait for the queue to shrink (backpressure), anyone else's lines
+//! that would pass `max_queue` get the connection dropped (`too slow`).
+
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use socket2::SockRef;
+
+use crate::socket::Socket;
+use crate::threading::Thread;
+
+/// How long `join_writer` waits for the writer to end (it has been told to
+/// stop and its socket is shut down by then, so this is a safety net).
+const WRITER_JOIN: Duration = Duration::from_secs(2);
+
+/// The result of queueing bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Push {
+    /// Written or queued.
+    Queued,
+    /// The connection takes no more output (closing, closed, or broken).
+    Closed,
+    /// Refused: the queue would pass the given limit.
+    Full,
+}
+
+/// How a writer thread is made.
+#[derive(Debug, Clone)]
+pub(crate) struct WriterSpec {
+    /// The client's address, for the thread's name.
+    pub(crate) peer: SocketAddr,
+    /// `ServerConfig::daemon_threads`.
+    pub(crate) daemon: bool,
+    /// `ServerConfig::handler_stack_size`.
+    pub(crate) stack_size: Option<usize>,
+}
+
+/// One connection's output queue (see the module docs).
+pub(crate) struct Outgoing {
+    inner: Arc<Inner>,
+    spec: WriterSpec,
+}
+
+/// What the writer thread shares with everyone else.
+struct Inner {
+    sock: Arc<Socket>,
+    state: Mutex<State>,
+    // Signalled on every change: bytes queued (the writer waits), bytes
+    // written (backpressure and flush waits), finish/abort, `wake`.
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// Bytes queued and not yet taken by the writer.
+    buf: Vec<u8>,
+    /// Bytes the writer took and has not written yet.
+    in_flight: usize,
+    /// The service's output is refused (the connection is closing).
+    refusing: bool,
+    /// The connection ended: the writer leaves once everything is written.
+    finishing: bool,
+    /// Drop everything: the writer leaves at once.
+    aborted: bool,
+    /// A send failed: nothing more can go out.
+    broken: bool,
+    /// The writer thread, once started.
+    writer: Option<Thread>,
+    /// Bytes written so far, to see progress.
+    written: u64,
+}
+
+impl State {
+    fn pending(&self) -> usize {
+        self.buf.len() + self.in_flight
+    }
+}
+
+impl Outgoing {
+    /// An empty queue for `sock`.
+    pub(crate) fn new(sock: Arc<Socket>, spec: WriterSpec) -> Outgoing {
+        Outgoing {
+            inner: Arc::new(Inner {
+                sock,
+                state: Mutex::new(State::default()),
+                changed: Condvar::new(),
+            }),
+            spec,
+        }
+    }
+
+    /// The bytes queued and not yet written.
+    pub(crate) fn pending(&self) -> usize {
+        self.inner.lock().pending()
+    }
+
+    /// Queues `data` from the service, unless the connection is closing; with a
+    /// `limit`, refuses it when the queue would grow past `limit` bytes.
+    pub(crate) fn push(&self, data: &[u8], limit: Option<usize>) -> Push {
+        let mut st = self.inner.lock();
+        if st.refusing {
+            return Push::Closed;
+        }
+        self.push_locked(&mut st, data, limit)
+    }
+
+    /// Queues the server's last words (a notice), even after the service's
+    /// output is refused.
+    pub(crate) fn push_final(&self, data: &[u8]) -> Push {
+        let mut st = self.inner.lock();
+        self.push_locked(&mut st, data, None)
+    }
+
+    fn push_locked(&self, st: &mut State, mut data: &[u8], limit: Option<usize>) -> Push {
+        if st.broken || st.aborted || st.finishing {
+            return Push::Closed;
+        }
+        if st.pending() == 0 {
+            // Nothing ahead of these bytes: write what the kernel takes now.
+            match send_now(&self.inner.sock, data) {
+                Ok(n) => {
+                    st.written += n as u64;
+                    data = &data[n..];
+                }
+                Err(_) => {
+                    st.broken = true;
+                    st.buf = Vec::new();
+                    self.inner.changed.notify_all();
+                    return Push::Closed;
+                }
+            }
+            if data.is_empty() {
+                return Push::Queued;
+            }
+        }
+        if matches!(limit, Some(max) if st.pending() + data.len() > max) {
+            return Push::Full;
+        }
+        st.buf.extend_from_slice(data);
+        if st.writer.is_none() {
+            match self.start_writer() {
+                Ok(t) => st.writer = Some(t),
+                Err(e) => {
+                    log::error!(
+                        "threadkit: cannot start a writer thread for {}: {e}",
+                        self.spec.peer
+                    );
+                    st.broken = true;
+                    st.buf = Vec::new();
+                    // Wake the connection's reader: the connection cannot go on.
+                    let _ = self.inner.sock.shutdown(Shutdown::Both);
+                    self.inner.changed.notify_all();
+                    return Push::Closed;
+                }
+            }
+        } else {
+            self.inner.changed.notify_all();
+        }
+        Push::Queued
+    }
+
+    fn start_writer(&self) -> io::Result<Thread> {
+        let inner = Arc::clone(&self.inner);
+        let mut builder = Thread::builder()
+            .name(format!("client {} writer", self.spec.peer))
+            .daemon(self.spec.daemon)
+            .target(move || inner.write_loop());
+        if let Some(size) = self.spec.stack_size {
+            builder = builder.stack_size(size);
+        }
+        builder.spawn().map_err(io::Error::other)
+    }
+
+    /// Whether a send failed: the connection cannot be written any more.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.inner.lock().broken
+    }
+
+    /// Refuses the service's output from now on (the connection is closing).
+    pub(crate) fn refuse(&self) {
+        self.inner.lock().refusing = true;
+    }
+
+    /// Wakes anyone waiting in [`wait_below`](Outgoing::wait_below), so they
+    /// look at their `stopped` condition again.
+    pub(crate) fn wake(&self) {
+        let _st = self.inner.lock();
+        self.inner.changed.notify_all();
+    }
+
+    /// Waits until fewer than `limit` bytes are queued, `stopped()` holds, or
+    /// the queue is broken: true. False when no byte was written for `idle`
+    /// (`None`: wait as long as it takes).
+    pub(crate) fn wait_below(
+        &self,
+        limit: usize,
+        idle: Option<Duration>,
+        stopped: impl Fn() -> bool,
+    ) -> bool {
+        let mut st = self.inner.lock();
+        let mut seen = st.written;
+        let mut deadline = idle.map(|d| Instant::now() + d);
+        loop {
+            if st.pending() < limit || st.broken || st.aborted || stopped() {
+                return true;
+            }
+            if st.written != seen {
+                seen = st.written;
+                deadline = idle.map(|d| Instant::now() + d);
+            }
+            st = match deadline {
+                None => self
+                    .inner
+                    .changed
+                    .wait(st)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    self.inner
+                        .changed
+                        .wait_timeout(st, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Takes no more output and waits up to `timeout` for the queue to be
+    /// written: true when it was (or the connection broke: nothing more to
+    /// do), false on timeout.
+    pub(crate) fn finish(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.inner.lock();
+        st.refusing = true;
+        st.finishing = true;
+        self.inner.changed.notify_all();
+        loop {
+            if st.pending() == 0 || st.broken || st.aborted {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = self
+                .inner
+                .changed
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Drops whatever is queued and stops the writer (the caller shuts the
+    /// socket down to break a send in progress).
+    pub(crate) fn abort(&self) {
+        let mut st = self.inner.lock();
+        st.refusing = true;
+        st.aborted = true;
+        st.buf = Vec::new();
+        self.inner.changed.notify_all();
+    }
+
+    /// Waits (bounded) for the writer thread, if one was started, to end; call
+    /// after `finish` or `abort` and shutting the socket down.
+    pub(crate) fn join_writer(&self) {
+        let writer = self.inner.lock().writer.take();
+        if let Some(writer) = writer {
+            if let Ok(false) = writer.join_timeout(WRITER_JOIN) {
+                log::warn!(
+                    "threadkit: the writer thread of {} did not end",
+                    self.spec.peer
+                );
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every critical section leaves the state consistent: recover.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The writer thread: writes the queue with blocking sends until the
+    /// connection ends.
+    fn write_loop(&self) {
+        let mut chunk = Vec::new();
+        loop {
+            {
+                let mut st = self.lock();
+                loop {
+                    if st.aborted || st.broken {
+                        return;
+                    }
+                    if !st.buf.is_empty() {
+                        break;
+                    }
+                    if st.finishing {
+                        return;
+                    }
+                    st = self
+                        .changed
+                        .wait(st)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                // Swap buffers: the queue keeps an allocation to grow into.
+                chunk.clear();
+                std::mem::swap(&mut chunk, &mut st.buf);
+                st.in_flight = chunk.len();
+            }
+            let mut data = &chunk[..];
+            while !data.is_empty() {
+                let result = self.sock.send(data);
+                let mut st = self.lock();
+                match result {
+                    Ok(n) => {
+                        data = &data[n..];
+                        st.in_flight -= n;
+                        st.written += n as u64;
+                        self.changed.notify_all();
+                    }
+                    // The socket's idle timeout also bounds each send: keep
+                    // trying while the connection lives.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                        ) && !st.aborted => {}
+                    Err(_) => {
+                        st.in_flight = 0;
+                        st.buf = Vec::new();
+                        st.broken = true;
+                        self.changed.notify_all();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Writes what the kernel takes of `data` without waiting; 0 when it takes
+/// nothing now.
+fn send_now(sock: &Socket, data: &[u8]) -> io::Result<usize> {
+    let sock = SockRef::from(sock);
+    let mut sent = 0;
+    while sent < data.len() {
+        match sock.send_with_flags(&data[sent..], libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
+impl fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.inner.lock();
+        f.debug_struct("Outgoing")
+            .field("peer", &self.spec.peer)
+            .field("pending", &st.pending())
+            .field("writer", &st.writer.is_some())
+            .field("broken", &st.broken)
+            .finish()
+    }
+}

@@ -1,0 +1,561 @@
+//! [`TcpServer`]: Python's `TCPServer` / `ThreadingTCPServer`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use socket2::SockRef;
+
+use super::config::{Model, ServerConfig};
+use super::conn::{CloseReason, ConnId};
+use super::connection::{self, Conn};
+use super::events::{Events, ServerEvent};
+use super::lines;
+use super::service::{Service, ServiceKind};
+use super::shutdown::{ShutdownHandle, Signal, Stop};
+use super::threaded::{self, Slots, ThreadSet};
+use crate::socket::{Family, Kind, Socket};
+
+/// The first pause after a failed `accept`; it doubles on each failure in a
+/// row, up to [`ACCEPT_BACKOFF_MAX`].
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+/// The longest pause after failed `accept`s.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// How long `server_close` waits for connection threads before shutting their
+/// sockets down hard.
+const CLOSE_GRACE: Duration = Duration::from_secs(3);
+/// How long it waits after that.
+const CLOSE_FORCED: Duration = Duration::from_secs(1);
+
+/// A TCP server: Python's `socketserver.ThreadingTCPServer` (a thread per
+/// client, the default) or `TCPServer` (one client at a time), running a
+/// line protocol or a blocking handler.
+///
+/// [`bind`](TcpServer::bind) binds and listens;
+/// [`serve_forever`](TcpServer::serve_forever) accepts clients until a
+/// [`ShutdownHandle`] stops it; [`server_close`](TcpServer::server_close) waits
+/// for the clients' threads. The server is `Send + Sync`: serve from one thread
+/// and stop it from any other.
+///
+/// With [`Model::ThreadPerConnection`], each client gets a threadkit
+/// [`Thread`](crate::threading::Thread) named `client ADDR`, so
+/// [`threading::dump()`](crate::threading::dump) shows who is connected. A line
+/// connection also gets a `client ADDR writer` thread while it reads slower
+/// than the server writes to it. With [`Model::Synchronous`], the thread that
+/// calls `serve_forever` serves each client in turn; the others wait in the
+/// listen backlog.
+///
+/// # Line services
+///
+/// For a [`LineService`](super::LineService), the server does the framing and
+/// enforces every limit of [`ServerConfig`] (see [`server`](super) "Line
+/// protocols"): the service only sees valid lines. Every service call and the
+/// queueing of what it sends run under one lock per server, so every client
+/// sees the others' lines in the same order. Each connection has its own
+/// output queue: a line for a client is written at once when its socket takes
+/// it, and queued for the client's writer thread otherwise, so a client that
+/// stops reading blocks no one; its own answers make the server stop reading
+/// it once `max_queue` bytes wait (echo), anyone else's lines past `max_queue`
+/// drop it as `too slow` (chat).
+///
+/// # Handlers
+///
+/// A [`RequestHandler`](super::RequestHandler) gets the blocking socket and
+/// owns it until `handle` returns; only `max_clients` and the thread settings
+/// apply. An error it returns is logged; a panic is caught and logged, and the
+/// connection's slot is given back either way.
+///
+/// # Events
+///
+/// The server reports through the `log` facade (`listening on ADDR`,
+/// `connect ADDR`, `disconnect ADDR (REASON)`, accept errors) and never prints;
+/// [`on_event`](TcpServer::on_event) also hands each [`ServerEvent`] to a
+/// callback, for a program that prints them.
+///
+/// # Examples
+///
+/// An echo server on a free port, one client, and a clean stop:
+///
+/// ```
+/// use std::io::{BufRead, BufReader};
+/// use std::time::Duration;
+/// use threadkit::server::{Echo, ServerConfig, TcpServer};
+/// use threadkit::socket;
+///
+/// # fn main() -> std::io::Result<()> {
+/// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?;
+/// let handle = server.shutdown_handle();
+/// std::thread::scope(|s| -> std::io::Result<()> {
+///     let serving = s.spawn(|| server.serve_forever());
+///     let client = socket::create_connection(server.local_addr(), Some(Duration::from_secs(5)))?;
+///     client.sendall(b"hello\n")?;
+///     let mut line = String::new();
+///     BufReader::new(&client).read_line(&mut line)?;
+///     assert_eq!(line, "hello\n");
+///     handle.shutdown();
+///     serving.join().unwrap()
+/// })?;
+/// server.server_close();
+/// # Ok(())
+/// # }
+/// ```
+pub struct TcpServer {
+    shared: Arc<Shared>,
+}
+
+/// What the server, its connections and its shutdown handle share.
+pub(crate) struct Shared {
+    listener: Socket,
+    local_addr: SocketAddr,
+    pub(crate) config: ServerConfig,
+    pub(crate) service: Service,
+    signal: Arc<Signal>,
+    /// Every live connection (both kinds), for broadcasts and for shutdown.
+    conns: Mutex<HashMap<ConnId, Arc<Conn>>>,
+    /// Held around every line-service call and the queueing of its outbox.
+    service_lock: Mutex<()>,
+    /// The client slots (`max_clients`).
+    slots: Arc<Slots>,
+    next_id: AtomicU64,
+    /// The connection threads, for `server_close`.
+    threads: ThreadSet,
+    pub(crate) events: Events,
+    /// `serve_forever` is running.
+    serving: AtomicBool,
+}
+
+impl TcpServer {
+    /// Binds a listening socket to `addr` (each resolved address in turn until
+    /// one binds) with `config.reuse_address` and `config.backlog`, ready to
+    /// serve `service`; logs `listening on ADDR`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when `config.model` cannot run `service` or is not a
+    /// model this server runs, or `addr` resolves to nothing; a bind error names
+    /// the address (`AddrInUse`, `AddrNotAvailable`, `PermissionDenied`); any
+    /// other system error while creating or listening.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use threadkit::server::{ChatRoom, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), ChatRoom::new())?;
+    /// let taken = server.local_addr();
+    /// let err = TcpServer::bind(taken, ServerConfig { reuse_address: false, ..Default::default() },
+    ///                           ChatRoom::new()).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::AddrInUse);
+    /// assert!(err.to_string().contains(&taken.to_string()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn bind(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        service: impl Into<Service>,
+    ) -> io::Result<TcpServer> {
+        let service = service.into();
+        check_model(config.model, &service)?;
+        let listener = listen(addr, &config)?;
+        let local_addr = listener.getsockname()?;
+        let shared = Arc::new(Shared {
+            listener,
+            local_addr,
+            slots: Slots::new(config.max_clients),
+            config,
+            service,
+            signal: Arc::new(Signal::default()),
+            conns: Mutex::new(HashMap::new()),
+            service_lock: Mutex::new(()),
+            next_id: AtomicU64::new(1),
+            threads: ThreadSet::default(),
+            events: Events::default(),
+            serving: AtomicBool::new(false),
+        });
+        log::info!("listening on {local_addr}");
+        Ok(TcpServer { shared })
+    }
+
+    /// The address the server listens on (with the real port when port 0 was
+    /// asked for).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// assert_ne!(server.local_addr().port(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.local_addr
+    }
+
+    /// The server's configuration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, Model, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let config = ServerConfig { model: Model::Synchronous, ..Default::default() };
+    /// let server = TcpServer::bind("127.0.0.1:0", config, Echo)?;
+    /// assert_eq!(server.config().model, Model::Synchronous);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
+
+    /// How many clients are connected now (refused ones not counted).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// assert_eq!(server.client_count(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn client_count(&self) -> usize {
+        self.shared.slots.active()
+    }
+
+    /// A handle that stops the server from any thread (see [`ShutdownHandle`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// let handle = server.shutdown_handle();
+    /// let stopper = std::thread::spawn(move || handle.shutdown());
+    /// server.serve_forever()?; // returns once the other thread stopped it
+    /// stopper.join().unwrap();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        let target: Arc<dyn Stop> = self.shared.clone();
+        let target: Weak<dyn Stop> = Arc::downgrade(&target);
+        ShutdownHandle::new(Arc::clone(&self.shared.signal), target)
+    }
+
+    /// Calls `observer` with every [`ServerEvent`] from now on (replacing an
+    /// earlier observer): each connect, each disconnect with its reason, each
+    /// accept error. Set it before `serve_forever`.
+    ///
+    /// The observer runs on the thread where the event happens (the serving
+    /// thread, a connection's thread), outside the server's locks; keep it
+    /// short. A panic in it is logged and otherwise ignored. The events also go
+    /// to the `log` facade, whether an observer is set or not.
+    ///
+    /// # Examples
+    ///
+    /// Printing what the `threadkit serve` program prints:
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// server.on_event(|event| eprintln!("{event}")); // connect ADDR, disconnect ADDR (REASON)
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_event(&self, observer: impl Fn(&ServerEvent) + Send + Sync + 'static) {
+        self.shared.events.set(Arc::new(observer));
+    }
+
+    /// Accepts and serves clients until the server is shut down, then returns
+    /// `Ok(())` promptly (Python's `serve_forever`; there is no polling
+    /// interval: the shutdown wakes the blocked `accept`).
+    ///
+    /// A failing `accept` (too many open files, say) is reported (log and
+    /// [`ServerEvent::AcceptError`]) and retried after a short back-off that
+    /// grows to a second while the failures go on. With
+    /// [`Model::Synchronous`], each client is served on this thread before the
+    /// next is accepted. On return, every connection has been told to end
+    /// (line clients get `* server shutting down`); their threads may still be
+    /// finishing: [`server_close`](TcpServer::server_close) waits for them.
+    /// After a shutdown, it returns at once.
+    ///
+    /// # Errors
+    ///
+    /// `Other` when `serve_forever` is already running on another thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// let handle = server.shutdown_handle();
+    /// std::thread::scope(|s| {
+    ///     let serving = s.spawn(|| server.serve_forever());
+    ///     handle.shutdown();
+    ///     serving.join().unwrap()
+    /// })?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn serve_forever(&self) -> io::Result<()> {
+        let shared = &self.shared;
+        if shared.serving.swap(true, Ordering::AcqRel) {
+            return Err(io::Error::other("serve_forever is already running"));
+        }
+        struct Serving<'a>(&'a AtomicBool);
+        impl Drop for Serving<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        let _serving = Serving(&shared.serving);
+        let mut backoff = ACCEPT_BACKOFF_MIN;
+        while !shared.signal.requested() {
+            match shared.listener.accept() {
+                Ok((sock, peer)) => {
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    shared.dispatch(sock, peer);
+                }
+                Err(_) if shared.signal.requested() => break,
+                Err(e) if is_transient(&e) => {}
+                Err(error) => {
+                    shared.events.emit(ServerEvent::AcceptError { error });
+                    shared.signal.sleep(backoff);
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Shuts the server down (if that was not done yet) and, when
+    /// `config.block_on_close` is set, waits for the connection threads to end
+    /// (Python's `server_close`); otherwise returns at once.
+    ///
+    /// The wait is bounded: connection threads get a few seconds to end (line
+    /// connections flush their last lines within that), then the sockets of
+    /// the ones left are shut down both ways, and after one more second the
+    /// threads still running are logged and left behind. Called from a
+    /// connection's own thread, it does not wait for that thread. In the
+    /// synchronous model the client being served runs on the serving thread:
+    /// join that thread to wait for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// server.server_close(); // never served: closes at once
+    /// assert!(server.shutdown_handle().is_shutdown());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn server_close(&self) {
+        self.shutdown_handle().shutdown();
+        if self.shared.config.block_on_close {
+            let shared = &self.shared;
+            shared.threads.join_all(
+                CLOSE_GRACE,
+                || {
+                    for conn in shared.conns().values() {
+                        conn.force_close();
+                    }
+                },
+                CLOSE_FORCED,
+            );
+        }
+    }
+}
+
+impl Drop for TcpServer {
+    /// Signals a shutdown (as [`ShutdownHandle::shutdown`]); never waits.
+    fn drop(&mut self) {
+        self.shutdown_handle().shutdown();
+    }
+}
+
+impl fmt::Debug for TcpServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpServer")
+            .field("local_addr", &self.shared.local_addr)
+            .field("model", &self.shared.config.model)
+            .field("service", &self.shared.service)
+            .field("clients", &self.client_count())
+            .field("shutdown", &self.shared.signal.requested())
+            .finish()
+    }
+}
+
+impl Shared {
+    /// Serves one accepted client: refused when full, else on a thread of its
+    /// own or right here.
+    fn dispatch(self: &Arc<Self>, sock: Socket, peer: SocketAddr) {
+        let id = ConnId::new(self.next_id.fetch_add(1, Ordering::Relaxed));
+        self.events.emit(ServerEvent::Connect { conn: id, peer });
+        let Some(slot) = self.slots.try_take() else {
+            self.refuse_full(sock, peer, id);
+            return;
+        };
+        match self.config.model {
+            Model::Synchronous => connection::run(self, sock, peer, id, slot),
+            Model::ThreadPerConnection => {
+                let me = Arc::clone(self);
+                let body = move || connection::run(&me, sock, peer, id, slot);
+                if let Err(e) =
+                    self.threads
+                        .spawn(threaded::client_thread_name(peer), &self.config, body)
+                {
+                    // The closure, with the socket and the slot, is dropped.
+                    log::error!("threadkit: cannot start a thread for {peer}: {e}");
+                    self.events.emit(ServerEvent::Disconnect {
+                        conn: id,
+                        peer,
+                        reason: CloseReason::Error,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A client beyond `max_clients`: `* error: server full` (line services)
+    /// and closed at once; the service never hears of it.
+    fn refuse_full(&self, sock: Socket, peer: SocketAddr, id: ConnId) {
+        if let ServiceKind::Lines(_) = self.service.kind() {
+            let notice = format!("{}\n", lines::SERVER_FULL);
+            let _ = SockRef::from(&sock)
+                .send_with_flags(notice.as_bytes(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL);
+        }
+        let _ = sock.shutdown(Shutdown::Write);
+        drop(sock);
+        self.events.emit(ServerEvent::Disconnect {
+            conn: id,
+            peer,
+            reason: CloseReason::Full,
+        });
+    }
+
+    pub(crate) fn lock_service(&self) -> MutexGuard<'_, ()> {
+        // Service calls that panicked are reported; the lock guards no data.
+        self.service_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn conns(&self) -> MutexGuard<'_, HashMap<ConnId, Arc<Conn>>> {
+        self.conns.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn find(&self, id: ConnId) -> Option<Arc<Conn>> {
+        self.conns().get(&id).cloned()
+    }
+
+    /// Lists a new connection; one that comes after a shutdown is stopped at
+    /// once (its client still gets the notice).
+    pub(crate) fn register(&self, conn: &Arc<Conn>) {
+        let mut conns = self.conns();
+        conns.insert(conn.id, Arc::clone(conn));
+        if self.signal.requested() {
+            drop(conns);
+            conn.stop(CloseReason::Shutdown);
+        }
+    }
+
+    pub(crate) fn unregister(&self, id: ConnId) {
+        self.conns().remove(&id);
+    }
+}
+
+impl Stop for Shared {
+    fn stop(&self) {
+        // Wakes the blocked accept (it fails with EINVAL).
+        let _ = self.listener.shutdown(Shutdown::Read);
+        for conn in self.conns().values() {
+            conn.stop(CloseReason::Shutdown);
+        }
+    }
+}
+
+/// `InvalidInput` unless this server can run `service` in `model`.
+fn check_model(model: Model, service: &Service) -> io::Result<()> {
+    #[allow(unreachable_patterns)] // `Model` grows: the scalable model comes next
+    match (model, service.kind()) {
+        (Model::ThreadPerConnection | Model::Synchronous, _) => Ok(()),
+        // The place of `(Model::Scalable, ServiceKind::Handler(_))`: a blocking
+        // handler needs a thread of its own.
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the {model:?} model cannot run this service"),
+        )),
+    }
+}
+
+/// A listening socket bound to the first address of `addr` that binds.
+fn listen(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Result<Socket> {
+    let mut last = None;
+    for addr in addr.to_socket_addrs()? {
+        let family = match addr {
+            SocketAddr::V4(_) => Family::Inet,
+            SocketAddr::V6(_) => Family::Inet6,
+        };
+        let attempt = (|| {
+            let sock = Socket::new(family, Kind::Stream)?;
+            if config.reuse_address {
+                sock.set_reuse_address(true)?;
+            }
+            sock.bind(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
+            sock.listen(config.backlog)?;
+            Ok(sock)
+        })();
+        match attempt {
+            Ok(sock) => return Ok(sock),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
+}
+
+/// Errors of one connection that `accept` reports: try the next at once.
+fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    ) || matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EPROTO
+                | libc::ENETDOWN
+                | libc::ENOPROTOOPT
+                | libc::EHOSTDOWN
+                | libc::ENONET
+                | libc::EHOSTUNREACH
+                | libc::EOPNOTSUPP
+                | libc::ENETUNREACH
+        )
+    )
+}

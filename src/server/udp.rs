@@ -1,0 +1,419 @@
+//! [`UdpServer`], [`DatagramHandler`] and [`UdpEcho`]: Python's `UDPServer` and
+//! `ThreadingUDPServer`.
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use super::config::{Model, ServerConfig};
+use super::connection::panic_message;
+use super::shutdown::{ShutdownHandle, Signal, Stop};
+use super::threaded::{Slots, ThreadSet};
+use crate::socket::{Family, Kind, Socket};
+
+/// The largest datagram served: the largest UDP payload over IPv4. A longer
+/// one is dropped (and logged).
+pub const MAX_DATAGRAM: usize = 65_507;
+
+/// The first pause after a failed receive; doubles up to a second.
+const RECV_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const RECV_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// How long `server_close` waits for datagram threads.
+const CLOSE_GRACE: Duration = Duration::from_secs(3);
+
+/// Handles one datagram: Python's `BaseRequestHandler` for a UDP server, whose
+/// `request` is `(data, socket)`.
+///
+/// One handler value serves every datagram, possibly from several threads at
+/// once (a thread per datagram), hence `&self` and `Send + Sync`: keep state
+/// behind a lock or in atomics. `sock` is the server's socket: answer with
+/// [`Socket::sendto`]`(.., peer)`. Any `Fn(&[u8], SocketAddr, &Socket) ->
+/// io::Result<()>` closure is a handler too.
+///
+/// # Examples
+///
+/// ```
+/// use std::io;
+/// use std::net::SocketAddr;
+/// use threadkit::server::DatagramHandler;
+/// use threadkit::socket::Socket;
+///
+/// /// Answers with the datagram reversed.
+/// struct Reverse;
+///
+/// impl DatagramHandler for Reverse {
+///     fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()> {
+///         let reply: Vec<u8> = data.iter().rev().copied().collect();
+///         sock.sendto(&reply, peer)?;
+///         Ok(())
+///     }
+/// }
+/// # let _ = Reverse;
+/// ```
+pub trait DatagramHandler: Send + Sync + 'static {
+    /// Handles `data`, a datagram from `peer` received on `sock`.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the handler's I/O fails with; the server logs it and goes on.
+    fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()>;
+}
+
+impl<F> DatagramHandler for F
+where
+    F: Fn(&[u8], SocketAddr, &Socket) -> io::Result<()> + Send + Sync + 'static,
+{
+    fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()> {
+        self(data, peer, sock)
+    }
+}
+
+/// Echoes each datagram to its sender, as is: what `threadkit udp-serve` runs.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
+/// use threadkit::socket::{Family, Kind, Socket};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
+/// let handle = server.shutdown_handle();
+/// std::thread::scope(|s| -> std::io::Result<()> {
+///     let serving = s.spawn(|| server.serve_forever());
+///     let client = Socket::new(Family::Inet, Kind::Datagram)?;
+///     client.settimeout(Some(Duration::from_secs(5)))?;
+///     client.sendto(b"ping", server.local_addr())?;
+///     assert_eq!(client.recvfrom(1024)?.0, b"ping");
+///     handle.shutdown();
+///     serving.join().unwrap()
+/// })?;
+/// server.server_close();
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UdpEcho;
+
+impl DatagramHandler for UdpEcho {
+    fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()> {
+        sock.sendto(data, peer)?;
+        Ok(())
+    }
+}
+
+/// A UDP server: Python's `ThreadingUDPServer` (a thread per datagram, the
+/// default) or `UDPServer` (each datagram handled on the serving thread).
+///
+/// It is used like [`TcpServer`](super::TcpServer): [`bind`](UdpServer::bind),
+/// [`serve_forever`](UdpServer::serve_forever) on some thread, stop it with a
+/// [`ShutdownHandle`], then [`server_close`](UdpServer::server_close).
+///
+/// With [`Model::ThreadPerConnection`], each datagram gets a thread named
+/// `datagram ADDR`; at most `max_clients` run at once, and a datagram that
+/// comes while that many run is handled on the serving thread (so a flood
+/// slows the server down instead of growing threads without bound; the system
+/// drops what its receive buffer cannot hold, as UDP does). Datagrams longer
+/// than [`MAX_DATAGRAM`] bytes are dropped. Of [`ServerConfig`], `model`,
+/// `max_clients`, `reuse_address`, `daemon_threads`, `block_on_close` and
+/// `handler_stack_size` apply. Handler errors are logged; a panic is caught and
+/// logged; the server goes on.
+///
+/// # Examples
+///
+/// See [`UdpEcho`].
+pub struct UdpServer {
+    shared: Arc<UdpShared>,
+}
+
+struct UdpShared {
+    sock: Arc<Socket>,
+    local_addr: SocketAddr,
+    config: ServerConfig,
+    handler: Arc<dyn DatagramHandler>,
+    signal: Arc<Signal>,
+    /// Datagram threads running (`max_clients`).
+    slots: Arc<Slots>,
+    threads: ThreadSet,
+    serving: AtomicBool,
+}
+
+impl UdpServer {
+    /// Binds a UDP socket to `addr` (each resolved address in turn until one
+    /// binds), with `config.reuse_address`, ready to serve `handler`; logs
+    /// `listening on ADDR`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when `config.model` is not one this server runs or
+    /// `addr` resolves to nothing; a bind error names the address; any other
+    /// system error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
+    /// assert_ne!(server.local_addr().port(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn bind(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        handler: impl DatagramHandler,
+    ) -> io::Result<UdpServer> {
+        #[allow(unreachable_patterns)] // `Model` grows: the scalable model comes next
+        match config.model {
+            Model::ThreadPerConnection | Model::Synchronous => {}
+            model => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("the UDP server cannot run the {model:?} model"),
+                ))
+            }
+        }
+        let sock = bind_udp(addr, &config)?;
+        let local_addr = sock.getsockname()?;
+        log::info!("listening on {local_addr}");
+        Ok(UdpServer {
+            shared: Arc::new(UdpShared {
+                sock: Arc::new(sock),
+                local_addr,
+                slots: Slots::new(config.max_clients),
+                config,
+                handler: Arc::new(handler),
+                signal: Arc::new(Signal::default()),
+                threads: ThreadSet::default(),
+                serving: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The address the server is bound to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
+    /// assert!(server.local_addr().ip().is_loopback());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.local_addr
+    }
+
+    /// A handle that stops the server from any thread, a handler included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
+    /// server.shutdown_handle().shutdown();
+    /// server.serve_forever()?; // returns at once
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        let target: Arc<dyn Stop> = self.shared.clone();
+        let target: Weak<dyn Stop> = Arc::downgrade(&target);
+        ShutdownHandle::new(Arc::clone(&self.shared.signal), target)
+    }
+
+    /// Receives and handles datagrams until the server is shut down, then
+    /// returns `Ok(())` promptly (the shutdown wakes the blocked receive).
+    ///
+    /// A failing receive is logged and retried after a short back-off.
+    /// Handler threads still running when it returns are waited for by
+    /// [`server_close`](UdpServer::server_close).
+    ///
+    /// # Errors
+    ///
+    /// `Other` when `serve_forever` is already running on another thread.
+    ///
+    /// # Examples
+    ///
+    /// See [`UdpEcho`].
+    pub fn serve_forever(&self) -> io::Result<()> {
+        let shared = &self.shared;
+        if shared.serving.swap(true, Ordering::AcqRel) {
+            return Err(io::Error::other("serve_forever is already running"));
+        }
+        struct Serving<'a>(&'a AtomicBool);
+        impl Drop for Serving<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        let _serving = Serving(&shared.serving);
+        let mut backoff = RECV_BACKOFF_MIN;
+        while !shared.signal.requested() {
+            // One byte more than the limit, to see a longer datagram.
+            match shared.sock.recvfrom(MAX_DATAGRAM + 1) {
+                Ok(_) if shared.signal.requested() => break,
+                Ok((data, peer)) => {
+                    backoff = RECV_BACKOFF_MIN;
+                    if data.len() > MAX_DATAGRAM {
+                        log::warn!("threadkit: dropped a datagram of more than {MAX_DATAGRAM} bytes from {peer}");
+                        continue;
+                    }
+                    shared.dispatch(data, peer);
+                }
+                Err(_) if shared.signal.requested() => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::warn!("threadkit: receive failed on {}: {e}", shared.local_addr);
+                    shared.signal.sleep(backoff);
+                    backoff = (backoff * 2).min(RECV_BACKOFF_MAX);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Shuts the server down (if not done yet) and, with
+    /// `config.block_on_close`, waits a few seconds at most for the datagram
+    /// threads to end (Python's `server_close`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
+    /// server.server_close();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn server_close(&self) {
+        self.shutdown_handle().shutdown();
+        if self.shared.config.block_on_close {
+            self.shared
+                .threads
+                .join_all(CLOSE_GRACE, || {}, Duration::ZERO);
+        }
+    }
+}
+
+impl Drop for UdpServer {
+    /// Signals a shutdown; never waits.
+    fn drop(&mut self) {
+        self.shutdown_handle().shutdown();
+    }
+}
+
+impl fmt::Debug for UdpServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UdpServer")
+            .field("local_addr", &self.shared.local_addr)
+            .field("model", &self.shared.config.model)
+            .field("running", &self.shared.slots.active())
+            .field("shutdown", &self.shared.signal.requested())
+            .finish()
+    }
+}
+
+impl UdpShared {
+    fn dispatch(self: &Arc<Self>, data: Vec<u8>, peer: SocketAddr) {
+        match self.config.model {
+            Model::Synchronous => self.handle(&data, peer),
+            Model::ThreadPerConnection => {
+                let Some(slot) = self.slots.try_take() else {
+                    // Every slot busy: handle it here (backpressure).
+                    self.handle(&data, peer);
+                    return;
+                };
+                let me = Arc::clone(self);
+                let body = move || {
+                    let _slot = slot;
+                    me.handle(&data, peer);
+                };
+                if let Err(e) = self
+                    .threads
+                    .spawn(format!("datagram {peer}"), &self.config, body)
+                {
+                    log::error!("threadkit: cannot start a thread for a datagram from {peer}: {e}");
+                }
+            }
+        }
+    }
+
+    /// Runs the handler on one datagram; errors and panics are logged.
+    fn handle(&self, data: &[u8], peer: SocketAddr) {
+        match panic::catch_unwind(AssertUnwindSafe(|| {
+            self.handler.handle(data, peer, &self.sock)
+        })) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::warn!("threadkit: the datagram handler failed for {peer}: {e}"),
+            Err(payload) => log::error!(
+                "threadkit: the datagram handler panicked for {peer}: {}",
+                panic_message(payload.as_ref())
+            ),
+        }
+    }
+}
+
+impl Stop for UdpShared {
+    fn stop(&self) {
+        // Wake the blocked `recvfrom` with an empty datagram to the server's
+        // own address: the loop sees the flag and leaves. (`shutdown(Read)`
+        // wakes it too on Linux, but the address it then reports is empty, which
+        // std's `recv_from` does not expect.)
+        let mut target = self.local_addr;
+        if target.ip().is_unspecified() {
+            target.set_ip(match target {
+                SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        let sent = Socket::new(family_of(target), Kind::Datagram)
+            .and_then(|waker| waker.sendto(&[], target));
+        if let Err(e) = sent {
+            log::warn!("threadkit: cannot wake the UDP server on {target}: {e}");
+        }
+    }
+}
+
+fn family_of(addr: SocketAddr) -> Family {
+    match addr {
+        SocketAddr::V4(_) => Family::Inet,
+        SocketAddr::V6(_) => Family::Inet6,
+    }
+}
+
+/// A UDP socket bound to the first address of `addr` that binds.
+fn bind_udp(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Result<Socket> {
+    let mut last = None;
+    for addr in addr.to_socket_addrs()? {
+        let attempt = (|| {
+            let sock = Socket::new(family_of(addr), Kind::Datagram)?;
+            if config.reuse_address {
+                sock.set_reuse_address(true)?;
+            }
+            sock.bind(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
+            Ok(sock)
+        })();
+        match attempt {
+            Ok(sock) => return Ok(sock),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
+}
