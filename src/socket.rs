@@ -564,7 +564,9 @@ impl Socket {
     ///
     /// # Errors
     ///
-    /// As [`recv`](Socket::recv).
+    /// As [`recv`](Socket::recv); and `NotConnected` when a `shutdown` of the
+    /// receive side (from another thread, say) ends the wait with no datagram
+    /// (Python returns `(b'', None)` there).
     ///
     /// # Examples
     ///
@@ -589,7 +591,14 @@ impl Socket {
             return Ok((data, self.getpeername()?));
         }
         let mut buf = vec![0; bufsize];
-        let (n, from) = self.call(|| self.fd.recv_from(&mut buf))?;
+        let (n, from) = self.call(|| crate::sys::recv_from(&self.sock(), &mut buf))?;
+        // No sender: the receive side was shut down (Python returns `None` here).
+        let from = from.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                "no datagram: the socket's receive side was shut down",
+            )
+        })?;
         shrink(&mut buf, n);
         Ok((buf, from))
     }

@@ -6,8 +6,13 @@
 //! - [`gettid`] / [`getpid`]: the kernel's ids (`native_id`, and how the main thread
 //!   is recognised: its tid is the process id);
 //! - [`thread_cpu_time`]: CPU time of the calling thread (the profile hook);
-//! - [`at_exit`]: register a process exit hook (Python's exit rule).
+//! - [`at_exit`]: register a process exit hook (Python's exit rule);
+//! - [`recv_from`]: `recvfrom(2)` into initialised memory, keeping a missing sender
+//!   address (a socket woken by `shutdown`) instead of failing on it.
 #![allow(unsafe_code)]
+
+use std::io;
+use std::mem::MaybeUninit;
 
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, Instant};
@@ -112,6 +117,21 @@ pub(crate) fn at_exit(hook: extern "C" fn()) {
     if r != 0 {
         log::warn!("threadkit: atexit failed; the exit rule will not wait for threads");
     }
+}
+
+/// Receives one datagram into `buf`; the sender's address, or `None` when the
+/// kernel gives none (a socket whose receive side was shut down returns 0 bytes
+/// and no address; std's `UdpSocket::recv_from` panics on that).
+pub(crate) fn recv_from(
+    sock: &socket2::SockRef<'_>,
+    buf: &mut [u8],
+) -> io::Result<(usize, Option<std::net::SocketAddr>)> {
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the buffer is already
+    // initialised; `recv_from` only writes bytes into it (socket2 documents this
+    // cast for initialised buffers), so it stays initialised.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    let (n, addr) = sock.recv_from(uninit)?;
+    Ok((n, addr.as_socket()))
 }
 
 #[cfg(test)]

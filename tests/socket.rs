@@ -521,3 +521,19 @@ s.close()
         "echo: hello from python\nb''\n"
     );
 }
+
+#[test]
+fn shutdown_wakes_a_blocked_udp_recvfrom_with_an_error_not_a_panic() {
+    let sock = std::sync::Arc::new(Socket::new(Family::Inet, Kind::Datagram).unwrap());
+    sock.bind("127.0.0.1:0").unwrap();
+    sock.settimeout(Some(Duration::from_secs(10))).unwrap();
+    let s = sock.clone();
+    let waiter = std::thread::spawn(move || s.recvfrom(1024));
+    std::thread::sleep(Duration::from_millis(50)); // let it block
+    // Linux shuts an unconnected UDP socket down and wakes its readers, but reports
+    // ENOTCONN all the same.
+    let _ = sock.shutdown(std::net::Shutdown::Read);
+    let r = waiter.join().expect("recvfrom must not panic");
+    let err = r.expect_err("no datagram arrived");
+    assert_eq!(err.kind(), std::io::ErrorKind::NotConnected);
+}
