@@ -530,8 +530,8 @@ fn shutdown_wakes_a_blocked_udp_recvfrom_with_an_error_not_a_panic() {
     let s = sock.clone();
     let waiter = std::thread::spawn(move || s.recvfrom(1024));
     std::thread::sleep(Duration::from_millis(50)); // let it block
-    // Linux shuts an unconnected UDP socket down and wakes its readers, but reports
-    // ENOTCONN all the same.
+                                                   // Linux shuts an unconnected UDP socket down and wakes its readers, but reports
+                                                   // ENOTCONN all the same.
     let _ = sock.shutdown(std::net::Shutdown::Read);
     let r = waiter.join().expect("recvfrom must not panic");
     let err = r.expect_err("no datagram arrived");

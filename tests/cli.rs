@@ -1,0 +1,394 @@
+//! The `threadkit` program, run as a child process: flags, the first stderr line,
+//! log lines, signals, exit codes, limits seen from outside, and Python peers.
+//!
+//! Every server a test starts is a `Server` guard: killed when the test ends, however
+//! it ends. Every client socket has a read timeout.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_threadkit");
+
+/// A `threadkit` child; killed on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    /// stderr lines after the first, as they come.
+    lines: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run threadkit");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first stderr line: {first:?}"))
+            .parse()
+            .unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Server { child, addr, lines }
+    }
+
+    fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a stderr line within 10 s")
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    /// Waits (bounded) for the process to exit; its exit code.
+    fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn vm_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client(addr: SocketAddr) -> (TcpStream, BufReader<TcpStream>) {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let r = BufReader::new(s.try_clone().unwrap());
+    (s, r)
+}
+
+fn read_line(r: &mut BufReader<TcpStream>) -> String {
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    line
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn serve_prints_the_real_port_first_then_connect_and_disconnect_lines() {
+    let server = Server::start(&["serve", "--bind", "127.0.0.1:0"]);
+    assert_ne!(server.addr.port(), 0);
+    let (mut s, mut r) = client(server.addr);
+    let me = s.local_addr().unwrap();
+    assert_eq!(server.next_line(), format!("connect {me}"));
+    s.write_all(b"hello\n").unwrap();
+    assert_eq!(read_line(&mut r), "hello\n");
+    drop((s, r));
+    assert_eq!(server.next_line(), format!("disconnect {me} (closed)"));
+}
+
+#[test]
+fn quiet_prints_only_the_first_line() {
+    let mut server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
+    let (mut s, mut r) = client(server.addr);
+    s.write_all(b"x\n").unwrap();
+    assert_eq!(read_line(&mut r), "x\n");
+    drop((s, r));
+    server.signal("TERM");
+    assert_eq!(server.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(server.lines.try_iter().next().is_none());
+}
+
+#[test]
+fn sigint_with_ten_clients_tells_them_and_exits_0_within_5_s() {
+    let mut server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
+    let mut clients: Vec<_> = (0..10).map(|_| client(server.addr)).collect();
+    for (s, r) in &mut clients {
+        s.write_all(b"ping\n").unwrap();
+        assert_eq!(read_line(r), "ping\n");
+    }
+    let start = Instant::now();
+    server.signal("INT");
+    for (_, r) in &mut clients {
+        assert_eq!(read_line(r), "* server shutting down\n");
+    }
+    assert_eq!(server.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn sigusr1_writes_a_thread_dump_to_stderr() {
+    let server = Server::start(&["serve", "--bind", "127.0.0.1:0"]);
+    let (s, _r) = client(server.addr);
+    let me = s.local_addr().unwrap();
+    assert_eq!(server.next_line(), format!("connect {me}"));
+    server.signal("USR1");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let line = server.next_line();
+        let done = line.contains(&me.to_string());
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let dump = seen.join("\n");
+    assert!(dump.contains("IDENT"), "{dump}");
+    assert!(dump.contains("MainThread"), "{dump}");
+    assert!(
+        dump.contains(&me.to_string()),
+        "a thread named after the client: {dump}"
+    );
+}
+
+#[test]
+fn a_busy_port_gives_one_clear_line_and_exit_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(&["serve", "--bind", &addr]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&addr), "names the address: {stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_version_and_help_work() {
+    assert_eq!(
+        run(&["serve", "--max-clients", "many"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(run(&["no-such-command"]).status.code(), Some(2));
+    let v = run(&["--version"]);
+    assert!(v.status.success());
+    assert!(String::from_utf8_lossy(&v.stdout).contains(env!("CARGO_PKG_VERSION")));
+    let h = run(&["serve", "--help"]);
+    let help = String::from_utf8_lossy(&h.stdout);
+    for flag in [
+        "--chat",
+        "--bind",
+        "--max-clients",
+        "--max-line",
+        "--idle-timeout",
+        "--max-queue",
+        "--backlog",
+        "--threads-per-connection",
+        "--quiet",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}
+
+#[test]
+fn udp_serve_echoes_and_udp_send_prints_the_reply() {
+    let server = Server::start(&["udp-serve", "--bind", "127.0.0.1:0"]);
+    let out = run(&["udp-send", &server.addr.to_string(), "hello udp"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), "hello udp");
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    sock.send_to(b"raw", server.addr).unwrap();
+    let mut buf = [0u8; 64];
+    let (n, from) = sock.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"raw");
+    assert_eq!(from, server.addr);
+}
+
+#[test]
+fn udp_send_with_no_server_says_so_and_exits_1() {
+    let free = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let start = Instant::now();
+    let out = run(&["udp-send", &addr, "anyone?", "--wait", "0.3"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no reply within 0.3 s"), "{stderr}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn connect_talks_to_our_server_and_prints_the_rest_at_end_of_input() {
+    let server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
+    let mut child = Command::new(BIN)
+        .args(["connect", &server.addr.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"one\ntwo\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "one\ntwo\n");
+}
+
+#[test]
+fn connect_against_a_python_server() {
+    let script = r#"
+import socketserver, sys
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(b"py: " + line)
+srv = socketserver.TCPServer(("127.0.0.1", 0), H)
+print(srv.server_address[1], flush=True)
+srv.handle_request()
+"#;
+    let mut py = Command::new("python3")
+        .args(["-c", script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut port = String::new();
+    BufReader::new(py.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let addr = format!("127.0.0.1:{}", port.trim());
+    let mut child = Command::new(BIN)
+        .args(["connect", &addr])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hi\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let _ = py.kill();
+    let _ = py.wait();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "py: hi\n");
+}
+
+#[test]
+fn connect_to_nothing_is_one_clear_line_and_exit_1() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let out = run(&["connect", &addr]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&addr), "{stderr}");
+}
+
+#[test]
+fn a_python_client_chats_through_our_server() {
+    let server = Server::start(&["serve", "--chat", "--bind", "127.0.0.1:0", "--quiet"]);
+    let script = format!(
+        r#"
+import socket
+a = socket.create_connection(("127.0.0.1", {port}), timeout=10)
+fa = a.makefile("rb")
+print(fa.readline().decode().strip())
+b = socket.create_connection(("127.0.0.1", {port}), timeout=10)
+fb = b.makefile("rb")
+print(fb.readline().decode().strip())
+print(fa.readline().decode().strip())
+a.sendall(b"/nick alice\n")
+print(fa.readline().decode().strip())
+print(fb.readline().decode().strip())
+a.sendall(b"hi bob\r\n")
+print(fb.readline().decode().strip())
+"#,
+        port = server.addr.port()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "* welcome, you are guest-1\n* welcome, you are guest-2\n* guest-2 joined\n\
+         * guest-1 is now alice\n* guest-1 is now alice\nalice: hi bob\n"
+    );
+}
+
+#[test]
+fn twenty_clients_sending_a_mebibyte_without_newline_do_not_grow_the_server() {
+    let server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
+    let base = server.vm_rss_kib();
+    let senders: Vec<_> = (0..20)
+        .map(|_| {
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let (mut s, mut r) = client(addr);
+                let chunk = vec![b'a'; 64 * 1024];
+                for _ in 0..16 {
+                    if s.write_all(&chunk).is_err() {
+                        break; // the server closed us: fine
+                    }
+                }
+                let mut answer = String::new();
+                let _ = r.read_to_string(&mut answer);
+                answer
+            })
+        })
+        .collect();
+    // Meanwhile another client is served.
+    let (mut s, mut r) = client(server.addr);
+    for i in 0..50 {
+        let line = format!("still served {i}\n");
+        s.write_all(line.as_bytes()).unwrap();
+        assert_eq!(read_line(&mut r), line);
+    }
+    for t in senders {
+        let answer = t.join().unwrap();
+        assert!(
+            answer.is_empty() || answer.starts_with("* error: line too long (max 65536 bytes)"),
+            "{answer:?}"
+        );
+    }
+    let rss = server.vm_rss_kib();
+    assert!(rss < 64 * 1024, "VmRSS {rss} KiB (started at {base} KiB)");
+}
