@@ -13,6 +13,7 @@
 //! | `settrace`, `setprofile`, `excepthook` | [`settrace`], [`setprofile`], [`set_excepthook`] |
 //! | `stack_size([size])`, `TIMEOUT_MAX` | [`stack_size`], [`set_stack_size`], [`TIMEOUT_MAX`] |
 //! | interpreter exit waits for non-daemon threads | the same, from an exit hook; [`shutdown`] waits early |
+//! | `Lock`, `RLock`, `Condition(lock)` | [`Lock`], [`RLock`], [`Condition`] (over its own `RLock`, or [`Condition::with_lock`]) |
 //!
 //! Beyond Python: cooperative stop ([`Thread::stop`], [`stop_requested`]) that every
 //! threadkit wait honours, and [`dump`], a thread dump.
@@ -24,16 +25,20 @@
 //! first [`current_thread`] and stays listed until its OS thread exits; waiting on a
 //! threadkit primitive does not register it.
 
+mod condition;
 mod dump;
 mod error;
 mod exit;
 mod hooks;
+mod lock;
 pub(crate) mod registry;
+mod rlock;
 mod stack;
 mod stop;
 mod thread;
 mod timeout;
 
+pub use condition::{Condition, ConditionGuard, ConditionLock};
 pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
 pub use error::Error;
 pub use exit::shutdown;
@@ -41,9 +46,11 @@ pub use hooks::{
     clear_profile, clear_trace, restore_excepthook, set_excepthook, setprofile, settrace,
     ExceptHookArgs, Profile, TraceEvent,
 };
+pub use lock::{Lock, LockGuard};
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
+pub use rlock::{RLock, RLockGuard};
 pub use stack::{set_stack_size, stack_size};
 pub use stop::stop_requested;
 pub use thread::{Run, Thread, ThreadBuilder};
