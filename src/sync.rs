@@ -31,8 +31,41 @@ use std::time::Instant;
 /// Every critical section in threadkit leaves its state consistent before it can
 /// panic (user code never runs under an internal lock), so poison carries no
 /// information here.
+#[cfg(not(loom))]
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Under loom: locks a loom `Mutex` (the primitives) or a std one (the registry
+/// and the thread records, which keep std types and stay out of the models).
+#[cfg(loom)]
+pub(crate) fn lock<M: LockUnpoisoned + ?Sized>(m: &M) -> M::Guard<'_> {
+    m.lock_unpoisoned()
+}
+
+/// Under loom: the two mutex types [`lock`] accepts.
+#[cfg(loom)]
+pub(crate) trait LockUnpoisoned {
+    type Guard<'a>
+    where
+        Self: 'a;
+    fn lock_unpoisoned(&self) -> Self::Guard<'_>;
+}
+
+#[cfg(loom)]
+impl<T: ?Sized> LockUnpoisoned for Mutex<T> {
+    type Guard<'a> = MutexGuard<'a, T> where Self: 'a;
+    fn lock_unpoisoned(&self) -> MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(loom)]
+impl<T: ?Sized> LockUnpoisoned for std::sync::Mutex<T> {
+    type Guard<'a> = std::sync::MutexGuard<'a, T> where Self: 'a;
+    fn lock_unpoisoned(&self) -> std::sync::MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// How a [`Waiter::wait`] ended.
