@@ -261,6 +261,7 @@ impl RLock {
     /// drop(outer);
     /// assert!(!rlock.locked());
     /// ```
+    #[inline]
     pub fn lock(&self) -> RLockGuard<'_> {
         self.acquire();
         RLockGuard::new(self)
@@ -436,6 +437,7 @@ pub struct RLockGuard<'a> {
 }
 
 impl<'a> RLockGuard<'a> {
+    #[inline]
     fn new(rlock: &'a RLock) -> RLockGuard<'a> {
         RLockGuard {
             rlock,
@@ -445,6 +447,7 @@ impl<'a> RLockGuard<'a> {
 }
 
 impl Drop for RLockGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         // The guard stays on the owning thread (it is not Send), so this only
         // fails if the owner released the level by hand already; nothing to do.
