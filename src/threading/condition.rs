@@ -261,7 +261,8 @@ impl Condition {
     }
 
     /// Waits until notified; returns `Ok(true)`, or `Ok(false)` if a stop was
-    /// requested for the calling thread. Python: `wait()`.
+    /// requested for the calling thread (unless a notify had chosen it already).
+    /// Python: `wait()`.
     ///
     /// Releases the lock while waiting (every level of an [`RLock`]) and holds it
     /// again, at the same depth, when it returns.
