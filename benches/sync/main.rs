@@ -20,6 +20,7 @@ macro_rules! bench_modules {
 
 bench_modules! {
     events,
+    locks,
 }
 
 criterion_group!(sync, all);

@@ -17,6 +17,7 @@
 //! | `Semaphore(n)`, `BoundedSemaphore(n)` | [`Semaphore`], [`BoundedSemaphore`] |
 //! | `Barrier(parties, action, timeout)` | [`Barrier`] |
 //! | `local()` | [`Local`] |
+//! | `Lock`, `RLock`, `Condition(lock)` | [`Lock`], [`RLock`], [`Condition`] (over its own `RLock`, or [`Condition::with_lock`]) |
 //!
 //! Beyond Python: cooperative stop ([`Thread::stop`], [`stop_requested`]) that every
 //! threadkit wait honours, and [`dump`], a thread dump.
@@ -29,13 +30,16 @@
 //! threadkit primitive does not register it.
 
 mod barrier;
+mod condition;
 mod dump;
 mod error;
 mod event;
 mod exit;
 mod hooks;
 mod local;
+mod lock;
 pub(crate) mod registry;
+mod rlock;
 mod semaphore;
 mod stack;
 mod stop;
@@ -45,6 +49,7 @@ mod timer;
 mod timer_service;
 
 pub use barrier::Barrier;
+pub use condition::{Condition, ConditionGuard, ConditionLock};
 pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
 pub use error::Error;
 pub use event::Event;
@@ -54,9 +59,11 @@ pub use hooks::{
     ExceptHookArgs, Profile, TraceEvent,
 };
 pub use local::Local;
+pub use lock::{Lock, LockGuard};
 pub use registry::{
     active_count, current_thread, enumerate, get_ident, get_native_id, main_thread,
 };
+pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, BoundedSemaphoreGuard, Semaphore, SemaphoreGuard};
 pub use stack::{set_stack_size, stack_size};
 pub use stop::stop_requested;

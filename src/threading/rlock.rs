@@ -1,0 +1,470 @@
+//! [`RLock`]: Python's `threading.RLock`, a re-entrant lock with an owner, and its
+//! guard [`RLockGuard`].
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use super::{Error, Lock};
+use crate::sync::{current_ident, AtomicUsize, Ordering};
+
+/// A re-entrant lock: Python's `threading.RLock`.
+///
+/// The thread that holds it (its owner) may acquire it again; each acquire needs
+/// its own release, and the lock is free when the count drops to zero. Only the
+/// owner may release it. The owner is the threadkit thread that is running (a
+/// [`Thread`](super::Thread), or for a thread threadkit did not start, that OS
+/// thread), so a pooled OS thread running a Timer's function does not inherit
+/// another thread's ownership.
+///
+/// Blocking follows [`Lock`]: [`acquire`](Self::acquire) and [`lock`](Self::lock)
+/// wait as long as it takes, while [`acquire_timeout`](Self::acquire_timeout) and
+/// [`lock_timeout`](Self::lock_timeout) give up at their timeout or when
+/// [`Thread::stop`](super::Thread::stop) is called for the waiting thread.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::threading::RLock;
+///
+/// # fn main() -> Result<(), threadkit::threading::Error> {
+/// let rlock = RLock::new();
+/// fn helper(rlock: &RLock) {
+///     let _guard = rlock.lock(); // fine: this thread holds it already
+/// }
+/// let _guard = rlock.lock();
+/// helper(&rlock);
+/// assert!(rlock.is_owned());
+/// # Ok(())
+/// # }
+/// ```
+pub struct RLock {
+    /// Held by the owner for the whole recursion; its queue is the waiters'.
+    lock: Lock,
+    /// The owner's ident, or 0 for none. Written only by the thread that holds
+    /// `lock` (set after acquiring, cleared before releasing), so a thread that
+    /// reads its own ident here is the owner, whatever the ordering.
+    owner: AtomicUsize,
+    /// The recursion depth; only the owner reads or writes it.
+    count: AtomicUsize,
+}
+
+impl RLock {
+    /// Creates an unlocked re-entrant lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new();
+    /// assert!(!rlock.is_owned());
+    /// ```
+    pub fn new() -> RLock {
+        RLock {
+            lock: Lock::new(),
+            owner: AtomicUsize::new(0),
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    /// Acquires the lock, or adds one level if the calling thread owns it already;
+    /// blocks as long as it takes. Python: `acquire()`.
+    ///
+    /// Not interrupted by [`Thread::stop`](super::Thread::stop).
+    ///
+    /// # Panics
+    ///
+    /// If the recursion depth would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new();
+    /// rlock.acquire();
+    /// rlock.acquire();
+    /// rlock.release().unwrap();
+    /// assert!(rlock.is_owned()); // one level still held
+    /// rlock.release().unwrap();
+    /// assert!(!rlock.is_owned());
+    /// ```
+    #[inline]
+    pub fn acquire(&self) {
+        let me = me();
+        if !self.reenter(me) {
+            self.lock.acquire();
+            self.take(me, 1);
+        }
+    }
+
+    /// Acquires the lock (or one more level) without blocking; returns whether it
+    /// did. Python: `acquire(blocking=False)`.
+    ///
+    /// # Panics
+    ///
+    /// If the recursion depth would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::threading::{RLock, Thread};
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let rlock = Arc::new(RLock::new());
+    /// assert!(rlock.try_acquire());
+    /// assert!(rlock.try_acquire()); // again: re-entrant
+    /// let other = Arc::clone(&rlock);
+    /// let t = Thread::new(move || assert!(!other.try_acquire()));
+    /// t.start()?;
+    /// t.join()?;
+    /// assert!(!t.panicked());
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        let me = me();
+        if self.reenter(me) {
+            return true;
+        }
+        if self.lock.try_acquire() {
+            self.take(me, 1);
+            return true;
+        }
+        false
+    }
+
+    /// Acquires the lock (or one more level), giving up after `timeout`; returns
+    /// whether it did. Python: `acquire(timeout=...)`.
+    ///
+    /// Never gives up before `timeout` has passed; a timeout beyond
+    /// [`TIMEOUT_MAX`](super::TIMEOUT_MAX) waits forever. Returns `false` at once
+    /// when another thread holds the lock and a stop was requested for the
+    /// calling thread.
+    ///
+    /// # Panics
+    ///
+    /// If the recursion depth would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new();
+    /// assert!(rlock.acquire_timeout(Duration::from_millis(10)));
+    /// assert!(rlock.acquire_timeout(Duration::from_millis(10))); // re-entrant
+    /// ```
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        let me = me();
+        if self.reenter(me) {
+            return true;
+        }
+        if self.lock.acquire_timeout(timeout) {
+            self.take(me, 1);
+            return true;
+        }
+        false
+    }
+
+    /// Releases one level; the lock is free when the last level is released.
+    /// Python: `release()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotOwner`] if the calling thread does not own the lock (also when
+    /// nobody holds it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{Error, RLock};
+    ///
+    /// let rlock = RLock::new();
+    /// assert!(matches!(rlock.release(), Err(Error::NotOwner)));
+    /// rlock.acquire();
+    /// rlock.release()?;
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[inline]
+    pub fn release(&self) -> Result<(), Error> {
+        if !self.is_owned() {
+            return Err(Error::NotOwner);
+        }
+        // Relaxed: only the owner touches `count`.
+        let depth = self.count.load(Ordering::Relaxed) - 1;
+        self.count.store(depth, Ordering::Relaxed);
+        if depth == 0 {
+            self.give_up();
+        }
+        Ok(())
+    }
+
+    /// Whether some thread holds the lock. A snapshot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new();
+    /// assert!(!rlock.locked());
+    /// let _g = rlock.lock();
+    /// assert!(rlock.locked());
+    /// ```
+    pub fn locked(&self) -> bool {
+        self.lock.locked()
+    }
+
+    /// Whether the calling thread owns the lock. Python: `_is_owned()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new();
+    /// assert!(!rlock.is_owned());
+    /// let _g = rlock.lock();
+    /// assert!(rlock.is_owned());
+    /// ```
+    #[inline]
+    pub fn is_owned(&self) -> bool {
+        // Relaxed: only the calling thread can have stored its own ident here
+        // (see `owner`), so reading it proves ownership.
+        self.owner.load(Ordering::Relaxed) == me()
+    }
+
+    /// Acquires the lock (or one more level) and returns a guard that releases
+    /// that level when dropped. Python: `with rlock:`.
+    ///
+    /// Blocks as [`acquire`](Self::acquire) does.
+    ///
+    /// # Panics
+    ///
+    /// If the recursion depth would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new();
+    /// let outer = rlock.lock();
+    /// let inner = rlock.lock();
+    /// drop(inner);
+    /// assert!(rlock.is_owned());
+    /// drop(outer);
+    /// assert!(!rlock.locked());
+    /// ```
+    #[inline]
+    pub fn lock(&self) -> RLockGuard<'_> {
+        self.acquire();
+        RLockGuard::new(self)
+    }
+
+    /// Acquires the lock (or one more level) without blocking and returns its
+    /// guard, or `None` if another thread holds it.
+    ///
+    /// # Panics
+    ///
+    /// If the recursion depth would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new();
+    /// let _a = rlock.try_lock().expect("free");
+    /// let _b = rlock.try_lock().expect("re-entrant");
+    /// ```
+    pub fn try_lock(&self) -> Option<RLockGuard<'_>> {
+        self.try_acquire().then(|| RLockGuard::new(self))
+    }
+
+    /// Acquires the lock (or one more level) within `timeout` and returns its
+    /// guard, or `None` if the time ran out or a stop was requested for the
+    /// calling thread.
+    ///
+    /// Waits as [`acquire_timeout`](Self::acquire_timeout) does.
+    ///
+    /// # Panics
+    ///
+    /// If the recursion depth would overflow `usize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new();
+    /// let guard = rlock.lock_timeout(Duration::from_secs(1));
+    /// assert!(guard.is_some());
+    /// ```
+    pub fn lock_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_>> {
+        self.acquire_timeout(timeout).then(|| RLockGuard::new(self))
+    }
+
+    /// How many threads are blocked acquiring the lock right now. A snapshot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// assert_eq!(RLock::new().n_waiting(), 0);
+    /// ```
+    pub fn n_waiting(&self) -> usize {
+        self.lock.n_waiting()
+    }
+
+    /// Releases every level the caller holds and returns the depth, for
+    /// `Condition::wait`. Python: `_release_save()`.
+    pub(crate) fn release_save(&self) -> Result<usize, Error> {
+        if !self.is_owned() {
+            return Err(Error::NotOwner);
+        }
+        let depth = self.count.swap(0, Ordering::Relaxed);
+        self.give_up();
+        Ok(depth)
+    }
+
+    /// Acquires the lock (blocking, not stoppable) and restores `depth` levels,
+    /// after [`release_save`](Self::release_save). Python: `_acquire_restore()`.
+    pub(crate) fn acquire_restore(&self, depth: usize) {
+        self.lock.acquire();
+        self.take(me(), depth);
+    }
+
+    /// If the caller owns the lock, adds a level and returns true.
+    #[inline]
+    fn reenter(&self, me: usize) -> bool {
+        // Relaxed: see `is_owned`.
+        if self.owner.load(Ordering::Relaxed) != me {
+            return false;
+        }
+        let depth = self.count.load(Ordering::Relaxed);
+        let depth = depth
+            .checked_add(1)
+            .expect("RLock recursion depth overflow");
+        self.count.store(depth, Ordering::Relaxed);
+        true
+    }
+
+    /// Records the caller as owner at `depth`, right after acquiring `lock`.
+    #[inline]
+    fn take(&self, me: usize, depth: usize) {
+        // Relaxed: the Acquire of `lock` orders these after the previous owner's
+        // writes, and only the owner reads them as its own.
+        self.count.store(depth, Ordering::Relaxed);
+        self.owner.store(me, Ordering::Relaxed);
+    }
+
+    /// Clears the owner and releases `lock` (the owner's last level is gone).
+    #[inline]
+    fn give_up(&self) {
+        // Relaxed: cleared before the Release of `lock`, which publishes it.
+        self.owner.store(0, Ordering::Relaxed);
+        let released = self.lock.release();
+        debug_assert!(released.is_ok(), "the owner holds the inner lock");
+    }
+}
+
+/// The calling thread's ownership identity: its threadkit ident. Idents start at 1
+/// (0 means "no owner"); they fit a `usize` on the 64-bit targets we support.
+#[inline]
+fn me() -> usize {
+    current_ident() as usize
+}
+
+impl Default for RLock {
+    /// Creates an unlocked re-entrant lock, as [`RLock::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// assert!(!RLock::default().locked());
+    /// ```
+    fn default() -> RLock {
+        RLock::new()
+    }
+}
+
+impl fmt::Debug for RLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Relaxed snapshots, as Python's repr: owner 0 means unlocked.
+        let owner = self.owner.load(Ordering::Relaxed);
+        let mut d = f.debug_struct("RLock");
+        d.field("locked", &self.locked());
+        if owner != 0 {
+            d.field("owner", &owner);
+        }
+        d.field("n_waiting", &self.n_waiting()).finish()
+    }
+}
+
+/// Holds one level of an [`RLock`] and releases it when dropped: Python's
+/// `with rlock:`.
+///
+/// Made by [`RLock::lock`], [`RLock::try_lock`] and [`RLock::lock_timeout`]. It is
+/// not `Send`: only the owning thread may release an `RLock`.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::threading::RLock;
+///
+/// let rlock = RLock::new();
+/// {
+///     let _guard = rlock.lock();
+///     assert!(rlock.is_owned());
+/// }
+/// assert!(!rlock.is_owned());
+/// ```
+#[must_use = "the lock is released at once if the guard is not kept"]
+pub struct RLockGuard<'a> {
+    rlock: &'a RLock,
+    /// Not `Send`: the release must happen on the owning thread.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<'a> RLockGuard<'a> {
+    #[inline]
+    fn new(rlock: &'a RLock) -> RLockGuard<'a> {
+        RLockGuard {
+            rlock,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for RLockGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // The guard stays on the owning thread (it is not Send), so this only
+        // fails if the owner released the level by hand already; nothing to do.
+        let _ = self.rlock.release();
+    }
+}
+
+impl fmt::Debug for RLockGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RLockGuard")
+            .field("rlock", self.rlock)
+            .finish()
+    }
+}
+
+// The public lock type is shareable between threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<RLock>();
+};
