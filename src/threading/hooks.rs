@@ -253,17 +253,19 @@ pub(crate) fn run_body(thread: &Thread, body: impl FnOnce()) -> bool {
     if let Some(trace) = &trace {
         call_quietly(|| trace(thread, TraceEvent::Start));
     }
-    let wall = Instant::now();
-    let cpu = sys::thread_cpu_time();
+    // Clocks only when a profile hook wants them: the CPU clock is a system call.
+    let started = profile
+        .as_ref()
+        .map(|_| (Instant::now(), sys::thread_cpu_time()));
 
     let was_in_body = IN_BODY.replace(true);
     let outcome = panic::catch_unwind(AssertUnwindSafe(body));
     IN_BODY.set(was_in_body);
 
-    let profiled = Profile {
+    let profiled = started.map(|(wall, cpu)| Profile {
         wall: wall.elapsed(),
         cpu: sys::thread_cpu_time().saturating_sub(cpu),
-    };
+    });
     let panicked = outcome.is_err();
     if let Err(payload) = outcome {
         if let Some(trace) = &trace {
@@ -284,8 +286,8 @@ pub(crate) fn run_body(thread: &Thread, body: impl FnOnce()) -> bool {
     if let Some(trace) = &trace {
         call_quietly(|| trace(thread, TraceEvent::End));
     }
-    if let Some(profile) = &profile {
-        call_quietly(|| profile(thread, &profiled));
+    if let (Some(profile), Some(profiled)) = (&profile, &profiled) {
+        call_quietly(|| profile(thread, profiled));
     }
     panicked
 }
