@@ -30,7 +30,7 @@
 //! of the socket. A drop guard gives back the client slot, the registry entry
 //! and the descriptor whatever happens, then reports the disconnect.
 
-use std::any::Any;
+use crate::threading::panic_message;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::panic::{self, AssertUnwindSafe};
@@ -212,16 +212,6 @@ fn reason_of(e: &io::Error) -> CloseReason {
         | io::ErrorKind::NotConnected
         | io::ErrorKind::UnexpectedEof => CloseReason::Reset,
         _ => CloseReason::Error,
-    }
-}
-
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "Box<dyn Any>".to_string()
     }
 }
 

@@ -10,10 +10,10 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use super::config::{Model, ServerConfig};
-use super::connection::panic_message;
 use super::shutdown::{ShutdownHandle, Signal, Stop};
 use super::threaded::{Slots, ThreadSet};
 use crate::socket::{Family, Kind, Socket};
+use crate::threading::panic_message;
 
 /// The largest datagram served: the largest UDP payload over IPv4. A longer
 /// one is dropped (and logged).

@@ -54,6 +54,7 @@ pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
 pub use error::Error;
 pub use event::Event;
 pub use exit::shutdown;
+pub(crate) use hooks::panic_message;
 pub use hooks::{
     clear_profile, clear_trace, restore_excepthook, set_excepthook, setprofile, settrace,
     ExceptHookArgs, Profile, TraceEvent,
