@@ -1110,3 +1110,11 @@ mod size {
         assert!(std::mem::size_of::<super::Inner>() <= 128);
     }
 }
+
+// `Thread` and `ThreadBuilder` cross threads (a handle is joined from anywhere).
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Thread>();
+    const fn send<T: Send>() {}
+    send::<ThreadBuilder>();
+};

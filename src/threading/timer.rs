@@ -474,3 +474,8 @@ pub(crate) fn fire(thread: &Thread, slot: u64, due: Instant) {
     drop(thread.take_timer_fn());
     thread.finish();
 }
+
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Timer>();
+};
