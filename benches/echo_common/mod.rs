@@ -186,8 +186,14 @@ impl ServerChild {
             let mut first = String::new();
             let _ = lines.read_line(&mut first);
             let _ = tx.send(first);
-            for line in lines.lines().take(100).map_while(Result::ok) {
-                eprintln!("  [{who}] {line}");
+            // Never stop reading before the child ends: a closed pipe would kill
+            // it at its next write to stderr.
+            for (i, line) in lines.lines().map_while(Result::ok).enumerate() {
+                if i < 20 {
+                    eprintln!("  [{who}] {line}");
+                } else if i == 20 {
+                    eprintln!("  [{who}] (more lines not shown)");
+                }
             }
         });
         let first = rx
@@ -281,8 +287,9 @@ fn serve_std_echo(addr: SocketAddr, backlog: i32) -> io::Result<()> {
 }
 
 fn echo_lines(conn: TcpStream) -> io::Result<()> {
-    let mut writer = conn.try_clone()?;
-    let mut reader = BufReader::new(conn);
+    // `&TcpStream` reads and writes: one descriptor per client, no `try_clone`.
+    let mut writer = &conn;
+    let mut reader = BufReader::new(&conn);
     let mut line = Vec::with_capacity(LINE);
     loop {
         line.clear();
