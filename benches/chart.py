@@ -7,11 +7,14 @@ Pure Python 3 standard library. It reads the `csv,` lines that
 saved runs; when a server has several results at one C (rounds, or several
 files), the bar is the median and a thin line spans the lowest to the highest.
 
-The chart in docs/echo_load.svg was made with exactly:
+The chart in docs/echo_load.svg was made with exactly (two runs of two rounds,
+one after the other, on 2 cores shared with other engineers' jobs):
 
     cargo build --release
     THREADKIT_BIN=target/release/threadkit cargo bench --bench echo_load -- --rounds 2 | tee target/echo_load.txt
-    python3 benches/chart.py target/echo_load.txt -o docs/echo_load.svg
+    THREADKIT_BIN=target/release/threadkit cargo bench --bench echo_load -- --rounds 2 | tee target/echo_load2.txt
+    python3 benches/chart.py target/echo_load.txt target/echo_load2.txt -o docs/echo_load.svg \
+        --title "echo_load: 4 rounds, 2 shared busy cores; scalable = threads until mio lands"
 
 Usage: python3 benches/chart.py [FILE ...] [-o OUT.svg] [--title TEXT]
 (default FILE target/echo_load.txt, default OUT docs/echo_load.svg)
@@ -96,7 +99,9 @@ def si(x):
 
 
 def us(x):
-    return f"{x / 1000:g} ms" if x >= 1000 else f"{x:g} µs"
+    if x >= 1e6:
+        return f"{x / 1e6:.3g} s"
+    return f"{x / 1000:.3g} ms" if x >= 1000 else f"{x:.3g} µs"
 
 
 def panel(out, y0, servers, conns, data, title, log, label):
