@@ -2,67 +2,69 @@
 //! servers running in processes of their own, on loopback.
 //!
 //! ```text
-//! cargo bench --bench echo_load                           # every server, C = 1, 16, 256, 3 s each
-//! cargo bench --bench echo_load -- --conns 1,16 --secs 1 --servers std,python
+//! cargo build --release                                   # the threadkit binary
+//! cargo bench --bench echo_load | tee target/echo_load.txt   # every server, C = 1, 16, 256, 3 s each
+//! cargo bench --bench echo_load -- --conns 1,16 --secs 1 --servers std,tokio --rounds 2
+//! python3 benches/chart.py target/echo_load.txt           # docs/echo_load.svg
 //! ```
 //!
 //! Servers, each a child process started and stopped by this program in the same
-//! run:
+//! run (see `echo_common`):
 //!
-//! - `std`: a plain `std::net` echo with a thread per connection, written below
+//! - `std`: a plain `std::net` echo with a thread per connection
 //!   (this binary re-executed with `--serve-std-echo ADDR`);
-//! - `python`: CPython's `socketserver.ThreadingTCPServer` (`benches/echo_server.py`);
-//! - `threadkit`: `threadkit serve --bind 127.0.0.1:0 --quiet`, from `$THREADKIT_BIN`
-//!   (default `target/release/threadkit`), skipped with a note when missing.
+//! - `tokio`: a tokio echo, multi-thread runtime with 2 workers, a task per
+//!   connection (this binary re-executed with `--serve-tokio-echo ADDR`);
+//! - `threadkit-scalable`: `threadkit serve --bind 127.0.0.1:0 --quiet` (its
+//!   default model), from `$THREADKIT_BIN` (default `target/release/threadkit`),
+//!   skipped with a note when missing;
+//! - `threadkit-threads`: the same with `--threads-per-connection` (Python's model);
+//! - `python`: CPython's `socketserver.ThreadingTCPServer` (`benches/echo_server.py`).
 //!
 //! For each server and each connection count C, C client threads each send a
 //! 64-byte line (63 bytes and `\n`), wait for it to come back, and repeat until the
 //! time is up (after a short warm-up that is not counted). The result is a table,
-//! plus one CSV line per result on stdout, prefixed `csv,`.
+//! the ratios the issue sets goals for, and one CSV line per result on stdout,
+//! prefixed `csv,` (what `benches/chart.py` reads).
 //!
 //! Options (or environment variables): `--conns LIST` (`ECHO_LOAD_CONNS`, default
 //! `1,16,256`), `--secs S` (`ECHO_LOAD_SECS`, default 3), `--warmup S`
 //! (`ECHO_LOAD_WARMUP`, default 0.5), `--servers LIST` (`ECHO_LOAD_SERVERS`,
-//! default `std,python,threadkit`), `--python PATH` (`PYTHON`, default `python3`).
+//! default `std,tokio,threadkit-scalable,threadkit-threads,python`; `threadkit`
+//! means both threadkit models), `--rounds N` (`ECHO_LOAD_ROUNDS`, default 1:
+//! the whole list again, servers interleaved, so drift on a shared machine hits
+//! them alike), `--python PATH` (`PYTHON`, default `python3`).
 //!
 //! The generator and the server share the machine's cores: the figures compare
 //! servers measured the same way in the same run, not absolute capacity.
 
+mod echo_common;
+
+use std::collections::BTreeMap;
 use std::env;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A request: 63 bytes and `\n`.
-const LINE: usize = 64;
-/// How long a server may take to print its `listening on` line.
-const START_TIMEOUT: Duration = Duration::from_secs(15);
+use echo_common::{server_command, server_list, Launch, ServerChild, LINE};
+
 /// Any single read or write of a client gives up after this.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most round trips one connection makes in one run, whatever the time.
 const MAX_ROUND_TRIPS: usize = 50_000_000;
 /// The largest connection count accepted.
 const MAX_CONNS: usize = 4096;
-/// The std echo server exits by itself after this, should nobody stop it.
-const SERVER_LIFETIME: Duration = Duration::from_secs(3600);
+/// The most rounds accepted.
+const MAX_ROUNDS: usize = 20;
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
-    if let Some(i) = args.iter().position(|a| a == "--serve-std-echo") {
-        let addr = args.get(i + 1).map_or("127.0.0.1:0", String::as_str);
-        return match serve_std_echo(addr) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("std echo server: {e}");
-                ExitCode::FAILURE
-            }
-        };
+    if let Some(code) = echo_common::serve_mode(&args) {
+        return code;
     }
     match Options::parse(&args).and_then(|opts| run(&opts)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +80,7 @@ struct Options {
     secs: Duration,
     warmup: Duration,
     servers: Vec<String>,
+    rounds: usize,
     python: String,
 }
 
@@ -86,8 +89,9 @@ impl Options {
         let mut conns = env::var("ECHO_LOAD_CONNS").unwrap_or_else(|_| "1,16,256".into());
         let mut secs = env::var("ECHO_LOAD_SECS").unwrap_or_else(|_| "3".into());
         let mut warmup = env::var("ECHO_LOAD_WARMUP").unwrap_or_else(|_| "0.5".into());
-        let mut servers =
-            env::var("ECHO_LOAD_SERVERS").unwrap_or_else(|_| "std,python,threadkit".into());
+        let mut servers = env::var("ECHO_LOAD_SERVERS")
+            .unwrap_or_else(|_| "std,tokio,threadkit-scalable,threadkit-threads,python".into());
+        let mut rounds = env::var("ECHO_LOAD_ROUNDS").unwrap_or_else(|_| "1".into());
         let mut python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         let mut it = args.iter();
         while let Some(arg) = it.next() {
@@ -96,6 +100,7 @@ impl Options {
                 "--secs" => &mut secs,
                 "--warmup" => &mut warmup,
                 "--servers" => &mut servers,
+                "--rounds" => &mut rounds,
                 "--python" => &mut python,
                 // `cargo bench` passes `--bench`; a filter may follow it.
                 "--bench" => continue,
@@ -114,11 +119,20 @@ impl Options {
                 _ => Err(format!("bad connection count {c:?} (1..={MAX_CONNS})")),
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let rounds = match rounds.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_ROUNDS).contains(&n) => n,
+            _ => {
+                return Err(format!(
+                    "bad number of rounds {rounds:?} (1..={MAX_ROUNDS})"
+                ))
+            }
+        };
         Ok(Options {
             conns,
             secs: seconds(&secs)?,
             warmup: seconds(&warmup)?,
-            servers: servers.split(',').map(|s| s.trim().to_owned()).collect(),
+            servers: server_list(&servers)?,
+            rounds,
             python,
         })
     }
@@ -131,10 +145,11 @@ fn seconds(text: &str) -> Result<Duration, String> {
     }
 }
 
-/// One measurement: a server at one connection count.
+/// One measurement: a server at one connection count in one round.
 struct Outcome {
     server: String,
     conns: usize,
+    round: usize,
     elapsed: Duration,
     requests: usize,
     p50: Duration,
@@ -143,72 +158,67 @@ struct Outcome {
 }
 
 fn run(opts: &Options) -> Result<(), String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     println!(
-        "echo_load: 64-byte lines, C = {:?}, {:.1} s each after {:.1} s warm-up; servers in child processes on 127.0.0.1",
+        "echo_load: 64-byte lines, C = {:?}, {:.1} s each after {:.1} s warm-up, {} round(s); servers in child processes on 127.0.0.1; {} cores shared by generator and server",
         opts.conns,
         opts.secs.as_secs_f64(),
-        opts.warmup.as_secs_f64()
+        opts.warmup.as_secs_f64(),
+        opts.rounds,
+        thread::available_parallelism().map_or(0, |n| n.get())
     );
+    let launch = Launch {
+        python: &opts.python,
+        backlog: None,
+        max_clients: None,
+    };
     let mut outcomes = Vec::new();
-    for name in &opts.servers {
-        let command = match name.as_str() {
-            "std" => {
-                let exe = env::current_exe().map_err(|e| e.to_string())?;
-                let mut c = Command::new(exe);
-                c.args(["--serve-std-echo", "127.0.0.1:0"]);
-                c
-            }
-            "python" => {
-                let mut c = Command::new(&opts.python);
-                c.arg(root.join("benches/echo_server.py"))
-                    .arg("127.0.0.1:0");
-                c
-            }
-            "threadkit" => {
-                let bin = threadkit_bin(root);
-                if !bin.is_file() {
-                    println!(
-                        "note: skipping threadkit: {} not found (cargo build --release, or set THREADKIT_BIN)",
-                        bin.display()
-                    );
-                    continue;
-                }
-                let mut c = Command::new(bin);
-                c.args(["serve", "--bind", "127.0.0.1:0", "--quiet"]);
-                c
-            }
-            other => return Err(format!("unknown server {other:?} (std, python, threadkit)")),
-        };
-        let server = match ServerChild::start(name, command) {
-            Ok(s) => s,
-            Err(e) => {
-                println!("note: skipping {name}: {e}");
+    let mut skipped = Vec::new();
+    for round in 1..=opts.rounds {
+        for name in &opts.servers {
+            if skipped.contains(name) {
                 continue;
             }
-        };
-        for &c in &opts.conns {
-            match measure(&server, c, opts.warmup, opts.secs) {
-                Ok(o) => {
-                    print_row(&o);
-                    outcomes.push(o);
+            let server = match server_command(name, &launch)
+                .and_then(|command| ServerChild::start(name, command))
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    println!("note: skipping {name}: {e}");
+                    skipped.push(name.clone());
+                    continue;
                 }
-                Err(e) => println!("note: {name} with C = {c} failed: {e}"),
+            };
+            for &c in &opts.conns {
+                match measure(&server, c, opts.warmup, opts.secs) {
+                    Ok(mut o) => {
+                        o.round = round;
+                        print_row(&o);
+                        outcomes.push(o);
+                    }
+                    Err(e) => println!("note: {name} with C = {c} failed: {e}"),
+                }
             }
+            if let (Some(hwm), Some(threads)) = (server.status("VmHWM"), server.status("Threads")) {
+                println!(
+                    "  {name}: peak RSS {:.1} MiB, {threads} threads at the end",
+                    hwm as f64 / 1024.0
+                );
+            }
+            drop(server); // killed and reaped here, before the next one starts
         }
-        drop(server); // killed and reaped here, before the next one starts
     }
 
     println!();
     println!(
-        "{:<10} {:>6} {:>11} {:>11} {:>9} {:>9} {:>7}",
-        "server", "conns", "requests", "req/s", "p50 us", "p99 us", "errors"
+        "{:<19} {:>6} {:>5} {:>11} {:>11} {:>9} {:>9} {:>7}",
+        "server", "conns", "round", "requests", "req/s", "p50 us", "p99 us", "errors"
     );
     for o in &outcomes {
         println!(
-            "{:<10} {:>6} {:>11} {:>11.0} {:>9.1} {:>9.1} {:>7}",
+            "{:<19} {:>6} {:>5} {:>11} {:>11.0} {:>9.1} {:>9.1} {:>7}",
             o.server,
             o.conns,
+            o.round,
             o.requests,
             rate(o),
             micros(o.p50),
@@ -216,11 +226,12 @@ fn run(opts: &Options) -> Result<(), String> {
             o.errors
         );
     }
+    print_goals(&outcomes, &opts.conns);
     println!();
-    println!("csv,server,conns,secs,requests,req_per_s,p50_us,p99_us,errors");
+    println!("csv,server,conns,secs,requests,req_per_s,p50_us,p99_us,errors,round");
     for o in &outcomes {
         println!(
-            "csv,{},{},{:.3},{},{:.0},{:.1},{:.1},{}",
+            "csv,{},{},{:.3},{},{:.0},{:.1},{:.1},{},{}",
             o.server,
             o.conns,
             o.elapsed.as_secs_f64(),
@@ -228,15 +239,78 @@ fn run(opts: &Options) -> Result<(), String> {
             rate(o),
             micros(o.p50),
             micros(o.p99),
-            o.errors
+            o.errors,
+            o.round
         );
     }
     Ok(())
 }
 
+/// The ratios the issue sets goals for, from the median over rounds of req/s
+/// and of p99: scalable ≥ 0.9× tokio with p99 no worse; scalable ≥ 5× python at
+/// C = 16 and 256; threads ≥ 0.95× std.
+fn print_goals(outcomes: &[Outcome], conns: &[usize]) {
+    // (server, C) -> (req/s of each round, p99 of each round)
+    type Samples = (Vec<f64>, Vec<f64>);
+    let mut by: BTreeMap<(&str, usize), Samples> = BTreeMap::new();
+    for o in outcomes {
+        let e = by.entry((o.server.as_str(), o.conns)).or_default();
+        e.0.push(rate(o));
+        e.1.push(micros(o.p99));
+    }
+    let med = |server: &str, c: usize| -> Option<(f64, f64)> {
+        let (r, p) = by.get(&(server, c))?;
+        Some((median(r), median(p)))
+    };
+    let checks: [(&str, &str, f64, &[usize]); 3] = [
+        ("threadkit-scalable", "tokio", 0.9, &[]),
+        ("threadkit-scalable", "python", 5.0, &[16, 256]),
+        ("threadkit-threads", "std", 0.95, &[]),
+    ];
+    let mut lines = Vec::new();
+    for (ours, peer, goal, only) in checks {
+        for &c in conns {
+            if !only.is_empty() && !only.contains(&c) {
+                continue;
+            }
+            let (Some((r1, p1)), Some((r2, p2))) = (med(ours, c), med(peer, c)) else {
+                continue;
+            };
+            let ratio = r1 / r2.max(1e-9);
+            let met = |ok: bool| if ok { "met" } else { "NOT met" };
+            lines.push(format!(
+                "  {ours} / {peer} at C = {c}: {ratio:.2}x req/s (goal >= {goal}x: {}), p99 {p1:.0} vs {p2:.0} us{}",
+                met(ratio >= goal),
+                if peer == "tokio" {
+                    format!(" (goal no worse: {})", met(p1 <= p2))
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+    if !lines.is_empty() {
+        println!();
+        println!("goals (medians over rounds):");
+        for l in lines {
+            println!("{l}");
+        }
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
 fn print_row(o: &Outcome) {
     println!(
-        "  {:<10} C = {:<4} {:>10.0} req/s  p50 {:>8.1} us  p99 {:>8.1} us{}",
+        "  {:<19} C = {:<4} {:>10.0} req/s  p50 {:>8.1} us  p99 {:>8.1} us{}",
         o.server,
         o.conns,
         rate(o),
@@ -256,72 +330,6 @@ fn rate(o: &Outcome) -> f64 {
 
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
-}
-
-fn threadkit_bin(root: &Path) -> PathBuf {
-    let bin = PathBuf::from(
-        env::var("THREADKIT_BIN").unwrap_or_else(|_| "target/release/threadkit".into()),
-    );
-    if bin.is_absolute() {
-        bin
-    } else {
-        root.join(bin)
-    }
-}
-
-/// A server child process: killed and reaped when dropped, whatever happened.
-struct ServerChild {
-    child: Child,
-    name: String,
-    addr: SocketAddr,
-}
-
-impl ServerChild {
-    /// Starts `command` and reads `listening on ADDR` from its first stderr line.
-    fn start(name: &str, mut command: Command) -> Result<ServerChild, String> {
-        let child = command
-            .stdin(Stdio::piped()) // its end-of-file tells our servers to exit
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start {name}: {e}"))?;
-        let mut guard = ServerChild {
-            child,
-            name: name.to_owned(),
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        };
-        let stderr = guard.child.stderr.take().expect("piped");
-        let (tx, rx) = mpsc::channel();
-        // Reads the first line, then drains the rest so the child never blocks on
-        // a full pipe; ends when the child's stderr closes.
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stderr);
-            let mut first = String::new();
-            let _ = lines.read_line(&mut first);
-            let _ = tx.send(first);
-            let _ = io::copy(&mut lines, &mut io::sink());
-        });
-        let first = rx
-            .recv_timeout(START_TIMEOUT)
-            .map_err(|_| format!("{name} printed no first line within {START_TIMEOUT:?}"))?;
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .and_then(|a| a.parse().ok())
-            .ok_or_else(|| match first.trim() {
-                "" => format!("{name} ended without printing `listening on ADDR`"),
-                said => format!("{name} said {said:?}, not `listening on ADDR`"),
-            })?;
-        guard.addr = addr;
-        Ok(guard)
-    }
-}
-
-impl Drop for ServerChild {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Runs C connections against `server` for `warmup` + `secs`.
@@ -393,6 +401,7 @@ fn measure(
     Ok(Outcome {
         server: server.name.clone(),
         conns,
+        round: 0,
         elapsed: secs,
         requests: samples.len(),
         p50: pick(0.50),
@@ -431,65 +440,4 @@ fn round_trips(
         }
     }
     Ok(samples)
-}
-
-/// The `std` server: a thread per connection echoing lines, until killed, until
-/// its stdin ends (the load generator is gone) or after `SERVER_LIFETIME`.
-fn serve_std_echo(addr: &str) -> io::Result<()> {
-    let addr: SocketAddr = addr
-        .parse()
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("bad address {addr}")))?;
-    // socket2 for a large backlog: 256 clients connect at once.
-    let sock = socket2::Socket::new(
-        socket2::Domain::for_address(addr),
-        socket2::Type::STREAM,
-        None,
-    )?;
-    sock.set_reuse_address(true)?;
-    sock.bind(&addr.into())?;
-    sock.listen(1024)?;
-    let listener = TcpListener::from(sock);
-    eprintln!("listening on {}", listener.local_addr()?);
-    thread::spawn(|| {
-        let _ = io::copy(&mut io::stdin(), &mut io::sink());
-        std::process::exit(0);
-    });
-    thread::spawn(|| {
-        thread::sleep(SERVER_LIFETIME);
-        std::process::exit(0);
-    });
-    loop {
-        let (conn, _) = match listener.accept() {
-            Ok(c) => c,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                // Out of descriptors or the like: say so, keep serving the rest.
-                eprintln!("accept: {e}");
-                thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-        };
-        let _ = conn.set_nodelay(true);
-        let spawned = thread::Builder::new()
-            .stack_size(128 * 1024)
-            .spawn(move || {
-                let _ = echo_lines(conn);
-            });
-        if let Err(e) = spawned {
-            eprintln!("spawn: {e}");
-        }
-    }
-}
-
-fn echo_lines(conn: TcpStream) -> io::Result<()> {
-    let mut writer = conn.try_clone()?;
-    let mut reader = BufReader::new(conn);
-    let mut line = Vec::with_capacity(LINE);
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
-            return Ok(()); // closed; an unterminated last line is dropped
-        }
-        writer.write_all(&line)?;
-    }
 }

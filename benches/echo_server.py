@@ -2,7 +2,7 @@
 """A line echo server on CPython's socketserver.ThreadingTCPServer (a thread per
 client), the Python peer that benches/echo_load.rs measures next to ours.
 
-Usage: python3 benches/echo_server.py [HOST:PORT]   (default 127.0.0.1:0)
+Usage: python3 benches/echo_server.py [HOST:PORT [BACKLOG]]   (default 127.0.0.1:0 1024)
 
 Prints `listening on HOST:PORT` as the first line on stderr, as `threadkit serve`
 does, then echoes every line back exactly as sent. It exits when its stdin reaches
@@ -44,6 +44,8 @@ def exit_at_end_of_stdin():
 
 def main():
     host, _, port = (sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:0").rpartition(":")
+    if len(sys.argv) > 2:
+        Server.request_queue_size = int(sys.argv[2])
     with Server((host.strip("[]"), int(port)), EchoHandler) as server:
         addr = server.server_address
         print(f"listening on {addr[0]}:{addr[1]}", file=sys.stderr, flush=True)
