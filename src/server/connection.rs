@@ -226,6 +226,8 @@ struct LineConn<'a> {
     /// This connection's own lines from the current callbacks, queued in one
     /// write when they are done.
     staged: Vec<u8>,
+    /// Other connections given lines under the service lock, to flush after it.
+    touched: Vec<Arc<Conn>>,
 }
 
 impl<'a> LineConn<'a> {
@@ -237,6 +239,7 @@ impl<'a> LineConn<'a> {
             service,
             outbox: Outbox::new(),
             staged: Vec::new(),
+            touched: Vec::new(),
         }
     }
 
@@ -281,12 +284,16 @@ impl<'a> LineConn<'a> {
             return Some(CloseReason::Error);
         }
         let _ = self.conn.sock.set_nodelay(true);
-        let _lock = self.shared.lock_service();
-        self.conn.open.store(true, Ordering::Relaxed);
-        self.service
-            .on_connect(self.conn.id, self.conn.peer, &mut self.outbox);
-        let closed = self.carry_out();
-        self.flush_staged();
+        let closed = {
+            let _lock = self.lock_service();
+            self.conn.open.store(true, Ordering::Relaxed);
+            self.service
+                .on_connect(self.conn.id, self.conn.peer, &mut self.outbox);
+            let closed = self.carry_out();
+            self.flush_staged();
+            closed
+        };
+        self.send_queued();
         closed.then_some(CloseReason::Closed)
     }
 
@@ -333,7 +340,17 @@ impl<'a> LineConn<'a> {
     /// Feeds one chunk through the splitter and the service, under the service
     /// lock. `Some` when the connection must end.
     fn handle_chunk(&mut self, chunk: &[u8], splitter: &mut LineSplitter) -> Option<CloseReason> {
-        let _lock = self.shared.lock_service();
+        let ended = self.handle_chunk_locked(chunk, splitter);
+        self.send_queued();
+        ended
+    }
+
+    fn handle_chunk_locked(
+        &mut self,
+        chunk: &[u8],
+        splitter: &mut LineSplitter,
+    ) -> Option<CloseReason> {
+        let _lock = self.lock_service();
         let mut rest = chunk;
         let mut ended = None;
         while let Some(event) = splitter.next(&mut rest) {
@@ -372,7 +389,7 @@ impl<'a> LineConn<'a> {
                         }
                     } else if let Some(other) = self.shared.find(to) {
                         text.push('\n');
-                        deliver(&other, text.as_bytes(), max_queue);
+                        self.deliver(&other, text.as_bytes(), max_queue);
                     }
                 }
                 Action::Broadcast { except, mut text } => {
@@ -387,7 +404,7 @@ impl<'a> LineConn<'a> {
                                 self.staged.extend_from_slice(text.as_bytes());
                             }
                         } else {
-                            deliver(other, text.as_bytes(), max_queue);
+                            self.deliver(other, text.as_bytes(), max_queue);
                         }
                     }
                 }
@@ -412,24 +429,56 @@ impl<'a> LineConn<'a> {
         self.staged.push(b'\n');
     }
 
-    /// Queues the gathered own lines; no limit: the read loop waits instead.
+    /// Queues the gathered own lines (under the service lock); no limit: the read
+    /// loop waits instead.
     fn flush_staged(&mut self) {
         if !self.staged.is_empty() {
-            self.out.push(&self.staged, None);
+            self.out.enqueue(&self.staged, None);
             self.staged.clear();
+        }
+    }
+
+    /// Queues `line` for another connection (under the service lock); one whose
+    /// queue would pass `max_queue` is dropped as too slow instead.
+    fn deliver(&mut self, other: &Arc<Conn>, line: &[u8], max_queue: usize) {
+        if let Some(out) = &other.out {
+            match out.enqueue(line, Some(max_queue)) {
+                Push::Full => other.stop(CloseReason::TooSlow),
+                Push::Queued => self.touched.push(Arc::clone(other)),
+                Push::Closed => {}
+            }
+        }
+    }
+
+    /// The server-wide lock that keeps one order of lines for every client, when
+    /// the service needs it.
+    fn lock_service(&self) -> Option<std::sync::MutexGuard<'a, ()>> {
+        self.service
+            .needs_global_order()
+            .then(|| self.shared.lock_service())
+    }
+
+    /// Writes what was queued under the service lock, after releasing it.
+    fn send_queued(&mut self) {
+        self.out.flush();
+        for other in self.touched.drain(..) {
+            if let Some(out) = &other.out {
+                out.flush();
+            }
         }
     }
 
     /// Step 4: `on_close`, the server's notice, flush, shutdown.
     fn close(&mut self, reason: CloseReason) {
         {
-            let _lock = self.shared.lock_service();
+            let _lock = self.lock_service();
             if self.conn.open.swap(false, Ordering::Relaxed) {
                 self.service
                     .on_close(self.conn.id, reason, &mut self.outbox);
                 self.carry_out();
             }
         }
+        self.send_queued();
         let notice = match reason {
             CloseReason::Idle => Some(lines::IDLE_TIMEOUT.to_string()),
             CloseReason::TooLong => Some(lines::line_too_long(self.shared.config.max_line)),
@@ -455,16 +504,6 @@ impl<'a> LineConn<'a> {
         }
         let _ = sock.shutdown(Shutdown::Both);
         self.out.join_writer();
-    }
-}
-
-/// Queues `line` for another connection; one that would pass `max_queue` is
-/// dropped as too slow instead.
-fn deliver(other: &Conn, line: &[u8], max_queue: usize) {
-    if let Some(out) = &other.out {
-        if out.push(line, Some(max_queue)) == Push::Full {
-            other.stop(CloseReason::TooSlow);
-        }
     }
 }
 

@@ -28,4 +28,9 @@ impl LineService for Echo {
     fn on_line(&self, conn: ConnId, line: &str, out: &mut Outbox) {
         out.send(conn, line);
     }
+
+    /// Echo answers only the sender: no server-wide ordering lock is needed.
+    fn needs_global_order(&self) -> bool {
+        false
+    }
 }

@@ -2,9 +2,12 @@
 //! drains it when the client reads slower than the server writes.
 //!
 //! Whoever queues bytes for a connection (its own thread answering a line,
-//! another connection's thread broadcasting to it) first tries to write them
-//! at once with a non-blocking `send` (`MSG_DONTWAIT`), under the queue's lock.
-//! Most of the time the kernel takes everything and no queue forms. What the
+//! another connection's thread broadcasting to it) then tries to write them at
+//! once with a non-blocking `send` (`MSG_DONTWAIT`), under the queue's lock.
+//! Most of the time the kernel takes everything and no queue forms. Under the
+//! server's service lock a connection only [`enqueue`](Outgoing::enqueue)s (so
+//! every client gets lines in one global order) and [`flush`](Outgoing::flush)es
+//! after releasing it: no system call is made while every connection waits. What the
 //! kernel does not take is kept in the queue, and a writer thread is started
 //! for the connection (once; it stays until the connection ends): it writes
 //! with blocking sends while the queue has bytes and sleeps on a condition
@@ -112,14 +115,54 @@ impl Outgoing {
         self.inner.lock().pending()
     }
 
-    /// Queues `data` from the service, unless the connection is closing; with a
-    /// `limit`, refuses it when the queue would grow past `limit` bytes.
-    pub(crate) fn push(&self, data: &[u8], limit: Option<usize>) -> Push {
+    /// Queues `data` from the service without writing it (the caller holds the
+    /// service lock; [`flush`](Outgoing::flush) writes after releasing it). With a
+    /// `limit`, refuses it when bytes are already waiting and the queue would grow
+    /// past `limit` (into an empty queue it goes: it would be written at once).
+    pub(crate) fn enqueue(&self, data: &[u8], limit: Option<usize>) -> Push {
         let mut st = self.inner.lock();
-        if st.refusing {
+        if st.refusing || st.broken || st.aborted || st.finishing {
             return Push::Closed;
         }
-        self.push_locked(&mut st, data, limit)
+        let pending = st.pending();
+        if matches!(limit, Some(max) if pending > 0 && pending + data.len() > max) {
+            return Push::Full;
+        }
+        st.buf.extend_from_slice(data);
+        Push::Queued
+    }
+
+    /// Writes what was [`enqueue`](Outgoing::enqueue)d: hands it to the writer
+    /// thread if there is one, else writes what the kernel takes now and starts
+    /// the writer for the rest.
+    pub(crate) fn flush(&self) {
+        let mut st = self.inner.lock();
+        if st.buf.is_empty() || st.broken || st.aborted {
+            return;
+        }
+        if st.writer.is_none() {
+            match send_now(&self.inner.sock, &st.buf) {
+                Ok(n) => {
+                    st.written += n as u64;
+                    st.buf.drain(..n);
+                    if st.buf.is_empty() {
+                        self.inner.changed.notify_all();
+                        return;
+                    }
+                }
+                Err(_) => {
+                    st.broken = true;
+                    st.buf = Vec::new();
+                    self.inner.changed.notify_all();
+                    return;
+                }
+            }
+            if let Err(e) = self.start_writer().map(|t| st.writer = Some(t)) {
+                self.writer_failed(&mut st, e);
+                return;
+            }
+        }
+        self.inner.changed.notify_all();
     }
 
     /// Queues the server's last words (a notice), even after the service's
@@ -159,15 +202,7 @@ impl Outgoing {
             match self.start_writer() {
                 Ok(t) => st.writer = Some(t),
                 Err(e) => {
-                    log::error!(
-                        "threadkit: cannot start a writer thread for {}: {e}",
-                        self.spec.peer
-                    );
-                    st.broken = true;
-                    st.buf = Vec::new();
-                    // Wake the connection's reader: the connection cannot go on.
-                    let _ = self.inner.sock.shutdown(Shutdown::Both);
-                    self.inner.changed.notify_all();
+                    self.writer_failed(st, e);
                     return Push::Closed;
                 }
             }
@@ -175,6 +210,19 @@ impl Outgoing {
             self.inner.changed.notify_all();
         }
         Push::Queued
+    }
+
+    /// No writer thread could be had: the connection cannot go on.
+    fn writer_failed(&self, st: &mut State, e: io::Error) {
+        log::error!(
+            "threadkit: cannot start a writer thread for {}: {e}",
+            self.spec.peer
+        );
+        st.broken = true;
+        st.buf = Vec::new();
+        // Wake the connection's reader.
+        let _ = self.inner.sock.shutdown(Shutdown::Both);
+        self.inner.changed.notify_all();
     }
 
     fn start_writer(&self) -> io::Result<Thread> {

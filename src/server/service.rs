@@ -57,6 +57,26 @@ pub trait LineService: Send + Sync + 'static {
     fn on_close(&self, conn: ConnId, reason: CloseReason, out: &mut Outbox) {
         let _ = (conn, reason, out);
     }
+
+    /// Whether lines this service sends to several connections must reach every
+    /// client in one order (the default, `true`). The server then runs each
+    /// callback and the queueing of its outbox under one server-wide lock. A
+    /// service that only ever answers the calling connection (as [`Echo`] does)
+    /// returns `false`, and its connections run their callbacks side by side.
+    ///
+    /// [`Echo`]: super::Echo
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{ChatRoom, Echo, LineService};
+    ///
+    /// assert!(ChatRoom::new().needs_global_order());
+    /// assert!(!Echo.needs_global_order());
+    /// ```
+    fn needs_global_order(&self) -> bool {
+        true
+    }
 }
 
 /// Python's `socketserver.BaseRequestHandler`: blocking code that owns one
