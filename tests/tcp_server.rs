@@ -849,6 +849,24 @@ macro_rules! all_models {
             use threadkit::server::Model;
             model_tests!(Model::Synchronous; $($name),*);
         }
+        mod scalable {
+            use threadkit::server::Model;
+            model_tests!(Model::Scalable; $($name),*);
+        }
+    };
+}
+
+/// The models that run `RequestHandler`s (not the scalable one).
+macro_rules! handler_models {
+    ($($name:ident),* $(,)?) => {
+        mod handler_thread_per_connection {
+            use threadkit::server::Model;
+            model_tests!(Model::ThreadPerConnection; $($name),*);
+        }
+        mod handler_synchronous {
+            use threadkit::server::Model;
+            model_tests!(Model::Synchronous; $($name),*);
+        }
     };
 }
 
@@ -857,6 +875,10 @@ macro_rules! concurrent_models {
         mod concurrent_thread_per_connection {
             use threadkit::server::Model;
             model_tests!(Model::ThreadPerConnection; $($name),*);
+        }
+        mod concurrent_scalable {
+            use threadkit::server::Model;
+            model_tests!(Model::Scalable; $($name),*);
         }
     };
 }
@@ -874,11 +896,14 @@ all_models!(
     abrupt_disconnects_leave_no_thread_behind,
     twenty_clients_sending_a_mebibyte_without_newline_are_cut,
     chat_single_client_sentences,
+    events_report_connect_and_disconnect_with_reasons,
+    python_client_talks_to_the_server,
+);
+
+handler_models!(
     request_handler_serves_each_connection,
     panicking_handler_gives_back_its_slot,
     shutdown_from_inside_a_handler,
-    events_report_connect_and_disconnect_with_reasons,
-    python_client_talks_to_the_server,
 );
 
 concurrent_models!(

@@ -106,6 +106,7 @@ mod events;
 mod lines;
 mod outbox;
 mod outgoing;
+mod scalable;
 mod service;
 mod shutdown;
 mod tcp;

@@ -170,7 +170,8 @@ impl UdpServer {
         config: ServerConfig,
         handler: impl DatagramHandler,
     ) -> io::Result<UdpServer> {
-        #[allow(unreachable_patterns)] // `Model` grows: the scalable model comes next
+        // The scalable model is for many connections; a UDP server has one
+        // socket (see the type's docs).
         match config.model {
             Model::ThreadPerConnection | Model::Synchronous => {}
             model => {
@@ -331,7 +332,8 @@ impl fmt::Debug for UdpServer {
 impl UdpShared {
     fn dispatch(self: &Arc<Self>, data: Vec<u8>, peer: SocketAddr) {
         match self.config.model {
-            Model::Synchronous => self.handle(&data, peer),
+            // `bind` refuses the scalable model.
+            Model::Synchronous | Model::Scalable => self.handle(&data, peer),
             Model::ThreadPerConnection => {
                 let Some(slot) = self.slots.try_take() else {
                     // Every slot busy: handle it here (backpressure).
