@@ -48,7 +48,9 @@ const CLOSE_FORCED: Duration = Duration::from_secs(1);
 /// connection also gets a `client ADDR writer` thread while it reads slower
 /// than the server writes to it. With [`Model::Synchronous`], the thread that
 /// calls `serve_forever` serves each client in turn; the others wait in the
-/// listen backlog.
+/// listen backlog. With [`Model::Scalable`], a few internal worker threads
+/// serve every client (see [`server`](super) "The scalable model"); the thread
+/// in `serve_forever` only accepts.
 ///
 /// # Line services
 ///
@@ -303,7 +305,9 @@ impl TcpServer {
     ///
     /// # Errors
     ///
-    /// `Other` when `serve_forever` is already running on another thread.
+    /// `Other` when `serve_forever` is already running on another thread;
+    /// with [`Model::Scalable`], the system's error when the worker threads or
+    /// their event loops cannot be created.
     ///
     /// # Examples
     ///

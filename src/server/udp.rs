@@ -124,6 +124,12 @@ impl DatagramHandler for UdpEcho {
 /// `handler_stack_size` apply. Handler errors are logged; a panic is caught and
 /// logged; the server goes on.
 ///
+/// [`Model::Scalable`] is refused (`InvalidInput`): a UDP server has a single
+/// socket, so there are no connections to multiplex; its cost is a thread per
+/// datagram *in flight*, already bounded by `max_clients`, and a handler gets
+/// the blocking `&Socket` to answer on, which an event loop could not offer
+/// without a different handler trait.
+///
 /// # Examples
 ///
 /// See [`UdpEcho`].

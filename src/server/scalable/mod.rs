@@ -67,6 +67,9 @@ pub(crate) struct Hub {
     next: AtomicUsize,
     /// The worker threads, for `server_close`.
     threads: Mutex<Vec<Thread>>,
+    /// Not every worker could start: the ones that did leave (as on a
+    /// shutdown).
+    abandoned: AtomicBool,
 }
 
 /// The connections the service knows (between `on_connect` and `on_close`).
@@ -183,6 +186,7 @@ impl Hub {
             mailboxes,
             next: AtomicUsize::new(0),
             threads: Mutex::new(Vec::with_capacity(n)),
+            abandoned: AtomicBool::new(false),
         });
         for (index, poll) in polls.into_iter().enumerate() {
             let (s, h) = (Arc::clone(shared), Arc::clone(&hub));
@@ -194,8 +198,9 @@ impl Hub {
             match spawned {
                 Ok(t) => hub.lock_threads().push(t),
                 Err(e) => {
-                    // The started ones end with the server (they see its
-                    // shutdown); without all workers it does not serve.
+                    // Without all workers the server does not serve: the
+                    // started ones leave.
+                    hub.abandoned.store(true, Ordering::Release);
                     hub.stop();
                     return Err(io::Error::other(format!(
                         "cannot start the server's worker threads: {e}"
@@ -252,6 +257,12 @@ impl Hub {
                 left.join(", ")
             );
         }
+    }
+
+    /// Whether the workers must end: the server is shutting down, or could
+    /// not start.
+    fn stopping(&self, shared: &Shared) -> bool {
+        shared.stopping() || self.abandoned.load(Ordering::Acquire)
     }
 
     /// The service lock.

@@ -250,7 +250,7 @@ impl<'a> Worker<'a> {
     fn serve(&mut self) {
         let mut events = Events::with_capacity(EVENTS);
         loop {
-            if !self.shutting_down && self.shared.stopping() {
+            if !self.shutting_down && self.hub.stopping(self.shared) {
                 self.shutting_down = true;
                 self.now = Instant::now();
                 self.end_all(CloseReason::Shutdown);
