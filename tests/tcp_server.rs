@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::{read_all, thread_names, wait_until, Client, Running, GUARD};
 use threadkit::server::{
-    ChatRoom, CloseReason, Echo, Model, ServerConfig, ServerEvent, Service, ShutdownHandle,
+    ChatRoom, CloseReason, Echo, Model, Outbox, ServerConfig, ServerEvent, Service, ShutdownHandle,
     TcpServer,
 };
 use threadkit::socket::Socket;
@@ -481,6 +481,54 @@ fn chat_client_that_never_reads_is_dropped_and_the_rest_get_everything(model: Mo
     assert_eq!(b.recv(), "* online: guest-1, guest-2");
     drop(slow);
     server.stop();
+}
+
+/// Echo that panics on `boom`.
+struct Fragile;
+
+impl threadkit::server::LineService for Fragile {
+    fn on_line(&self, conn: threadkit::server::ConnId, line: &str, out: &mut Outbox) {
+        assert_ne!(line, "boom", "the service panics on purpose");
+        out.send(conn, line);
+    }
+}
+
+fn a_panicking_service_ends_only_its_connection(model: Model) {
+    let server = Arc::new(
+        TcpServer::bind(
+            "127.0.0.1:0",
+            ServerConfig {
+                max_clients: 2,
+                ..config(model)
+            },
+            Fragile,
+        )
+        .unwrap(),
+    );
+    let reasons = Arc::new(Mutex::new(Vec::new()));
+    let r = Arc::clone(&reasons);
+    server.on_event(move |e| {
+        if let ServerEvent::Disconnect { reason, .. } = e {
+            r.lock().unwrap().push(*reason);
+        }
+    });
+    let running = Running::serve(Arc::clone(&server));
+    let mut calm = Client::connect(running.addr());
+    calm.line("before");
+    assert_eq!(calm.recv(), "before");
+    let mut doomed = Client::connect(running.addr());
+    doomed.line("fine");
+    assert_eq!(doomed.recv(), "fine");
+    doomed.line("boom");
+    doomed.expect_closed();
+    assert!(wait_until(GUARD, || *reasons.lock().unwrap() == [CloseReason::Error]));
+    // Its slot is free again, and the other client never noticed.
+    let mut next = Client::connect(running.addr());
+    next.line("next");
+    assert_eq!(next.recv(), "next");
+    calm.line("after");
+    assert_eq!(calm.recv(), "after");
+    running.stop();
 }
 
 // ---------------------------------------------------------------------------
@@ -1050,4 +1098,5 @@ concurrent_models!(
     chat_room_sentences_between_clients,
     chat_every_client_sees_the_same_order,
     chat_client_that_never_reads_is_dropped_and_the_rest_get_everything,
+    a_panicking_service_ends_only_its_connection,
 );

@@ -22,7 +22,7 @@
 //! `outgoing.rs` (a connection's output queue and its writer thread),
 //! `threaded.rs` (threads per client, client slots), `scalable/` (the
 //! scalable model: `mod.rs` accepting and cross-worker delivery, `worker.rs`
-//! the event loop), `tcp.rs`, `udp.rs`, `shutdown.rs`, `events.rs`.
+//! and `worker/` the event loop), `tcp.rs`, `udp.rs`, `shutdown.rs`, `events.rs`.
 //!
 //! # The models
 //!

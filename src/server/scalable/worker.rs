@@ -48,32 +48,38 @@
 //! On shutdown every serving connection ends with `* server shutting down`;
 //! the worker leaves when its last connection is gone, and closes its
 //! mailbox so the acceptor can no longer hand it clients.
+//!
+//! Beside this file: `conn.rs` (one connection's state and output queue),
+//! `delivery.rs` (the service lock, outboxes, the mailbox), `timers.rs`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io::{self, Read};
 use std::mem;
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 use mio::event::Event;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use socket2::SockRef;
 
-use super::{Accepted, Hub, Item, Mailbox, Open, Place, WAKER};
+mod conn;
+mod delivery;
+mod timers;
+
+use conn::{conn_at, Conn, Phase};
+
+use super::{Accepted, Hub, Item, Mailbox, Place, WAKER};
 use crate::server::conn::{CloseReason, ConnId};
 use crate::server::connection::{panic_message, reason_of, FLUSH_TIMEOUT, LINGER, LINGER_BYTES};
 use crate::server::events::ServerEvent;
 use crate::server::lines::{self, LineEvent, LineSplitter};
-use crate::server::outbox::{Action, Outbox};
+use crate::server::outbox::Outbox;
 use crate::server::tcp::Shared;
 
 /// The worker's read buffer.
-const READ_BUF: usize = 64 * 1024;
+pub(super) const READ_BUF: usize = 64 * 1024;
 
 /// Full reads of one connection in a row before the others get a turn.
 const READ_BUDGET: usize = 8;
@@ -110,106 +116,7 @@ pub(super) fn run(shared: &Shared, hub: &Hub, index: usize, poll: Poll) {
     worker.serve();
 }
 
-/// Where a connection is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Read, framed, served.
-    Serving,
-    /// Ended: writing what is queued, then shutting the write side down;
-    /// `linger`: then reading and discarding for a moment.
-    Flushing { linger: bool },
-    /// Written and half-closed: discarding input until the client closes.
-    Lingering { discarded: usize },
-}
-
-/// One connection of the worker.
-struct Conn {
-    stream: TcpStream,
-    id: ConnId,
-    peer: SocketAddr,
-    splitter: LineSplitter,
-    /// Output the kernel did not take yet: `out[sent..]`. Freed once written.
-    out: Vec<u8>,
-    sent: usize,
-    phase: Phase,
-    /// The service knows it (between `on_connect` and `on_close`); changed
-    /// under the service lock only.
-    open: bool,
-    /// Why it ends (the first reason wins); set, it takes no more lines.
-    ending: Option<CloseReason>,
-    /// Backpressure: not read until its own output queue shrinks.
-    paused: bool,
-    /// When its timer fires (meaning by phase; see the module docs).
-    deadline: Option<Instant>,
-    /// The earliest entry it has in the timer heap.
-    armed: Option<Instant>,
-    /// Its place among `max_clients`, given back when it is removed.
-    slot: super::Slot,
-}
-
-impl Conn {
-    fn pending(&self) -> usize {
-        self.out.len() - self.sent
-    }
-
-    /// Queues `data`, writing at once what the kernel takes when nothing is
-    /// queued before it. `Ok(false)`: with a `limit`, the rest would make the
-    /// queue pass it, and was not queued.
-    fn queue(&mut self, mut data: &[u8], limit: Option<usize>) -> io::Result<bool> {
-        if self.pending() == 0 {
-            let n = send_now(&self.stream, data)?;
-            data = &data[n..];
-            if data.is_empty() {
-                return Ok(true);
-            }
-        }
-        if limit.is_some_and(|max| self.pending() + data.len() > max) {
-            return Ok(false);
-        }
-        self.out.extend_from_slice(data);
-        Ok(true)
-    }
-
-    /// Writes what the kernel takes of the queue; true if anything went.
-    fn write_queued(&mut self) -> io::Result<bool> {
-        let n = send_now(&self.stream, &self.out[self.sent..])?;
-        self.sent += n;
-        if self.sent == self.out.len() {
-            self.out = Vec::new();
-            self.sent = 0;
-        } else if self.sent >= READ_BUF && self.sent * 2 >= self.out.len() {
-            self.out.drain(..self.sent);
-            self.sent = 0;
-        }
-        Ok(n > 0)
-    }
-}
-
-/// Writes what the kernel takes of `data` now; 0 when it takes nothing.
-fn send_now(stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
-    let sock = SockRef::from(stream);
-    let mut sent = 0;
-    while sent < data.len() {
-        match sock.send_with_flags(&data[sent..], libc::MSG_NOSIGNAL) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => sent += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(sent)
-}
-
-/// The connection at `token` if it is still `id`.
-fn conn_at(conns: &mut [Option<Conn>], token: usize, id: ConnId) -> Option<&mut Conn> {
-    conns
-        .get_mut(token)
-        .and_then(Option::as_mut)
-        .filter(|c| c.id == id)
-}
-
-fn stage(staged: &mut Vec<u8>, text: &str) {
+pub(super) fn stage(staged: &mut Vec<u8>, text: &str) {
     staged.extend_from_slice(text.as_bytes());
     staged.push(b'\n');
 }
@@ -290,63 +197,6 @@ impl<'a> Worker<'a> {
             self.take_mailbox();
             self.run_ready();
             self.run_timers();
-        }
-    }
-
-    /// The service lock, with the mailbox's lines applied first: they were
-    /// queued under the lock before this, so they go out before anything
-    /// queued under it now.
-    fn lock(&mut self) -> MutexGuard<'a, Open> {
-        let open = self.hub.lock_open();
-        if self.mailbox.pending.load(Ordering::Acquire) {
-            let mut items = mem::take(&mut self.items);
-            mem::swap(&mut self.mailbox.lock().items, &mut items);
-            self.apply(&mut items);
-            self.items = items;
-        }
-        open
-    }
-
-    /// Takes new clients and other workers' lines from the mailbox.
-    fn take_mailbox(&mut self) {
-        if !self.mailbox.pending.load(Ordering::Acquire) {
-            return;
-        }
-        let mut accepted = mem::take(&mut self.accepted);
-        let mut items = mem::take(&mut self.items);
-        {
-            let mut inbox = self.mailbox.lock();
-            mem::swap(&mut inbox.accepted, &mut accepted);
-            mem::swap(&mut inbox.items, &mut items);
-            self.mailbox.pending.store(false, Ordering::Release);
-        }
-        self.apply(&mut items);
-        self.finish_ending();
-        for a in accepted.drain(..) {
-            self.open_conn(a);
-        }
-        self.accepted = accepted;
-        self.items = items;
-    }
-
-    /// Carries out other workers' requests, in order.
-    fn apply(&mut self, items: &mut Vec<Item>) {
-        for item in items.drain(..) {
-            match item {
-                Item::Send { to, token, data } => self.deliver(token, to, &data),
-                Item::Broadcast { except, data } => {
-                    for token in 0..self.conns.len() {
-                        let Some(c) = &self.conns[token] else {
-                            continue;
-                        };
-                        if c.open && Some(c.id) != except {
-                            let id = c.id;
-                            self.deliver(token, id, &data);
-                        }
-                    }
-                }
-                Item::Close { to, token } => self.stop(token, to, CloseReason::Closed),
-            }
         }
     }
 
@@ -490,104 +340,6 @@ impl<'a> Worker<'a> {
         self.outbox.drain().for_each(drop);
         self.staged.clear();
         CloseReason::Error
-    }
-
-    /// Carries out the outbox of a callback for `me` (under the service
-    /// lock); true when it closed `me`.
-    fn carry_out(&mut self, open: &mut Open, me_token: usize, me: ConnId) -> bool {
-        let mut closed_me = false;
-        let mut outbox = mem::take(&mut self.outbox);
-        for action in outbox.drain() {
-            match action {
-                Action::Send { to, text } if to == me => {
-                    let me_open = conn_at(&mut self.conns, me_token, me).is_some_and(|c| c.open);
-                    if !closed_me && me_open {
-                        stage(&mut self.staged, &text);
-                    }
-                }
-                Action::Send { to, mut text } => {
-                    let Some(&place) = open.conns.get(&to) else {
-                        continue;
-                    };
-                    text.push('\n');
-                    if place.worker == self.index {
-                        self.deliver(place.token, to, text.as_bytes());
-                    } else {
-                        self.hub.mailboxes[place.worker].push(Item::Send {
-                            to,
-                            token: place.token,
-                            data: text.into_bytes().into_boxed_slice(),
-                        });
-                    }
-                }
-                Action::Broadcast { except, mut text } => {
-                    text.push('\n');
-                    self.broadcast_elsewhere(open, except, &text);
-                    for token in 0..self.conns.len() {
-                        let Some(c) = &self.conns[token] else {
-                            continue;
-                        };
-                        if !c.open || Some(c.id) == except {
-                            continue;
-                        }
-                        let id = c.id;
-                        if id == me {
-                            if !closed_me {
-                                self.staged.extend_from_slice(text.as_bytes());
-                            }
-                        } else {
-                            self.deliver(token, id, text.as_bytes());
-                        }
-                    }
-                }
-                Action::Close(id) if id == me => closed_me = true,
-                Action::Close(id) => {
-                    let Some(&Place { worker, token }) = open.conns.get(&id) else {
-                        continue;
-                    };
-                    if worker == self.index {
-                        self.stop(token, id, CloseReason::Closed);
-                    } else {
-                        self.hub.mailboxes[worker].push(Item::Close { to: id, token });
-                    }
-                }
-            }
-        }
-        self.outbox = outbox;
-        closed_me
-    }
-
-    /// One shared copy of a broadcast line for each other worker with open
-    /// connections.
-    fn broadcast_elsewhere(&self, open: &Open, except: Option<ConnId>, text: &str) {
-        let mut data: Option<Arc<[u8]>> = None;
-        for (worker, &n) in open.per_worker.iter().enumerate() {
-            if worker == self.index || n == 0 {
-                continue;
-            }
-            let data = data.get_or_insert_with(|| Arc::from(text.as_bytes()));
-            self.hub.mailboxes[worker].push(Item::Broadcast {
-                except,
-                data: Arc::clone(data),
-            });
-        }
-    }
-
-    /// Queues a line for a connection other than the one being served; one
-    /// whose queue would pass `max_queue` ends as too slow instead.
-    fn deliver(&mut self, token: usize, id: ConnId, data: &[u8]) {
-        let max = self.max_queue;
-        let Some(conn) = conn_at(&mut self.conns, token, id) else {
-            return;
-        };
-        if !conn.open || conn.ending.is_some() {
-            return;
-        }
-        match conn.queue(data, Some(max)) {
-            Ok(true) => {}
-            Ok(false) => self.stop(token, id, CloseReason::TooSlow),
-            Err(_) => self.stop(token, id, CloseReason::Reset),
-        }
     }
 
     /// Writes the staged answers of the current connection; pauses it when its
@@ -773,63 +525,6 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Sets a connection's deadline, arming a timer entry when none comes
-    /// before it.
-    fn set_deadline(&mut self, token: usize, id: ConnId, at: Option<Instant>) {
-        let Some(conn) = conn_at(&mut self.conns, token, id) else {
-            return;
-        };
-        conn.deadline = at;
-        if let Some(at) = at {
-            if conn.armed.is_none_or_later(at) {
-                conn.armed = Some(at);
-                self.timers.push(Reverse((at, token, id)));
-            }
-        }
-    }
-
-    fn run_timers(&mut self) {
-        while let Some(&Reverse((at, token, id))) = self.timers.peek() {
-            if at > self.now {
-                break;
-            }
-            self.timers.pop();
-            let Some(conn) = conn_at(&mut self.conns, token, id) else {
-                continue;
-            };
-            if conn.armed != Some(at) {
-                continue; // superseded by an earlier entry
-            }
-            conn.armed = None;
-            match conn.deadline {
-                None => continue,
-                Some(d) if d > self.now => {
-                    conn.armed = Some(d);
-                    self.timers.push(Reverse((d, token, id)));
-                    continue;
-                }
-                Some(_) => conn.deadline = None,
-            }
-            match conn.phase {
-                Phase::Serving => {
-                    let reason = if conn.paused {
-                        CloseReason::TooSlow
-                    } else {
-                        CloseReason::Idle
-                    };
-                    self.end(token, id, reason);
-                }
-                Phase::Flushing { .. } => {
-                    conn.out = Vec::new();
-                    conn.sent = 0;
-                    self.remove(token, id);
-                }
-                Phase::Lingering { .. } => self.remove(token, id),
-            }
-            self.finish_ending();
-        }
-    }
-
     /// Registers a new client and opens it to the service.
     fn open_conn(&mut self, accepted: Accepted) {
         let Accepted {
@@ -977,16 +672,5 @@ impl<'a> Worker<'a> {
         inbox.items = Vec::new();
         // Clients handed over meanwhile are dropped with their slots.
         inbox.accepted = Vec::new();
-    }
-}
-
-/// `None`, or an instant after `at`.
-trait NoneOrLater {
-    fn is_none_or_later(&self, at: Instant) -> bool;
-}
-
-impl NoneOrLater for Option<Instant> {
-    fn is_none_or_later(&self, at: Instant) -> bool {
-        self.map_or(true, |armed| at < armed)
     }
 }
