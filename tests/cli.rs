@@ -211,9 +211,12 @@ fn sigusr1_writes_a_thread_dump_to_stderr() {
 #[test]
 fn threads_per_connection_sigusr1_dump_names_a_thread_after_the_client() {
     let server = Server::start(&serve_args(THREADS, &["--bind", "127.0.0.1:0"]));
-    let (s, _r) = client(server.addr);
+    let (mut s, mut r) = client(server.addr);
     let me = s.local_addr().unwrap();
     assert_eq!(server.next_line(), format!("connect {me}"));
+    // An answer shows the client's thread runs (`connect` comes before it starts).
+    s.write_all(b"hi\n").unwrap();
+    assert_eq!(read_line(&mut r), "hi\n");
     server.signal("USR1");
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
