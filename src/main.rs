@@ -58,7 +58,8 @@ struct ServeArgs {
     /// Pending connections the kernel queues before accept (listen backlog).
     #[arg(long, default_value_t = 1024)]
     backlog: i32,
-    /// Python's model: one thread per client.
+    /// Python's model: one thread per client (default: a few event-loop threads, one
+    /// per core, serving every client).
     #[arg(long)]
     threads_per_connection: bool,
     /// Print only the first line (`listening on ADDR`) and warnings.
@@ -158,18 +159,21 @@ impl log::Log for StderrLogger {
 }
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
-    // Until the scalable model exists, thread per connection is the only concurrent
-    // model, so `--threads-per-connection` changes nothing yet.
-    let _ = args.threads_per_connection;
+    let model = if args.threads_per_connection {
+        Model::ThreadPerConnection
+    } else {
+        Model::Scalable
+    };
     let config = ServerConfig {
-        model: Model::ThreadPerConnection,
+        model,
         max_clients: args.max_clients,
         idle_timeout: Some(args.idle_timeout).filter(|t| !t.is_zero()),
         backlog: args.backlog,
         max_line: args.max_line,
         max_queue: args.max_queue,
-        // Connection threads must not hold the process at exit (a second signal
-        // exits at once); `server_close` still waits for them on a clean stop.
+        // Connection threads (thread per connection) must not hold the process at
+        // exit (a second signal exits at once); `server_close` still waits for them
+        // on a clean stop.
         daemon_threads: true,
         ..ServerConfig::default()
     };

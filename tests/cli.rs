@@ -117,9 +117,29 @@ fn run(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `serve` with `extra` flags after the subcommand.
+fn serve_args<'a>(extra: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["serve"];
+    all.extend_from_slice(extra);
+    all.extend_from_slice(args);
+    all
+}
+
+/// The flag that selects Python's model; the default is the scalable one.
+const THREADS: &[&str] = &["--threads-per-connection"];
+
 #[test]
 fn serve_prints_the_real_port_first_then_connect_and_disconnect_lines() {
-    let server = Server::start(&["serve", "--bind", "127.0.0.1:0"]);
+    echo_line_and_events(&[]);
+}
+
+#[test]
+fn threads_per_connection_serve_prints_connect_and_disconnect_lines() {
+    echo_line_and_events(THREADS);
+}
+
+fn echo_line_and_events(extra: &[&str]) {
+    let server = Server::start(&serve_args(extra, &["--bind", "127.0.0.1:0"]));
     assert_ne!(server.addr.port(), 0);
     let (mut s, mut r) = client(server.addr);
     let me = s.local_addr().unwrap();
@@ -144,7 +164,16 @@ fn quiet_prints_only_the_first_line() {
 
 #[test]
 fn sigint_with_ten_clients_tells_them_and_exits_0_within_5_s() {
-    let mut server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
+    sigint_with_ten_clients(&[]);
+}
+
+#[test]
+fn threads_per_connection_sigint_with_ten_clients_exits_0_within_5_s() {
+    sigint_with_ten_clients(THREADS);
+}
+
+fn sigint_with_ten_clients(extra: &[&str]) {
+    let mut server = Server::start(&serve_args(extra, &["--bind", "127.0.0.1:0", "--quiet"]));
     let mut clients: Vec<_> = (0..10).map(|_| client(server.addr)).collect();
     for (s, r) in &mut clients {
         s.write_all(b"ping\n").unwrap();
@@ -161,10 +190,33 @@ fn sigint_with_ten_clients_tells_them_and_exits_0_within_5_s() {
 
 #[test]
 fn sigusr1_writes_a_thread_dump_to_stderr() {
+    // The scalable model's workers are internal threads: `dump()` leaves them
+    // out, and no thread is named after a client.
     let server = Server::start(&["serve", "--bind", "127.0.0.1:0"]);
     let (s, _r) = client(server.addr);
     let me = s.local_addr().unwrap();
     assert_eq!(server.next_line(), format!("connect {me}"));
+    server.signal("USR1");
+    let mut seen = vec![server.next_line()];
+    // The table's rows come at once; stop when no line follows for a moment.
+    while let Ok(line) = server.lines.recv_timeout(Duration::from_millis(500)) {
+        seen.push(line);
+    }
+    let dump = seen.join("\n");
+    assert!(dump.contains("IDENT"), "{dump}");
+    assert!(dump.contains("MainThread"), "{dump}");
+    assert!(!dump.contains("worker"), "internal threads listed: {dump}");
+}
+
+#[test]
+fn threads_per_connection_sigusr1_dump_names_a_thread_after_the_client() {
+    let server = Server::start(&serve_args(THREADS, &["--bind", "127.0.0.1:0"]));
+    let (mut s, mut r) = client(server.addr);
+    let me = s.local_addr().unwrap();
+    assert_eq!(server.next_line(), format!("connect {me}"));
+    // An answer shows the client's thread runs (`connect` comes before it starts).
+    s.write_all(b"hi\n").unwrap();
+    assert_eq!(read_line(&mut r), "hi\n");
     server.signal("USR1");
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -356,7 +408,16 @@ print(fb.readline().decode().strip())
 
 #[test]
 fn twenty_clients_sending_a_mebibyte_without_newline_do_not_grow_the_server() {
-    let server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
+    twenty_mebibyte_senders(&[]);
+}
+
+#[test]
+fn threads_per_connection_twenty_mebibyte_senders_do_not_grow_the_server() {
+    twenty_mebibyte_senders(THREADS);
+}
+
+fn twenty_mebibyte_senders(extra: &[&str]) {
+    let server = Server::start(&serve_args(extra, &["--bind", "127.0.0.1:0", "--quiet"]));
     let base = server.vm_rss_kib();
     let senders: Vec<_> = (0..20)
         .map(|_| {
@@ -391,4 +452,59 @@ fn twenty_clients_sending_a_mebibyte_without_newline_do_not_grow_the_server() {
     }
     let rss = server.vm_rss_kib();
     assert!(rss < 64 * 1024, "VmRSS {rss} KiB (started at {base} KiB)");
+}
+
+/// The OS threads of process `pid`.
+fn os_threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn scalable_serves_two_thousand_concurrent_clients_with_few_threads() {
+    const N: usize = 2000;
+    // The clients' descriptors are this process's: raise its limit too.
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
+    if limit < N as u64 + 256 {
+        eprintln!("skipped: the open-files limit is {limit}");
+        return;
+    }
+    let mut server = Server::start(&[
+        "serve",
+        "--max-clients",
+        "4096",
+        "--backlog",
+        "4096",
+        "--quiet",
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    let mut clients: Vec<_> = (0..N).map(|_| client(server.addr)).collect();
+    // Every client is served at once: each writes, then each reads its answer.
+    for (i, (s, _)) in clients.iter_mut().enumerate() {
+        s.write_all(format!("client {i}\n").as_bytes()).unwrap();
+    }
+    for (i, (_, r)) in clients.iter_mut().enumerate() {
+        assert_eq!(read_line(r), format!("client {i}\n"));
+    }
+    let threads = os_threads(server.child.id());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Main, signals, one worker per core, and little else; on a big machine
+    // the workers alone may pass 16.
+    let bound = 16.max(cores + 8);
+    assert!(
+        threads < bound,
+        "{threads} OS threads serving {N} clients (fewer than {bound} wanted)"
+    );
+    eprintln!(
+        "{N} clients: {threads} OS threads, VmRSS {} KiB",
+        server.vm_rss_kib()
+    );
+    // Still answering, then a clean stop.
+    let (s, r) = &mut clients[N / 2];
+    s.write_all(b"again\n").unwrap();
+    assert_eq!(read_line(r), "again\n");
+    server.signal("TERM");
+    assert_eq!(server.wait_exit(Duration::from_secs(5)), Some(0));
 }

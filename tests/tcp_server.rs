@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::{read_all, thread_names, wait_until, Client, Running, GUARD};
 use threadkit::server::{
-    ChatRoom, CloseReason, Echo, Model, ServerConfig, ServerEvent, Service, ShutdownHandle,
+    ChatRoom, CloseReason, Echo, Model, Outbox, ServerConfig, ServerEvent, Service, ShutdownHandle,
     TcpServer,
 };
 use threadkit::socket::Socket;
@@ -483,6 +483,54 @@ fn chat_client_that_never_reads_is_dropped_and_the_rest_get_everything(model: Mo
     server.stop();
 }
 
+/// Echo that panics on `boom`.
+struct Fragile;
+
+impl threadkit::server::LineService for Fragile {
+    fn on_line(&self, conn: threadkit::server::ConnId, line: &str, out: &mut Outbox) {
+        assert_ne!(line, "boom", "the service panics on purpose");
+        out.send(conn, line);
+    }
+}
+
+fn a_panicking_service_ends_only_its_connection(model: Model) {
+    let server = Arc::new(
+        TcpServer::bind(
+            "127.0.0.1:0",
+            ServerConfig {
+                max_clients: 2,
+                ..config(model)
+            },
+            Fragile,
+        )
+        .unwrap(),
+    );
+    let reasons = Arc::new(Mutex::new(Vec::new()));
+    let r = Arc::clone(&reasons);
+    server.on_event(move |e| {
+        if let ServerEvent::Disconnect { reason, .. } = e {
+            r.lock().unwrap().push(*reason);
+        }
+    });
+    let running = Running::serve(Arc::clone(&server));
+    let mut calm = Client::connect(running.addr());
+    calm.line("before");
+    assert_eq!(calm.recv(), "before");
+    let mut doomed = Client::connect(running.addr());
+    doomed.line("fine");
+    assert_eq!(doomed.recv(), "fine");
+    doomed.line("boom");
+    doomed.expect_closed();
+    assert!(wait_until(GUARD, || *reasons.lock().unwrap() == [CloseReason::Error]));
+    // Its slot is free again, and the other client never noticed.
+    let mut next = Client::connect(running.addr());
+    next.line("next");
+    assert_eq!(next.recv(), "next");
+    calm.line("after");
+    assert_eq!(calm.recv(), "after");
+    running.stop();
+}
+
 // ---------------------------------------------------------------------------
 // Handlers
 
@@ -826,6 +874,145 @@ fn a_client_closing_before_reading_anything_is_fine() {
 }
 
 // ---------------------------------------------------------------------------
+// The scalable model only
+
+#[test]
+fn scalable_refuses_a_request_handler() {
+    let err =
+        TcpServer::bind("127.0.0.1:0", config(Model::Scalable), line_echo_handler()).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn scalable_workers_are_internal_threads_shown_by_dump_all() {
+    let server = Running::start(
+        ServerConfig {
+            workers: 3,
+            ..config(Model::Scalable)
+        },
+        Echo,
+    );
+    let mut c = Client::connect(server.addr());
+    c.line("up");
+    assert_eq!(c.recv(), "up");
+    let workers = |infos: Vec<threadkit::threading::ThreadInfo>| {
+        infos
+            .into_iter()
+            .filter(|t| t.name.starts_with("threadkit-server-worker-"))
+            .collect::<Vec<_>>()
+    };
+    // Other tests' servers run workers too: at least this one's three.
+    let all = workers(threadkit::threading::dump_all());
+    assert!(all.len() >= 3, "{all:?}");
+    assert!(all.iter().all(|t| t.internal && t.daemon));
+    assert!(workers(threadkit::threading::dump()).is_empty());
+    assert!(!thread_names()
+        .iter()
+        .any(|n| n.starts_with("threadkit-server-worker-")));
+    // No thread per client either.
+    assert!(!thread_names().contains(&format!("client {}", c.local_addr())));
+    server.stop();
+}
+
+#[test]
+fn scalable_chat_of_two_hundred_with_one_that_never_reads() {
+    let server = Running::start(
+        ServerConfig {
+            max_queue: 64 * 1024,
+            ..config(Model::Scalable)
+        },
+        ChatRoom::new(),
+    );
+    let mut talker = Client::connect(server.addr());
+    assert_eq!(talker.recv(), "* welcome, you are guest-1");
+    let readers: Vec<Client> = (2..200)
+        .map(|n| {
+            let mut c = Client::connect(server.addr());
+            assert_eq!(c.recv(), format!("* welcome, you are guest-{n}"));
+            c
+        })
+        .collect();
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    sock.connect(&server.addr().into()).unwrap();
+    let slow: TcpStream = sock.into(); // guest-200, never reads
+    let dropped_notice = "* guest-200 dropped (too slow)";
+    // Long lines: the kernel buffers megabytes for the slow one before its
+    // queue passes `max_queue`, and every reader gets all of that.
+    let text = "c".repeat(16 * 1024);
+
+    // Each reader checks that it gets every line of the talker, in order.
+    let readers: Vec<_> = readers
+        .into_iter()
+        .map(|mut c| {
+            let text = text.clone();
+            thread::Builder::new()
+                .stack_size(128 * 1024)
+                .spawn(move || {
+                    let (mut next, mut dropped) = (0usize, false);
+                    loop {
+                        let line = c.recv();
+                        if line == dropped_notice {
+                            dropped = true;
+                        } else if line == "guest-1: end" {
+                            return (next, dropped);
+                        } else if let Some(rest) = line.strip_prefix("guest-1: ") {
+                            let (n, body) = rest.split_once(' ').expect("numbered line");
+                            assert_eq!(n, next.to_string(), "a line lost or out of order");
+                            assert!(body == text, "a line changed");
+                            next += 1;
+                        } else {
+                            assert!(line.starts_with("* guest-"), "{line}");
+                        }
+                    }
+                })
+                .unwrap()
+        })
+        .collect();
+    // The talker talks until it hears the slow one was dropped, then a little
+    // more, and ends with a marker.
+    let mut listen = Client::from_stream(talker.stream.try_clone().unwrap());
+    let (tx, heard) = mpsc::channel();
+    let hearing = thread::spawn(move || loop {
+        let line = listen.recv();
+        if line == dropped_notice {
+            let _ = tx.send(());
+            return;
+        }
+    });
+    let mut sent = 0;
+    let mut extra = None;
+    while extra != Some(0) {
+        assert!(sent < 100_000, "the slow client was never dropped");
+        talker.line(&format!("{sent} {text}"));
+        sent += 1;
+        extra = match extra {
+            None => heard.try_recv().ok().map(|()| 20),
+            Some(n) => Some(n - 1),
+        };
+    }
+    talker.line("end");
+    hearing.join().unwrap();
+    for r in readers {
+        let (got, dropped) = r.join().unwrap();
+        assert_eq!(got, sent);
+        assert!(dropped);
+    }
+    talker.line("/who");
+    // After the readers that ended left.
+    let who = loop {
+        let line = talker.recv();
+        if line.starts_with("* online: ") {
+            break line;
+        }
+    };
+    assert!(who.starts_with("* online: guest-1"), "{who}");
+    assert!(!who.contains("guest-200"), "{who}");
+    drop(slow);
+    server.stop();
+}
+
+// ---------------------------------------------------------------------------
 // The model matrix
 
 macro_rules! model_tests {
@@ -849,6 +1036,24 @@ macro_rules! all_models {
             use threadkit::server::Model;
             model_tests!(Model::Synchronous; $($name),*);
         }
+        mod scalable {
+            use threadkit::server::Model;
+            model_tests!(Model::Scalable; $($name),*);
+        }
+    };
+}
+
+/// The models that run `RequestHandler`s (not the scalable one).
+macro_rules! handler_models {
+    ($($name:ident),* $(,)?) => {
+        mod handler_thread_per_connection {
+            use threadkit::server::Model;
+            model_tests!(Model::ThreadPerConnection; $($name),*);
+        }
+        mod handler_synchronous {
+            use threadkit::server::Model;
+            model_tests!(Model::Synchronous; $($name),*);
+        }
     };
 }
 
@@ -857,6 +1062,10 @@ macro_rules! concurrent_models {
         mod concurrent_thread_per_connection {
             use threadkit::server::Model;
             model_tests!(Model::ThreadPerConnection; $($name),*);
+        }
+        mod concurrent_scalable {
+            use threadkit::server::Model;
+            model_tests!(Model::Scalable; $($name),*);
         }
     };
 }
@@ -874,11 +1083,14 @@ all_models!(
     abrupt_disconnects_leave_no_thread_behind,
     twenty_clients_sending_a_mebibyte_without_newline_are_cut,
     chat_single_client_sentences,
+    events_report_connect_and_disconnect_with_reasons,
+    python_client_talks_to_the_server,
+);
+
+handler_models!(
     request_handler_serves_each_connection,
     panicking_handler_gives_back_its_slot,
     shutdown_from_inside_a_handler,
-    events_report_connect_and_disconnect_with_reasons,
-    python_client_talks_to_the_server,
 );
 
 concurrent_models!(
@@ -886,4 +1098,5 @@ concurrent_models!(
     chat_room_sentences_between_clients,
     chat_every_client_sees_the_same_order,
     chat_client_that_never_reads_is_dropped_and_the_rest_get_everything,
+    a_panicking_service_ends_only_its_connection,
 );

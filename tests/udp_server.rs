@@ -248,3 +248,9 @@ all_models!(
     many_clients_get_their_own_datagrams_back,
     python_client_gets_its_echo,
 );
+
+#[test]
+fn the_scalable_model_is_refused_for_udp() {
+    let err = UdpServer::bind("127.0.0.1:0", config(Model::Scalable), UdpEcho).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+}

@@ -19,6 +19,33 @@ pub enum Model {
     ThreadPerConnection,
     /// One client at a time on the serving thread, as Python's plain `TCPServer`.
     Synchronous,
+    /// A few threads multiplexing many non-blocking connections: one `mio`
+    /// event loop per worker thread ([`ServerConfig::workers`], one per core by
+    /// default), the thread that calls `serve_forever` accepting and handing
+    /// each client to a worker in turn. What `threadkit serve` runs.
+    ///
+    /// It runs every [`LineService`](super::LineService) with the same limits,
+    /// notices, events and shutdown as the thread-per-connection model (see
+    /// [`server`](super) "The scalable model"), at a few hundred bytes per idle
+    /// connection instead of a thread. It cannot run a
+    /// [`RequestHandler`](super::RequestHandler), which needs a thread of its
+    /// own: [`TcpServer::bind`](super::TcpServer::bind) fails with
+    /// `InvalidInput`. [`UdpServer`](super::UdpServer) does not run it either
+    /// (see there why).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, Model, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let config = ServerConfig { model: Model::Scalable, workers: 2, ..Default::default() };
+    /// let server = TcpServer::bind("127.0.0.1:0", config, Echo)?;
+    /// assert_eq!(server.config().model, Model::Scalable);
+    /// # Ok(())
+    /// # }
+    /// ```
+    Scalable,
 }
 
 /// A server's settings and limits, with Python-like defaults; build one with
@@ -71,7 +98,8 @@ pub struct ServerConfig {
     /// The most unsent output bytes queued for one client: past it, the server
     /// stops reading that client (echo) or drops it (chat). Default: 1 MiB.
     pub max_queue: usize,
-    /// Worker threads of the scalable model; 0: one per core. Default: 0.
+    /// Worker threads of [`Model::Scalable`]; 0: one per core
+    /// (`std::thread::available_parallelism`). Default: 0.
     pub workers: usize,
 }
 

@@ -54,10 +54,10 @@ pub(crate) const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a connection closed while the client may still be sending (a line
 /// too long, a service's close) reads and discards the rest before closing, so
 /// the client gets the last lines and a clean end instead of a reset.
-const LINGER: Duration = Duration::from_millis(200);
+pub(crate) const LINGER: Duration = Duration::from_millis(200);
 
 /// The most bytes discarded while lingering.
-const LINGER_BYTES: usize = 4 << 20;
+pub(crate) const LINGER_BYTES: usize = 4 << 20;
 
 /// The read buffer of a line connection.
 const READ_BUF: usize = 16 * 1024;
@@ -203,7 +203,7 @@ fn handler_reason(conn: &Conn, outcome: std::thread::Result<io::Result<()>>) -> 
 }
 
 /// The close reason for an I/O error on a connection.
-fn reason_of(e: &io::Error) -> CloseReason {
+pub(crate) fn reason_of(e: &io::Error) -> CloseReason {
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => CloseReason::Idle,
         io::ErrorKind::ConnectionReset

@@ -8,7 +8,8 @@
 //! - [`ConnId`] (which connection) and [`CloseReason`] (why it ended, with the
 //!   CLI's REASON words);
 //! - the protocols of `threadkit serve`: [`Echo`] and [`ChatRoom`];
-//! - [`ServerConfig`] and [`Model`]: the models and the limits;
+//! - [`ServerConfig`] and [`Model`]: the models (thread per connection,
+//!   synchronous, scalable) and the limits;
 //! - the servers: [`TcpServer`] (Python's `TCPServer` and
 //!   `ThreadingTCPServer`) runs either kind of service; [`UdpServer`] (Python's
 //!   `UDPServer` and `ThreadingUDPServer`) runs a [`DatagramHandler`] such as
@@ -19,8 +20,49 @@
 //! Inside: `lines.rs` (framing and limits, sans-IO), `connection.rs` (one TCP
 //! connection from accept to close, the same in both blocking models),
 //! `outgoing.rs` (a connection's output queue and its writer thread),
-//! `threaded.rs` (threads per client, client slots), `tcp.rs`, `udp.rs`,
-//! `shutdown.rs`, `events.rs`.
+//! `threaded.rs` (threads per client, client slots), `scalable/` (the
+//! scalable model: `mod.rs` accepting and cross-worker delivery, `worker.rs`
+//! and `worker/` the event loop), `tcp.rs`, `udp.rs`, `shutdown.rs`, `events.rs`.
+//!
+//! # The models
+//!
+//! [`Model::ThreadPerConnection`] (Python's `ThreadingMixIn`, the library's
+//! default) gives each client a thread; [`Model::Synchronous`] serves one
+//! client at a time on the serving thread; [`Model::Scalable`] (what
+//! `threadkit serve` runs) serves every client from a few event-loop threads.
+//! All three run any [`LineService`] with the same limits, notices and
+//! [`ServerEvent`]s; only the blocking two run a [`RequestHandler`].
+//!
+//! # The scalable model
+//!
+//! - **Workers.** [`ServerConfig::workers`] threads (0: one per core), each a
+//!   plain `mio` event loop (epoll, edge-triggered; no async runtime) over
+//!   its share of non-blocking connections. They are internal threadkit
+//!   threads, named `threadkit-server-worker-N`: left out of
+//!   [`enumerate()`](crate::threading::enumerate) and
+//!   [`dump()`](crate::threading::dump), shown (marked internal) by
+//!   [`dump_all()`](crate::threading::dump_all). `serve_forever` starts them;
+//!   `server_close` joins them.
+//! - **Accepting.** The thread in `serve_forever` accepts (blocking, as in the
+//!   other models), counts the client against `max_clients` (one atomic
+//!   counter for the whole server) and hands it to the workers in turn through
+//!   a per-worker mailbox and a `mio::Waker`.
+//! - **Buffers.** An idle connection holds no buffer, a few hundred bytes in
+//!   all: each worker reads into one scratch buffer, the splitter keeps only an
+//!   unfinished line, and output is written at once, keeping only what the
+//!   kernel did not take.
+//! - **Order and delivery.** Service calls and the queueing of their outboxes
+//!   run under the one service lock, as in the other models; a line for a
+//!   connection of another worker goes through that worker's mailbox, in lock
+//!   order, so every client sees the same order.
+//! - **Limits.** As in the table above: a connection whose own output reaches
+//!   `max_queue` is not read until it drains (and dropped as `too slow` if
+//!   nothing is written for the idle timeout meanwhile); a line for another
+//!   connection that would pass `max_queue` drops that one. Idle timeouts are
+//!   a per-worker timer heap; `poll` sleeps until the next deadline.
+//! - **Shutdown.** The [`ShutdownHandle`] wakes every worker; each tells its
+//!   clients `* server shutting down`, flushes them (bounded) and closes them,
+//!   then ends.
 //!
 //! # Line protocols
 //!
@@ -106,6 +148,7 @@ mod events;
 mod lines;
 mod outbox;
 mod outgoing;
+mod scalable;
 mod service;
 mod shutdown;
 mod tcp;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use socket2::SockRef;
@@ -15,9 +15,10 @@ use super::conn::{CloseReason, ConnId};
 use super::connection::{self, Conn};
 use super::events::{Events, ServerEvent};
 use super::lines;
+use super::scalable::{Accepted, Hub};
 use super::service::{Service, ServiceKind};
 use super::shutdown::{ShutdownHandle, Signal, Stop};
-use super::threaded::{self, Slots, ThreadSet};
+use super::threaded::{self, Slot, Slots, ThreadSet};
 use crate::socket::{Family, Kind, Socket};
 
 /// The first pause after a failed `accept`; it doubles on each failure in a
@@ -47,7 +48,9 @@ const CLOSE_FORCED: Duration = Duration::from_secs(1);
 /// connection also gets a `client ADDR writer` thread while it reads slower
 /// than the server writes to it. With [`Model::Synchronous`], the thread that
 /// calls `serve_forever` serves each client in turn; the others wait in the
-/// listen backlog.
+/// listen backlog. With [`Model::Scalable`], a few internal worker threads
+/// serve every client (see [`server`](super) "The scalable model"); the thread
+/// in `serve_forever` only accepts.
 ///
 /// # Line services
 ///
@@ -126,6 +129,8 @@ pub(crate) struct Shared {
     pub(crate) events: Events,
     /// `serve_forever` is running.
     serving: AtomicBool,
+    /// The scalable model's workers, once `serve_forever` started them.
+    hub: OnceLock<Arc<Hub>>,
 }
 
 impl TcpServer {
@@ -178,6 +183,7 @@ impl TcpServer {
             threads: ThreadSet::default(),
             events: Events::default(),
             serving: AtomicBool::new(false),
+            hub: OnceLock::new(),
         });
         log::info!("listening on {local_addr}");
         Ok(TcpServer { shared })
@@ -299,7 +305,9 @@ impl TcpServer {
     ///
     /// # Errors
     ///
-    /// `Other` when `serve_forever` is already running on another thread.
+    /// `Other` when `serve_forever` is already running on another thread;
+    /// with [`Model::Scalable`], the system's error when the worker threads or
+    /// their event loops cannot be created.
     ///
     /// # Examples
     ///
@@ -329,6 +337,14 @@ impl TcpServer {
             }
         }
         let _serving = Serving(&shared.serving);
+        if let (Model::Scalable, ServiceKind::Lines(service)) =
+            (shared.config.model, shared.service.kind())
+        {
+            if !shared.signal.requested() && shared.hub.get().is_none() {
+                let hub = Hub::start(shared, Arc::clone(service))?;
+                let _ = shared.hub.set(hub);
+            }
+        }
         let mut backoff = ACCEPT_BACKOFF_MIN;
         while !shared.signal.requested() {
             match shared.listener.accept() {
@@ -344,6 +360,11 @@ impl TcpServer {
                     backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 }
             }
+        }
+        if let Some(hub) = shared.hub.get() {
+            // The workers see the shutdown even if it came before they were
+            // known to `stop`.
+            hub.stop();
         }
         Ok(())
     }
@@ -376,6 +397,9 @@ impl TcpServer {
         self.shutdown_handle().shutdown();
         if self.shared.config.block_on_close {
             let shared = &self.shared;
+            if let Some(hub) = shared.hub.get() {
+                hub.join(CLOSE_GRACE + CLOSE_FORCED);
+            }
             shared.threads.join_all(
                 CLOSE_GRACE,
                 || {
@@ -419,6 +443,7 @@ impl Shared {
             return;
         };
         match self.config.model {
+            Model::Scalable => self.hand_over(sock, peer, id, slot),
             Model::Synchronous => connection::run(self, sock, peer, id, slot),
             Model::ThreadPerConnection => {
                 let me = Arc::clone(self);
@@ -437,6 +462,44 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// Hands a client to a worker of the scalable model.
+    fn hand_over(&self, sock: Socket, peer: SocketAddr, id: ConnId, slot: Slot) {
+        let Some(hub) = self.hub.get() else {
+            // Not reached: serve_forever starts the workers before it accepts.
+            drop((sock, slot));
+            self.events.emit(ServerEvent::Disconnect {
+                conn: id,
+                peer,
+                reason: CloseReason::Error,
+            });
+            return;
+        };
+        let accepted = Accepted {
+            stream: sock.into(),
+            peer,
+            id,
+            slot,
+        };
+        if let Err(Accepted { stream, slot, .. }) = hub.dispatch(accepted) {
+            // The workers have ended: the server is shutting down.
+            let notice = format!("{}\n", lines::SHUTTING_DOWN);
+            let _ = SockRef::from(&stream)
+                .send_with_flags(notice.as_bytes(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL);
+            let _ = stream.shutdown(Shutdown::Write);
+            drop((stream, slot));
+            self.events.emit(ServerEvent::Disconnect {
+                conn: id,
+                peer,
+                reason: CloseReason::Shutdown,
+            });
+        }
+    }
+
+    /// Whether a shutdown was asked for.
+    pub(crate) fn stopping(&self) -> bool {
+        self.signal.requested()
     }
 
     /// A client beyond `max_clients`: `* error: server full` (line services)
@@ -494,19 +557,22 @@ impl Stop for Shared {
         for conn in self.conns().values() {
             conn.stop(CloseReason::Shutdown);
         }
+        if let Some(hub) = self.hub.get() {
+            hub.stop();
+        }
     }
 }
 
 /// `InvalidInput` unless this server can run `service` in `model`.
 fn check_model(model: Model, service: &Service) -> io::Result<()> {
-    #[allow(unreachable_patterns)] // `Model` grows: the scalable model comes next
     match (model, service.kind()) {
-        (Model::ThreadPerConnection | Model::Synchronous, _) => Ok(()),
-        // The place of `(Model::Scalable, ServiceKind::Handler(_))`: a blocking
-        // handler needs a thread of its own.
-        _ => Err(io::Error::new(
+        (Model::ThreadPerConnection | Model::Synchronous, _)
+        | (Model::Scalable, ServiceKind::Lines(_)) => Ok(()),
+        // A blocking handler needs a thread of its own.
+        (Model::Scalable, ServiceKind::Handler(_)) => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("the {model:?} model cannot run this service"),
+            "the Scalable model cannot run a RequestHandler (it needs a thread of its own): \
+             use a LineService or Model::ThreadPerConnection",
         )),
     }
 }

@@ -124,6 +124,12 @@ impl DatagramHandler for UdpEcho {
 /// `handler_stack_size` apply. Handler errors are logged; a panic is caught and
 /// logged; the server goes on.
 ///
+/// [`Model::Scalable`] is refused (`InvalidInput`): a UDP server has a single
+/// socket, so there are no connections to multiplex; its cost is a thread per
+/// datagram *in flight*, already bounded by `max_clients`, and a handler gets
+/// the blocking `&Socket` to answer on, which an event loop could not offer
+/// without a different handler trait.
+///
 /// # Examples
 ///
 /// See [`UdpEcho`].
@@ -170,7 +176,8 @@ impl UdpServer {
         config: ServerConfig,
         handler: impl DatagramHandler,
     ) -> io::Result<UdpServer> {
-        #[allow(unreachable_patterns)] // `Model` grows: the scalable model comes next
+        // The scalable model is for many connections; a UDP server has one
+        // socket (see the type's docs).
         match config.model {
             Model::ThreadPerConnection | Model::Synchronous => {}
             model => {
@@ -331,7 +338,8 @@ impl fmt::Debug for UdpServer {
 impl UdpShared {
     fn dispatch(self: &Arc<Self>, data: Vec<u8>, peer: SocketAddr) {
         match self.config.model {
-            Model::Synchronous => self.handle(&data, peer),
+            // `bind` refuses the scalable model.
+            Model::Synchronous | Model::Scalable => self.handle(&data, peer),
             Model::ThreadPerConnection => {
                 let Some(slot) = self.slots.try_take() else {
                     // Every slot busy: handle it here (backpressure).

@@ -1,0 +1,124 @@
+//! One connection of a scalable worker: its socket, framing, output queue,
+//! phase and timer fields (see `worker.rs` for how the loop drives it).
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use mio::net::TcpStream;
+use socket2::SockRef;
+
+use super::READ_BUF;
+use crate::server::conn::{CloseReason, ConnId};
+use crate::server::lines::LineSplitter;
+use crate::server::threaded::Slot;
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Read, framed, served.
+    Serving,
+    /// Ended: writing what is queued, then shutting the write side down;
+    /// `linger`: then reading and discarding for a moment.
+    Flushing { linger: bool },
+    /// Written and half-closed: discarding input until the client closes.
+    Lingering { discarded: usize },
+}
+
+/// One connection of the worker.
+pub(super) struct Conn {
+    pub(super) stream: TcpStream,
+    pub(super) id: ConnId,
+    pub(super) peer: SocketAddr,
+    pub(super) splitter: LineSplitter,
+    /// Output the kernel did not take yet: `out[sent..]`. Freed once written.
+    pub(super) out: Vec<u8>,
+    pub(super) sent: usize,
+    pub(super) phase: Phase,
+    /// The service knows it (between `on_connect` and `on_close`); changed
+    /// under the service lock only.
+    pub(super) open: bool,
+    /// Why it ends (the first reason wins); set, it takes no more lines.
+    pub(super) ending: Option<CloseReason>,
+    /// Backpressure: not read until its own output queue shrinks.
+    pub(super) paused: bool,
+    /// When its timer fires (meaning by phase; see the module docs).
+    pub(super) deadline: Option<Instant>,
+    /// The earliest entry it has in the timer heap.
+    pub(super) armed: Option<Instant>,
+    /// Its place among `max_clients`, given back when it is removed.
+    pub(super) slot: Slot,
+}
+
+impl Conn {
+    pub(super) fn pending(&self) -> usize {
+        self.out.len() - self.sent
+    }
+
+    /// Queues `data`, writing at once what the kernel takes when nothing is
+    /// queued before it. `Ok(false)`: with a `limit`, the rest would make the
+    /// queue pass it, and was not queued.
+    pub(super) fn queue(&mut self, mut data: &[u8], limit: Option<usize>) -> io::Result<bool> {
+        if self.pending() == 0 {
+            let n = send_now(&self.stream, data)?;
+            data = &data[n..];
+            if data.is_empty() {
+                return Ok(true);
+            }
+        }
+        if limit.is_some_and(|max| self.pending() + data.len() > max) {
+            return Ok(false);
+        }
+        self.out.extend_from_slice(data);
+        Ok(true)
+    }
+
+    /// Writes what the kernel takes of the queue; true if anything went.
+    pub(super) fn write_queued(&mut self) -> io::Result<bool> {
+        let n = send_now(&self.stream, &self.out[self.sent..])?;
+        self.sent += n;
+        if self.sent == self.out.len() {
+            self.out = Vec::new();
+            self.sent = 0;
+        } else if self.sent >= READ_BUF && self.sent * 2 >= self.out.len() {
+            self.out.drain(..self.sent);
+            self.sent = 0;
+        }
+        Ok(n > 0)
+    }
+}
+
+/// Writes what the kernel takes of `data` now; 0 when it takes nothing.
+pub(super) fn send_now(stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
+    let sock = SockRef::from(stream);
+    let mut sent = 0;
+    while sent < data.len() {
+        match sock.send_with_flags(&data[sent..], libc::MSG_NOSIGNAL) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
+/// The connection at `token` if it is still `id`.
+pub(super) fn conn_at(conns: &mut [Option<Conn>], token: usize, id: ConnId) -> Option<&mut Conn> {
+    conns
+        .get_mut(token)
+        .and_then(Option::as_mut)
+        .filter(|c| c.id == id)
+}
+
+/// `None`, or an instant after `at`.
+pub(super) trait NoneOrLater {
+    fn is_none_or_later(&self, at: Instant) -> bool;
+}
+
+impl NoneOrLater for Option<Instant> {
+    fn is_none_or_later(&self, at: Instant) -> bool {
+        self.map_or(true, |armed| at < armed)
+    }
+}

@@ -1,0 +1,170 @@
+//! The worker's side of delivery: the service lock (with the mailbox applied
+//! first), carrying out an outbox to local connections and other workers'
+//! mailboxes, and applying what other workers sent.
+
+use std::mem;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, MutexGuard};
+
+use super::conn::conn_at;
+use super::{stage, Worker};
+use crate::server::conn::{CloseReason, ConnId};
+use crate::server::outbox::Action;
+use crate::server::scalable::{Item, Open, Place};
+
+impl<'a> Worker<'a> {
+    /// The service lock, with the mailbox's lines applied first: they were
+    /// queued under the lock before this, so they go out before anything
+    /// queued under it now.
+    pub(super) fn lock(&mut self) -> MutexGuard<'a, Open> {
+        let open = self.hub.lock_open();
+        if self.mailbox.pending.load(Ordering::Acquire) {
+            let mut items = mem::take(&mut self.items);
+            mem::swap(&mut self.mailbox.lock().items, &mut items);
+            self.apply(&mut items);
+            self.items = items;
+        }
+        open
+    }
+
+    /// Takes new clients and other workers' lines from the mailbox.
+    pub(super) fn take_mailbox(&mut self) {
+        if !self.mailbox.pending.load(Ordering::Acquire) {
+            return;
+        }
+        let mut accepted = mem::take(&mut self.accepted);
+        let mut items = mem::take(&mut self.items);
+        {
+            let mut inbox = self.mailbox.lock();
+            mem::swap(&mut inbox.accepted, &mut accepted);
+            mem::swap(&mut inbox.items, &mut items);
+            self.mailbox.pending.store(false, Ordering::Release);
+        }
+        self.apply(&mut items);
+        self.finish_ending();
+        for a in accepted.drain(..) {
+            self.open_conn(a);
+        }
+        self.accepted = accepted;
+        self.items = items;
+    }
+
+    /// Carries out other workers' requests, in order.
+    pub(super) fn apply(&mut self, items: &mut Vec<Item>) {
+        for item in items.drain(..) {
+            match item {
+                Item::Send { to, token, data } => self.deliver(token, to, &data),
+                Item::Broadcast { except, data } => {
+                    for token in 0..self.conns.len() {
+                        let Some(c) = &self.conns[token] else {
+                            continue;
+                        };
+                        if c.open && Some(c.id) != except {
+                            let id = c.id;
+                            self.deliver(token, id, &data);
+                        }
+                    }
+                }
+                Item::Close { to, token } => self.stop(token, to, CloseReason::Closed),
+            }
+        }
+    }
+
+    /// Carries out the outbox of a callback for `me` (under the service
+    /// lock); true when it closed `me`.
+    pub(super) fn carry_out(&mut self, open: &mut Open, me_token: usize, me: ConnId) -> bool {
+        let mut closed_me = false;
+        let mut outbox = mem::take(&mut self.outbox);
+        for action in outbox.drain() {
+            match action {
+                Action::Send { to, text } if to == me => {
+                    let me_open = conn_at(&mut self.conns, me_token, me).is_some_and(|c| c.open);
+                    if !closed_me && me_open {
+                        stage(&mut self.staged, &text);
+                    }
+                }
+                Action::Send { to, mut text } => {
+                    let Some(&place) = open.conns.get(&to) else {
+                        continue;
+                    };
+                    text.push('\n');
+                    if place.worker == self.index {
+                        self.deliver(place.token, to, text.as_bytes());
+                    } else {
+                        self.hub.mailboxes[place.worker].push(Item::Send {
+                            to,
+                            token: place.token,
+                            data: text.into_bytes().into_boxed_slice(),
+                        });
+                    }
+                }
+                Action::Broadcast { except, mut text } => {
+                    text.push('\n');
+                    self.broadcast_elsewhere(open, except, &text);
+                    for token in 0..self.conns.len() {
+                        let Some(c) = &self.conns[token] else {
+                            continue;
+                        };
+                        if !c.open || Some(c.id) == except {
+                            continue;
+                        }
+                        let id = c.id;
+                        if id == me {
+                            if !closed_me {
+                                self.staged.extend_from_slice(text.as_bytes());
+                            }
+                        } else {
+                            self.deliver(token, id, text.as_bytes());
+                        }
+                    }
+                }
+                Action::Close(id) if id == me => closed_me = true,
+                Action::Close(id) => {
+                    let Some(&Place { worker, token }) = open.conns.get(&id) else {
+                        continue;
+                    };
+                    if worker == self.index {
+                        self.stop(token, id, CloseReason::Closed);
+                    } else {
+                        self.hub.mailboxes[worker].push(Item::Close { to: id, token });
+                    }
+                }
+            }
+        }
+        self.outbox = outbox;
+        closed_me
+    }
+
+    /// One shared copy of a broadcast line for each other worker with open
+    /// connections.
+    pub(super) fn broadcast_elsewhere(&self, open: &Open, except: Option<ConnId>, text: &str) {
+        let mut data: Option<Arc<[u8]>> = None;
+        for (worker, &n) in open.per_worker.iter().enumerate() {
+            if worker == self.index || n == 0 {
+                continue;
+            }
+            let data = data.get_or_insert_with(|| Arc::from(text.as_bytes()));
+            self.hub.mailboxes[worker].push(Item::Broadcast {
+                except,
+                data: Arc::clone(data),
+            });
+        }
+    }
+
+    /// Queues a line for a connection other than the one being served; one
+    /// whose queue would pass `max_queue` ends as too slow instead.
+    pub(super) fn deliver(&mut self, token: usize, id: ConnId, data: &[u8]) {
+        let max = self.max_queue;
+        let Some(conn) = conn_at(&mut self.conns, token, id) else {
+            return;
+        };
+        if !conn.open || conn.ending.is_some() {
+            return;
+        }
+        match conn.queue(data, Some(max)) {
+            Ok(true) => {}
+            Ok(false) => self.stop(token, id, CloseReason::TooSlow),
+            Err(_) => self.stop(token, id, CloseReason::Reset),
+        }
+    }
+}
