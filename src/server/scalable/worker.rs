@@ -72,11 +72,12 @@ use conn::{conn_at, Conn, Phase};
 
 use super::{Accepted, Hub, Item, Mailbox, Place, WAKER};
 use crate::server::conn::{CloseReason, ConnId};
-use crate::server::connection::{panic_message, reason_of, FLUSH_TIMEOUT, LINGER, LINGER_BYTES};
+use crate::server::connection::{reason_of, FLUSH_TIMEOUT, LINGER, LINGER_BYTES};
 use crate::server::events::ServerEvent;
 use crate::server::lines::{self, LineEvent, LineSplitter};
 use crate::server::outbox::Outbox;
 use crate::server::tcp::Shared;
+use crate::threading::panic_message;
 
 /// The worker's read buffer.
 pub(super) const READ_BUF: usize = 64 * 1024;
