@@ -33,7 +33,10 @@
 //! default `std,tokio,threadkit-scalable,threadkit-threads,python`; `threadkit`
 //! means both threadkit models), `--rounds N` (`ECHO_LOAD_ROUNDS`, default 1:
 //! the whole list again, servers interleaved, so drift on a shared machine hits
-//! them alike), `--python PATH` (`PYTHON`, default `python3`).
+//! them alike), `--python PATH` (`PYTHON`, default `python3`), `--client KIND`
+//! (`ECHO_LOAD_CLIENT`: `threads`, the default, a std thread per connection; or
+//! `async`, every connection a task on one current-thread tokio runtime, so the
+//! generator takes at most one of the cores).
 //!
 //! The generator and the server share the machine's cores: the figures compare
 //! servers measured the same way in the same run, not absolute capacity.
@@ -82,6 +85,10 @@ struct Options {
     servers: Vec<String>,
     rounds: usize,
     python: String,
+    /// How the generator's connections run: `threads` (a std thread each) or
+    /// `async` (tasks on one tokio current-thread runtime: one core's worth of
+    /// load, leaving the other to the server).
+    client: String,
 }
 
 impl Options {
@@ -93,6 +100,7 @@ impl Options {
             .unwrap_or_else(|_| "std,tokio,threadkit-scalable,threadkit-threads,python".into());
         let mut rounds = env::var("ECHO_LOAD_ROUNDS").unwrap_or_else(|_| "1".into());
         let mut python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let mut client = env::var("ECHO_LOAD_CLIENT").unwrap_or_else(|_| "threads".into());
         let mut it = args.iter();
         while let Some(arg) = it.next() {
             let slot = match arg.as_str() {
@@ -102,6 +110,7 @@ impl Options {
                 "--servers" => &mut servers,
                 "--rounds" => &mut rounds,
                 "--python" => &mut python,
+                "--client" => &mut client,
                 // `cargo bench` passes `--bench`; a filter may follow it.
                 "--bench" => continue,
                 other if other.starts_with('-') => return Err(format!("unknown option {other}")),
@@ -134,6 +143,10 @@ impl Options {
             servers: server_list(&servers)?,
             rounds,
             python,
+            client: match client.as_str() {
+                "threads" | "async" => client,
+                other => return Err(format!("bad --client {other:?} (threads or async)")),
+            },
         })
     }
 }
@@ -189,7 +202,12 @@ fn run(opts: &Options) -> Result<(), String> {
                 }
             };
             for &c in &opts.conns {
-                match measure(&server, c, opts.warmup, opts.secs) {
+                let measured = if opts.client == "async" {
+                    measure_async(&server, c, opts.warmup, opts.secs)
+                } else {
+                    measure(&server, c, opts.warmup, opts.secs)
+                };
+                match measured {
                     Ok(mut o) => {
                         o.round = round;
                         print_row(&o);
@@ -407,6 +425,89 @@ fn measure(
         p50: pick(0.50),
         p99: pick(0.99),
         errors: errors.load(Ordering::Relaxed),
+    })
+}
+
+/// Like [`measure`], with every connection a task on one current-thread tokio
+/// runtime: the generator then uses at most one core.
+fn measure_async(
+    server: &ServerChild,
+    conns: usize,
+    warmup: Duration,
+    secs: Duration,
+) -> Result<Outcome, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let addr = server.addr;
+    let (samples, errors) = rt.block_on(async move {
+        let mut streams = Vec::with_capacity(conns);
+        for _ in 0..conns {
+            let s = tokio::time::timeout(IO_TIMEOUT, tokio::net::TcpStream::connect(addr))
+                .await
+                .map_err(|_| "connect: timed out".to_string())?
+                .map_err(|e| format!("connect: {e}"))?;
+            s.set_nodelay(true).map_err(|e| e.to_string())?;
+            streams.push(s);
+        }
+        let warm_end = Instant::now() + warmup;
+        let end = warm_end + secs;
+        let mut tasks = Vec::with_capacity(conns);
+        for (id, mut stream) in streams.into_iter().enumerate() {
+            tasks.push(tokio::spawn(async move {
+                let mut request = [b'x'; LINE];
+                let tag = format!("{id:08}");
+                request[..tag.len()].copy_from_slice(tag.as_bytes());
+                request[LINE - 1] = b'\n';
+                let mut reply = [0u8; LINE];
+                let mut samples = Vec::with_capacity(1 << 14);
+                for _ in 0..MAX_ROUND_TRIPS {
+                    let t = Instant::now();
+                    if t >= end {
+                        break;
+                    }
+                    let trip = async {
+                        stream.write_all(&request).await?;
+                        stream.read_exact(&mut reply).await
+                    };
+                    match tokio::time::timeout(IO_TIMEOUT, trip).await {
+                        Ok(Ok(_)) if reply == request => {}
+                        _ => return Err(()),
+                    }
+                    if t >= warm_end {
+                        samples.push(t.elapsed());
+                    }
+                }
+                Ok(samples)
+            }));
+        }
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            match t.await {
+                Ok(Ok(samples)) => all.extend(samples),
+                _ => errors += 1,
+            }
+        }
+        Ok::<_, String>((all, errors))
+    })?;
+    let mut samples = samples;
+    if samples.is_empty() {
+        return Err("no round trip completed".into());
+    }
+    samples.sort_unstable();
+    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Ok(Outcome {
+        server: server.name.clone(),
+        conns,
+        round: 0,
+        elapsed: secs,
+        requests: samples.len(),
+        p50: pick(0.50),
+        p99: pick(0.99),
+        errors,
     })
 }
 
