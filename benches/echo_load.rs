@@ -411,6 +411,17 @@ fn measure(
     if let Some(e) = spawn_error {
         return Err(e);
     }
+    outcome(server, conns, secs, samples, errors.load(Ordering::Relaxed))
+}
+
+/// The measurement from every round trip's latency.
+fn outcome(
+    server: &ServerChild,
+    conns: usize,
+    secs: Duration,
+    mut samples: Vec<Duration>,
+    errors: usize,
+) -> Result<Outcome, String> {
     if samples.is_empty() {
         return Err("no round trip completed".into());
     }
@@ -424,7 +435,7 @@ fn measure(
         requests: samples.len(),
         p50: pick(0.50),
         p99: pick(0.99),
-        errors: errors.load(Ordering::Relaxed),
+        errors,
     })
 }
 
@@ -493,22 +504,7 @@ fn measure_async(
         }
         Ok::<_, String>((all, errors))
     })?;
-    let mut samples = samples;
-    if samples.is_empty() {
-        return Err("no round trip completed".into());
-    }
-    samples.sort_unstable();
-    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    Ok(Outcome {
-        server: server.name.clone(),
-        conns,
-        round: 0,
-        elapsed: secs,
-        requests: samples.len(),
-        p50: pick(0.50),
-        p99: pick(0.99),
-        errors,
-    })
+    outcome(server, conns, secs, samples, errors)
 }
 
 /// One connection's loop: send a line, read it back, check it, until `end`;
