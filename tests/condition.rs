@@ -527,3 +527,15 @@ fn a_notify_racing_a_timeout_is_never_lost() {
         }
     }
 }
+
+#[test]
+fn lock_not_held_says_so_for_wait_and_notify() {
+    let cond = Condition::new();
+    let wait = cond.wait_timeout(Duration::from_millis(1)).unwrap_err();
+    let notify = cond.notify(1).unwrap_err();
+    assert_eq!(
+        wait.to_string(),
+        "cannot wait on or notify an un-acquired lock"
+    );
+    assert_eq!(notify.to_string(), wait.to_string());
+}

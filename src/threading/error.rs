@@ -57,7 +57,7 @@ impl fmt::Display for Error {
             Error::DaemonAfterStart => f.write_str("cannot set daemon status of active thread"),
             Error::ReleaseUnlocked => f.write_str("release unlocked lock"),
             Error::NotOwner => f.write_str("cannot release un-acquired lock"),
-            Error::LockNotHeld => f.write_str("cannot wait on un-acquired lock"),
+            Error::LockNotHeld => f.write_str("cannot wait on or notify an un-acquired lock"),
             Error::OverRelease => f.write_str("semaphore released too many times"),
             Error::InvalidStackSize => f.write_str("size not valid: 0 or at least 32768 bytes"),
             Error::BrokenBarrier => f.write_str("barrier is broken"),
