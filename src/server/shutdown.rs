@@ -1,6 +1,7 @@
 //! [`ShutdownHandle`]: stops a server from any thread, a handler included.
 
 use std::fmt;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -145,5 +146,25 @@ impl fmt::Debug for ShutdownHandle {
         f.debug_struct("ShutdownHandle")
             .field("shutdown", &self.is_shutdown())
             .finish_non_exhaustive()
+    }
+}
+
+/// Marks a server's `serve_forever` as running until dropped; a second,
+/// concurrent `serve_forever` is refused.
+pub(crate) struct Serving<'a>(&'a AtomicBool);
+
+impl<'a> Serving<'a> {
+    /// Claims `flag` for this `serve_forever`.
+    pub(crate) fn enter(flag: &'a AtomicBool) -> io::Result<Serving<'a>> {
+        if flag.swap(true, Ordering::AcqRel) {
+            return Err(io::Error::other("serve_forever is already running"));
+        }
+        Ok(Serving(flag))
+    }
+}
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }

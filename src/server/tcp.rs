@@ -17,7 +17,7 @@ use super::events::{Events, ServerEvent};
 use super::lines;
 use super::scalable::{Accepted, Hub};
 use super::service::{Service, ServiceKind};
-use super::shutdown::{ShutdownHandle, Signal, Stop};
+use super::shutdown::{Serving, ShutdownHandle, Signal, Stop};
 use super::threaded::{self, Slot, Slots, ThreadSet};
 use crate::socket::{Family, Kind, Socket};
 
@@ -327,16 +327,7 @@ impl TcpServer {
     /// ```
     pub fn serve_forever(&self) -> io::Result<()> {
         let shared = &self.shared;
-        if shared.serving.swap(true, Ordering::AcqRel) {
-            return Err(io::Error::other("serve_forever is already running"));
-        }
-        struct Serving<'a>(&'a AtomicBool);
-        impl Drop for Serving<'_> {
-            fn drop(&mut self) {
-                self.0.store(false, Ordering::Release);
-            }
-        }
-        let _serving = Serving(&shared.serving);
+        let _serving = Serving::enter(&shared.serving)?;
         if let (Model::Scalable, ServiceKind::Lines(service)) =
             (shared.config.model, shared.service.kind())
         {

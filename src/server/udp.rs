@@ -5,12 +5,12 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use super::config::{Model, ServerConfig};
-use super::shutdown::{ShutdownHandle, Signal, Stop};
+use super::shutdown::{Serving, ShutdownHandle, Signal, Stop};
 use super::threaded::{Slots, ThreadSet};
 use crate::socket::{Family, Kind, Socket};
 use crate::threading::panic_message;
@@ -257,16 +257,7 @@ impl UdpServer {
     /// See [`UdpEcho`].
     pub fn serve_forever(&self) -> io::Result<()> {
         let shared = &self.shared;
-        if shared.serving.swap(true, Ordering::AcqRel) {
-            return Err(io::Error::other("serve_forever is already running"));
-        }
-        struct Serving<'a>(&'a AtomicBool);
-        impl Drop for Serving<'_> {
-            fn drop(&mut self) {
-                self.0.store(false, Ordering::Release);
-            }
-        }
-        let _serving = Serving(&shared.serving);
+        let _serving = Serving::enter(&shared.serving)?;
         let mut backoff = RECV_BACKOFF_MIN;
         while !shared.signal.requested() {
             // One byte more than the limit, to see a longer datagram.
