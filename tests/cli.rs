@@ -22,8 +22,12 @@ struct Server {
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .args(args)
+        Server::start_with(Command::new(BIN).args(args))
+    }
+
+    /// Starts `command` (which runs `threadkit`, perhaps through a wrapper).
+    fn start_with(command: &mut Command) -> Server {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -507,4 +511,74 @@ fn scalable_serves_two_thousand_concurrent_clients_with_few_threads() {
     assert_eq!(read_line(r), "again\n");
     server.signal("TERM");
     assert_eq!(server.wait_exit(Duration::from_secs(5)), Some(0));
+}
+
+/// CPU time (user + system) the process has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
+#[test]
+fn accept_failures_are_logged_and_retried_without_spinning() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("skipped: prlimit (util-linux) is not installed");
+        return;
+    }
+    for model in [&[][..], &["--threads-per-connection"][..]] {
+        // 24 descriptors in all, soft and hard: 30 clients run the server out.
+        let mut command = Command::new("prlimit");
+        command
+            .args(["--nofile=24", "--", BIN, "serve", "--bind", "127.0.0.1:0"])
+            .args(model);
+        let server = Server::start_with(&mut command);
+        let clients: Vec<TcpStream> = (0..30)
+            .filter_map(|_| TcpStream::connect(server.addr).ok())
+            .collect();
+        // The accept errors are reported (after the start-up warning and the
+        // connect lines) ...
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            assert!(Instant::now() < deadline, "no accept error reported");
+            if server
+                .next_line()
+                .contains("accept error: Too many open files")
+            {
+                break;
+            }
+        }
+        // ... and retried after a back-off, not in a busy loop.
+        let pid = server.child.id();
+        let before = cpu_time(pid);
+        std::thread::sleep(Duration::from_secs(1));
+        let used = cpu_time(pid) - before;
+        assert!(used < Duration::from_millis(300), "{used:?} of CPU in 1 s");
+        // Once descriptors are free again, new clients are served.
+        drop(clients);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut served = false;
+        while !served && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            if let Ok(s) = TcpStream::connect(server.addr) {
+                s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut s = s;
+                if s.write_all(b"back\n").is_ok() {
+                    let mut line = String::new();
+                    served = r.read_line(&mut line).is_ok() && line == "back\n";
+                }
+            }
+        }
+        assert!(
+            served,
+            "a client was served after the descriptors came back"
+        );
+    }
 }
