@@ -17,6 +17,15 @@ use crate::threading::panic_message;
 
 /// The largest datagram served: the largest UDP payload over IPv4. A longer
 /// one is dropped (and logged).
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::server::MAX_DATAGRAM;
+///
+/// // 65,535 (the IPv4 length field) - 20 (IP header) - 8 (UDP header).
+/// assert_eq!(MAX_DATAGRAM, 65_535 - 20 - 8);
+/// ```
 pub const MAX_DATAGRAM: usize = 65_507;
 
 /// The first pause after a failed receive; doubles up to a second.
@@ -132,7 +141,30 @@ impl DatagramHandler for UdpEcho {
 ///
 /// # Examples
 ///
-/// See [`UdpEcho`].
+/// ```
+/// use std::net::UdpSocket;
+/// use std::time::Duration;
+/// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
+/// let addr = server.local_addr();
+/// let handle = server.shutdown_handle();
+/// std::thread::scope(|s| {
+///     let serving = s.spawn(|| server.serve_forever());
+///     let client = UdpSocket::bind("127.0.0.1:0")?;
+///     client.set_read_timeout(Some(Duration::from_secs(5)))?;
+///     client.send_to(b"ping", addr)?;
+///     let mut buf = [0u8; 16];
+///     let (n, _) = client.recv_from(&mut buf)?;
+///     assert_eq!(&buf[..n], b"ping");
+///     handle.shutdown();
+///     serving.join().unwrap()
+/// })?;
+/// server.server_close();
+/// # Ok(())
+/// # }
+/// ```
 pub struct UdpServer {
     shared: Arc<UdpShared>,
 }
@@ -254,7 +286,30 @@ impl UdpServer {
     ///
     /// # Examples
     ///
-    /// See [`UdpEcho`].
+    /// ```
+    /// use std::net::UdpSocket;
+    /// use std::time::Duration;
+    /// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
+    /// let addr = server.local_addr();
+    /// let handle = server.shutdown_handle();
+    /// std::thread::scope(|s| {
+    ///     let serving = s.spawn(|| server.serve_forever());
+    ///     let client = UdpSocket::bind("127.0.0.1:0")?;
+    ///     client.set_read_timeout(Some(Duration::from_secs(5)))?;
+    ///     client.send_to(b"ping", addr)?;
+    ///     let mut buf = [0u8; 16];
+    ///     let (n, _) = client.recv_from(&mut buf)?;
+    ///     assert_eq!(&buf[..n], b"ping");
+    ///     handle.shutdown();
+    ///     serving.join().unwrap()
+    /// })?;
+    /// server.server_close();
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn serve_forever(&self) -> io::Result<()> {
         let shared = &self.shared;
         let _serving = Serving::enter(&shared.serving)?;

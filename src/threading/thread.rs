@@ -897,7 +897,23 @@ impl Thread {
     ///
     /// # Examples
     ///
-    /// See [`Run`].
+    /// ```
+    /// use threadkit::threading::{Run, Thread};
+    ///
+    /// struct Answer(u32);
+    /// impl Run for Answer {
+    ///     fn run(&mut self) { self.0 = 42; }
+    /// }
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::from_run(Answer(0));
+    /// t.start()?;
+    /// t.join()?;
+    /// assert_eq!(t.take_run::<Answer>().map(|a| a.0), Some(42));
+    /// assert!(t.take_run::<Answer>().is_none()); // taken already
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn take_run<T: Run>(&self) -> Option<T> {
         let mut st = lock(&self.inner.state);
         if st.life != Life::Finished {
@@ -987,12 +1003,29 @@ pub struct ThreadBuilder {
 
 impl ThreadBuilder {
     /// The thread's name (default: `Thread-N`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// let t = Thread::builder().name("poller").build();
+    /// assert_eq!(t.name(), "poller");
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
     /// The daemon flag (default: that of the creating thread).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// assert!(!Thread::builder().daemon(false).build().is_daemon());
+    /// ```
     pub fn daemon(mut self, daemon: bool) -> Self {
         self.daemon = Some(daemon);
         self
@@ -1001,12 +1034,39 @@ impl ThreadBuilder {
     /// The stack size in bytes for this thread: 0 (the default) takes
     /// [`stack_size()`](super::stack_size) at start; otherwise at least 32 KiB, or
     /// `start()` fails with [`Error::InvalidStackSize`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{Error, Thread};
+    ///
+    /// # fn main() -> Result<(), Error> {
+    /// let t = Thread::builder().stack_size(64 * 1024).target(|| {}).spawn()?;
+    /// t.join()?;
+    /// let tiny = Thread::builder().stack_size(1024).target(|| {}).build();
+    /// assert!(matches!(tiny.start(), Err(Error::InvalidStackSize)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stack_size(mut self, size: usize) -> Self {
         self.stack_size = size;
         self
     }
 
     /// The closure the thread runs (replaces a `runnable`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// Thread::builder().target(move || tx.send(6 * 7).unwrap()).spawn()?.join()?;
+    /// assert_eq!(rx.recv().unwrap(), 42);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn target<F>(mut self, f: F) -> Self
     where
         F: FnOnce() + Send + 'static,
@@ -1016,6 +1076,22 @@ impl ThreadBuilder {
     }
 
     /// The [`Run`] value the thread runs (replaces a `target`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{Run, Thread};
+    ///
+    /// struct Job;
+    /// impl Run for Job {
+    ///     fn run(&mut self) {}
+    /// }
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// Thread::builder().name("job").runnable(Job).spawn()?.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn runnable<R: Run>(mut self, value: R) -> Self {
         self.body = Some(Body::Runnable(Box::new(value)));
         self
@@ -1023,6 +1099,16 @@ impl ThreadBuilder {
 
     /// The unstarted thread. Without a target it runs nothing, as Python's
     /// `Thread()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Thread;
+    ///
+    /// let t = Thread::builder().name("later").target(|| {}).build();
+    /// assert!(!t.is_alive());
+    /// assert_eq!(t.ident(), None);
+    /// ```
     pub fn build(self) -> Thread {
         let name = match self.name {
             Some(name) => Name::Given(name.into()),
@@ -1070,6 +1156,21 @@ impl ThreadBuilder {
     /// # Errors
     ///
     /// As [`Thread::start`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{enumerate, Thread};
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let t = Thread::builder().target(move || { let _ = rx.recv(); }).spawn()?;
+    /// assert!(enumerate().contains(&t)); // started: listed already
+    /// drop(tx);
+    /// t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn spawn(self) -> Result<Thread, Error> {
         let t = self.build();
         t.start()?;
