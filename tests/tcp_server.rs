@@ -1100,3 +1100,41 @@ concurrent_models!(
     chat_client_that_never_reads_is_dropped_and_the_rest_get_everything,
     a_panicking_service_ends_only_its_connection,
 );
+
+/// Relays each line to every other client, but claims it needs no global order:
+/// the servers must still deliver (routing under the lock when it matters).
+struct UnorderedRelay;
+
+impl threadkit::server::LineService for UnorderedRelay {
+    fn on_line(
+        &self,
+        conn: threadkit::server::ConnId,
+        line: &str,
+        out: &mut threadkit::server::Outbox,
+    ) {
+        out.broadcast(Some(conn), line);
+        out.send(conn, "ok");
+    }
+
+    fn needs_global_order(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_service_without_global_order_still_reaches_other_clients() {
+    for model in [Model::ThreadPerConnection, Model::Scalable] {
+        let server = Running::start(config(model), UnorderedRelay);
+        let mut a = Client::connect(server.addr());
+        a.line("alone");
+        assert_eq!(a.recv(), "ok");
+        // `b` is open once it got an answer of its own.
+        let mut b = Client::connect(server.addr());
+        b.line("from b");
+        assert_eq!(b.recv(), "ok");
+        assert_eq!(a.recv(), "from b", "{model:?}");
+        a.line("again");
+        assert_eq!(a.recv(), "ok");
+        assert_eq!(b.recv(), "again", "{model:?}");
+    }
+}

@@ -294,14 +294,28 @@ impl<'a> Worker<'a> {
         let hub = self.hub;
         let conn = conn_at(&mut self.conns, token, id)?;
         let mut splitter = mem::replace(&mut conn.splitter, LineSplitter::new(0));
+        // A service that only answers its caller (echo) needs no server-wide
+        // order: its lines are handled without the service lock.
+        let ordered = hub.service.needs_global_order();
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut open = self.lock();
+            let mut open = ordered.then(|| self.lock());
             let mut rest = chunk;
             while let Some(event) = splitter.next(&mut rest) {
                 match event {
                     LineEvent::Line(line) => {
                         hub.service.on_line(id, line, &mut self.outbox);
-                        if self.carry_out(&mut open, token, id) {
+                        let closed = match open.as_mut() {
+                            Some(open) => self.carry_out(open, token, id),
+                            None => match self.carry_out_own(token, id) {
+                                Some(closed) => closed,
+                                // It wrote to others after all: route under the lock.
+                                None => {
+                                    let mut open = self.lock();
+                                    self.carry_out(&mut open, token, id)
+                                }
+                            },
+                        };
+                        if closed {
                             return Some(CloseReason::Closed);
                         }
                     }

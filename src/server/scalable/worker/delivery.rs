@@ -72,6 +72,36 @@ impl<'a> Worker<'a> {
 
     /// Carries out the outbox of a callback for `me` (under the service
     /// lock); true when it closed `me`.
+    /// Carries out an outbox that only answers or closes the calling connection,
+    /// without the service lock: `Some(closed_me)`. `None` (nothing done) when an
+    /// action is for another connection: then [`carry_out`](Self::carry_out) it
+    /// under the lock.
+    pub(super) fn carry_out_own(&mut self, me_token: usize, me: ConnId) -> Option<bool> {
+        let own = self.outbox.actions().iter().all(|a| match a {
+            Action::Send { to, .. } => *to == me,
+            Action::Close(id) => *id == me,
+            _ => false,
+        });
+        if !own {
+            return None;
+        }
+        let mut closed_me = false;
+        let mut outbox = mem::take(&mut self.outbox);
+        for action in outbox.drain() {
+            match action {
+                Action::Send { text, .. } => {
+                    let me_open = conn_at(&mut self.conns, me_token, me).is_some_and(|c| c.open);
+                    if !closed_me && me_open {
+                        stage(&mut self.staged, &text);
+                    }
+                }
+                _ => closed_me = true,
+            }
+        }
+        self.outbox = outbox;
+        Some(closed_me)
+    }
+
     pub(super) fn carry_out(&mut self, open: &mut Open, me_token: usize, me: ConnId) -> bool {
         let mut closed_me = false;
         let mut outbox = mem::take(&mut self.outbox);
