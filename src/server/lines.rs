@@ -75,11 +75,13 @@ impl LineSplitter {
     }
 
     /// The line limit, in bytes.
+    #[cfg(test)]
     pub(crate) fn max_line(&self) -> usize {
         self.max_line
     }
 
     /// How many bytes of an unfinished line are buffered.
+    #[cfg(test)]
     pub(crate) fn buffered(&self) -> usize {
         if self.handed_out {
             0
@@ -89,6 +91,7 @@ impl LineSplitter {
     }
 
     /// Whether a too-long line ended the stream.
+    #[cfg(test)]
     pub(crate) fn failed(&self) -> bool {
         self.failed
     }

@@ -144,7 +144,6 @@ mod conn;
 mod connection;
 mod echo;
 mod events;
-#[allow(dead_code)] // `buffered`, `failed`, `max_line`: for the scalable model's framing
 mod lines;
 mod outbox;
 mod outgoing;

@@ -167,12 +167,8 @@ impl Outgoing {
 
     /// Queues the server's last words (a notice), even after the service's
     /// output is refused.
-    pub(crate) fn push_final(&self, data: &[u8]) -> Push {
+    pub(crate) fn push_final(&self, mut data: &[u8]) -> Push {
         let mut st = self.inner.lock();
-        self.push_locked(&mut st, data, None)
-    }
-
-    fn push_locked(&self, st: &mut State, mut data: &[u8], limit: Option<usize>) -> Push {
         if st.broken || st.aborted || st.finishing {
             return Push::Closed;
         }
@@ -194,15 +190,12 @@ impl Outgoing {
                 return Push::Queued;
             }
         }
-        if matches!(limit, Some(max) if st.pending() + data.len() > max) {
-            return Push::Full;
-        }
         st.buf.extend_from_slice(data);
         if st.writer.is_none() {
             match self.start_writer() {
                 Ok(t) => st.writer = Some(t),
                 Err(e) => {
-                    self.writer_failed(st, e);
+                    self.writer_failed(&mut st, e);
                     return Push::Closed;
                 }
             }
