@@ -33,7 +33,7 @@ fn client() -> Socket {
 }
 
 fn echo_each_datagram_to_its_sender(model: Model) {
-    let server = RunningUdp::start(config(model), UdpEcho);
+    let server = RunningUdp::start_udp(config(model), UdpEcho);
     let c = client();
     for data in [&b"ping"[..], b"", b"with\nnewline", "ünïcode".as_bytes()] {
         c.sendto(data, server.addr()).unwrap();
@@ -55,7 +55,7 @@ fn failing_and_panicking_handlers_do_not_stop_the_server(model: Model) {
             _ => sock.sendto(data, peer).map(drop),
         }
     };
-    let server = RunningUdp::start(config(model), handler);
+    let server = RunningUdp::start_udp(config(model), handler);
     let c = client();
     for bad in [&b"fail"[..], b"panic", b"fail", b"panic"] {
         c.sendto(bad, server.addr()).unwrap();
@@ -91,7 +91,7 @@ fn shutdown_from_inside_a_handler(model: Model) {
 }
 
 fn many_clients_get_their_own_datagrams_back(model: Model) {
-    let server = RunningUdp::start(config(model), UdpEcho);
+    let server = RunningUdp::start_udp(config(model), UdpEcho);
     let addr = server.addr();
     let clients: Vec<_> = (0..16)
         .map(|i| {
@@ -113,7 +113,7 @@ fn many_clients_get_their_own_datagrams_back(model: Model) {
 }
 
 fn python_client_gets_its_echo(model: Model) {
-    let server = RunningUdp::start(config(model), UdpEcho);
+    let server = RunningUdp::start_udp(config(model), UdpEcho);
     let script = r#"
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -150,7 +150,7 @@ fn thread_per_datagram_runs_handlers_concurrently_on_named_threads() {
             .map_err(|e| io::Error::other(e.to_string()))?;
         sock.sendto(data, peer).map(drop)
     };
-    let server = RunningUdp::start(config(Model::ThreadPerConnection), handler);
+    let server = RunningUdp::start_udp(config(Model::ThreadPerConnection), handler);
     let c = client();
     c.sendto(b"one", server.addr()).unwrap();
     c.sendto(b"two", server.addr()).unwrap();

@@ -17,22 +17,63 @@ use threadkit::threading::Thread;
 /// Every blocking client call gives up after this, so a hang fails the test.
 pub const GUARD: Duration = Duration::from_secs(10);
 
-/// A TCP server serving on a background thread; shut down (by its own
-/// handle) and closed when stopped or dropped.
-pub struct Running {
-    pub server: Arc<TcpServer>,
+/// What [`Running`] needs of a server: both `TcpServer` and `UdpServer` have it.
+pub trait Served: Send + Sync + 'static {
+    fn serve_forever(&self) -> io::Result<()>;
+    fn shutdown_handle(&self) -> ShutdownHandle;
+    fn server_close(&self);
+    fn local_addr(&self) -> SocketAddr;
+}
+
+macro_rules! served {
+    ($($server:ty),*) => {$(
+        impl Served for $server {
+            fn serve_forever(&self) -> io::Result<()> {
+                <$server>::serve_forever(self)
+            }
+            fn shutdown_handle(&self) -> ShutdownHandle {
+                <$server>::shutdown_handle(self)
+            }
+            fn server_close(&self) {
+                <$server>::server_close(self)
+            }
+            fn local_addr(&self) -> SocketAddr {
+                <$server>::local_addr(self)
+            }
+        }
+    )*};
+}
+
+served!(TcpServer, UdpServer);
+
+/// A server serving on a background thread; shut down (by its own handle) and
+/// closed when stopped or dropped.
+pub struct Running<S: Served = TcpServer> {
+    pub server: Arc<S>,
     pub handle: ShutdownHandle,
     done: Option<mpsc::Receiver<io::Result<()>>>,
 }
 
-impl Running {
+/// A UDP server serving on a background thread, always shut down.
+pub type RunningUdp = Running<UdpServer>;
+
+impl Running<TcpServer> {
     pub fn start(config: ServerConfig, service: impl Into<Service>) -> Running {
         let server = Arc::new(TcpServer::bind("127.0.0.1:0", config, service).expect("bind"));
         Running::serve(server)
     }
+}
 
+impl Running<UdpServer> {
+    pub fn start_udp(config: ServerConfig, handler: impl DatagramHandler) -> RunningUdp {
+        let server = Arc::new(UdpServer::bind("127.0.0.1:0", config, handler).expect("bind"));
+        Running::serve(server)
+    }
+}
+
+impl<S: Served> Running<S> {
     /// Serves an already bound server.
-    pub fn serve(server: Arc<TcpServer>) -> Running {
+    pub fn serve(server: Arc<S>) -> Running<S> {
         let handle = server.shutdown_handle();
         let (tx, rx) = mpsc::channel();
         let s = Arc::clone(&server);
@@ -72,65 +113,7 @@ impl Running {
     }
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.handle.shutdown();
-        } else {
-            self.finish();
-        }
-    }
-}
-
-/// A UDP server serving on a background thread, always shut down.
-pub struct RunningUdp {
-    pub server: Arc<UdpServer>,
-    pub handle: ShutdownHandle,
-    done: Option<mpsc::Receiver<io::Result<()>>>,
-}
-
-impl RunningUdp {
-    pub fn start(config: ServerConfig, handler: impl DatagramHandler) -> RunningUdp {
-        let server = Arc::new(UdpServer::bind("127.0.0.1:0", config, handler).expect("bind"));
-        let handle = server.shutdown_handle();
-        let (tx, rx) = mpsc::channel();
-        let s = Arc::clone(&server);
-        Thread::builder()
-            .name("test udp serve_forever")
-            .daemon(true)
-            .target(move || {
-                let _ = tx.send(s.serve_forever());
-            })
-            .spawn()
-            .expect("spawn serving thread");
-        RunningUdp {
-            server,
-            handle,
-            done: Some(rx),
-        }
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.server.local_addr()
-    }
-
-    pub fn stop(mut self) {
-        self.finish();
-    }
-
-    fn finish(&mut self) {
-        self.handle.shutdown();
-        if let Some(rx) = self.done.take() {
-            let result = rx
-                .recv_timeout(GUARD)
-                .expect("serve_forever returns after shutdown");
-            result.expect("serve_forever returns Ok");
-            self.server.server_close();
-        }
-    }
-}
-
-impl Drop for RunningUdp {
+impl<S: Served> Drop for Running<S> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.handle.shutdown();
