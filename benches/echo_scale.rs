@@ -145,20 +145,24 @@ fn run(opts: &Options) -> Result<(), String> {
         backlog: Some(4096),
         max_clients: Some(20_000),
     };
+    // A server that cannot start is noted and left out of that figure.
+    let start_or_skip = |name: &str, launch: &Launch<'_>| match server_command(name, launch)
+        .and_then(|command| ServerChild::start(name, command))
+    {
+        Ok(s) => Some(s),
+        Err(e) => {
+            println!("note: skipping {name}: {e}");
+            None
+        }
+    };
     let mut idle_rows = Vec::new();
     let mut burst_rows = Vec::new();
     for round in 1..=opts.rounds {
         if let Some(n) = opts.idle {
             println!("\nidle, round {round}: {n} connections held open");
             for name in &opts.servers {
-                let server = match server_command(name, &launch)
-                    .and_then(|command| ServerChild::start(name, command))
-                {
-                    Ok(s) => s,
-                    Err(e) => {
-                        println!("note: skipping {name}: {e}");
-                        continue;
-                    }
+                let Some(server) = start_or_skip(name, &launch) else {
+                    continue;
                 };
                 let row = idle(&server, n, round);
                 println!("  {}", row.describe());
@@ -168,14 +172,8 @@ fn run(opts: &Options) -> Result<(), String> {
         if let Some(n) = opts.burst {
             println!("\nburst, round {round}: {n} connects at once, one line each");
             for name in &opts.servers {
-                let server = match server_command(name, &launch)
-                    .and_then(|command| ServerChild::start(name, command))
-                {
-                    Ok(s) => s,
-                    Err(e) => {
-                        println!("note: skipping {name}: {e}");
-                        continue;
-                    }
+                let Some(server) = start_or_skip(name, &launch) else {
+                    continue;
                 };
                 let row = burst(&server, n, round);
                 println!("  {}", row.describe());
