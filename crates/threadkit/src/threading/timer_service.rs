@@ -94,7 +94,7 @@ pub(crate) fn instant_of(nanos: u64) -> Instant {
 pub(crate) fn schedule(due: Instant, slot: u64, thread: Thread) {
     let due = nanos_of(due);
     let mut st = lock(&STATE);
-    let earliest = st.heap.peek().map_or(true, |top| due < top.due);
+    let earliest = st.heap.peek().is_none_or(|top| due < top.due);
     st.heap.push(Entry { due, slot, thread });
     if !st.running {
         st.running = true;

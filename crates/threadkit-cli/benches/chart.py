@@ -11,8 +11,8 @@ The chart in docs/echo_load.svg was made with exactly (two runs of two rounds,
 one after the other, on 2 cores shared with other engineers' jobs):
 
     cargo build --release
-    THREADKIT_BIN=target/release/threadkit cargo bench --bench echo_load -- --rounds 2 | tee target/echo_load.txt
-    THREADKIT_BIN=target/release/threadkit cargo bench --bench echo_load -- --rounds 2 | tee target/echo_load2.txt
+    cargo bench --bench echo_load -- --rounds 2 | tee target/echo_load.txt
+    cargo bench --bench echo_load -- --rounds 2 | tee target/echo_load2.txt
     python3 benches/chart.py target/echo_load.txt target/echo_load2.txt -o docs/echo_load.svg \
         --title "echo_load: 4 rounds, 2 shared busy cores; scalable = threads until mio lands"
 

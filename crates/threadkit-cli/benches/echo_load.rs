@@ -2,10 +2,9 @@
 //! servers running in processes of their own, on loopback.
 //!
 //! ```text
-//! cargo build --release                                   # the threadkit binary
 //! cargo bench --bench echo_load | tee target/echo_load.txt   # every server, C = 1, 16, 256, 3 s each
 //! cargo bench --bench echo_load -- --conns 1,16 --secs 1 --servers std,tokio --rounds 2
-//! python3 benches/chart.py target/echo_load.txt           # docs/echo_load.svg
+//! python3 crates/threadkit-cli/benches/chart.py target/echo_load.txt   # docs/echo_load.svg
 //! ```
 //!
 //! Servers, each a child process started and stopped by this program in the same
@@ -16,7 +15,7 @@
 //! - `tokio`: a tokio echo, multi-thread runtime with 2 workers, a task per
 //!   connection (this binary re-executed with `--serve-tokio-echo ADDR`);
 //! - `threadkit-scalable`: `threadkit serve --bind 127.0.0.1:0 --quiet` (its
-//!   default model), from `$THREADKIT_BIN` (default `target/release/threadkit`),
+//!   default model), from `$THREADKIT_BIN` (default: the program cargo built for the bench),
 //!   skipped with a note when missing;
 //! - `threadkit-threads`: the same with `--threads-per-connection` (Python's model);
 //! - `python`: CPython's `socketserver.ThreadingTCPServer` (`benches/echo_server.py`).

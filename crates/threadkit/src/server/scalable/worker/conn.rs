@@ -119,6 +119,6 @@ pub(super) trait NoneOrLater {
 
 impl NoneOrLater for Option<Instant> {
     fn is_none_or_later(&self, at: Instant) -> bool {
-        self.map_or(true, |armed| at < armed)
+        self.is_none_or(|armed| at < armed)
     }
 }

@@ -184,7 +184,7 @@ pub(crate) fn current_ident() -> u64 {
 /// The daemon flag a new thread inherits: the creating thread's (a foreign thread
 /// counts as daemon, as its dummy record would be).
 pub(crate) fn current_is_daemon() -> bool {
-    with_current(|t| t.map_or(true, Thread::is_daemon))
+    with_current(|t| t.is_none_or(Thread::is_daemon))
 }
 
 /// Whether a stop was requested for the calling threadkit thread.

@@ -121,7 +121,7 @@ pub fn server_command(name: &str, launch: &Launch<'_>) -> Result<Command, String
             let bin = threadkit_bin(root);
             if !bin.is_file() {
                 return Err(format!(
-                    "{} not found (cargo build --release, or set THREADKIT_BIN)",
+                    "{} not found (set THREADKIT_BIN to the threadkit program)",
                     bin.display()
                 ));
             }
@@ -143,14 +143,13 @@ pub fn server_command(name: &str, launch: &Launch<'_>) -> Result<Command, String
     Ok(command)
 }
 
+/// `$THREADKIT_BIN` (relative to the workspace root), else the program cargo
+/// built for this bench run.
 fn threadkit_bin(root: &Path) -> PathBuf {
-    let bin = PathBuf::from(
-        env::var("THREADKIT_BIN").unwrap_or_else(|_| "target/release/threadkit".into()),
-    );
-    if bin.is_absolute() {
-        bin
-    } else {
-        root.join(bin)
+    match env::var_os("THREADKIT_BIN").map(PathBuf::from) {
+        Some(bin) if bin.is_relative() => root.join("../..").join(bin),
+        Some(bin) => bin,
+        None => PathBuf::from(env!("CARGO_BIN_EXE_threadkit")),
     }
 }
 
