@@ -252,19 +252,105 @@ impl Parker {
     }
 }
 
-/// The calling thread's parker: that of the threadkit thread it runs as, or a
-/// private one for a thread threadkit did not start (waiting never registers it).
+// The calling thread's identity, which every primitive needs (RLock ownership, the
+// parker a wait parks on) and which therefore lives here, below the registry: an
+// ident and a parker per OS thread. The registry builds on it: `enter` makes an OS
+// thread run as a threadkit thread (and `leave` undoes it); the registry's own
+// thread-local maps the ident to its `Thread` record.
+
+/// The main thread's ident; everything else counts from 2.
+pub(crate) const MAIN_IDENT: u64 = 1;
+static NEXT_IDENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(MAIN_IDENT + 1);
+
+/// A new ident: unique in the process, never reused.
+pub(crate) fn next_ident() -> u64 {
+    NEXT_IDENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether the caller is the process's main thread (on Linux its tid is the pid):
+/// known without thread-locals, so it holds during `exit()` too.
+pub(crate) fn is_main_os_thread() -> bool {
+    crate::sys::gettid() == crate::sys::getpid()
+}
+
+/// The main thread's parker (its record's, made on first use).
+pub(crate) fn main_parker() -> &'static Arc<Parker> {
+    static MAIN_PARKER: std::sync::OnceLock<Arc<Parker>> = std::sync::OnceLock::new();
+    MAIN_PARKER.get_or_init(|| Arc::new(Parker::new()))
+}
+
+std::thread_local! {
+    /// The ident this OS thread runs as, 0 until first asked. No destructor, so it
+    /// stays readable while thread-locals are torn down.
+    static IDENT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// The parker this OS thread's waits park on, made on first use.
+    static PARKER: std::cell::RefCell<Option<Arc<Parker>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The parker of a thread not yet seen: the main thread's, or a private one (a
+/// thread threadkit did not start is not registered by waiting).
+#[cfg(not(loom))]
+fn fresh_parker() -> Arc<Parker> {
+    if is_main_os_thread() {
+        Arc::clone(main_parker())
+    } else {
+        Arc::new(Parker::new())
+    }
+}
+
+/// The calling thread's parker: that of the threadkit thread it runs as, the main
+/// thread's, or a private one for a thread threadkit did not start.
 #[cfg(not(loom))]
 pub(crate) fn current_parker() -> Arc<Parker> {
-    crate::threading::registry::current_parker()
+    PARKER
+        .try_with(|p| Arc::clone(p.borrow_mut().get_or_insert_with(fresh_parker)))
+        // Thread-locals are being torn down: a parker for this call only.
+        .unwrap_or_else(|_| fresh_parker())
 }
 
 /// The calling thread's identity for ownership (RLock): the ident of the threadkit
-/// thread it runs as, or a number reserved for this OS thread (the same one it gets
-/// if it is later registered as a dummy thread).
+/// thread it runs as, [`MAIN_IDENT`] on the main thread, or a number reserved for
+/// this OS thread (the one it gets if it is later registered as a dummy thread).
 #[cfg(not(loom))]
 pub(crate) fn current_ident() -> u64 {
-    crate::threading::registry::current_ident()
+    let id = IDENT.get();
+    if id != 0 {
+        return id;
+    }
+    let id = if is_main_os_thread() {
+        MAIN_IDENT
+    } else {
+        next_ident()
+    };
+    IDENT.set(id);
+    id
+}
+
+/// Whether a stop was requested for the thread the caller runs as.
+pub(crate) fn current_stop_requested() -> bool {
+    current_parker().is_stopped()
+}
+
+/// What [`enter`] replaced, for [`leave`] to put back.
+#[derive(Debug)]
+pub(crate) struct Entered {
+    ident: u64,
+    parker: Option<Arc<Parker>>,
+}
+
+/// Makes the calling OS thread run as the thread with `ident` and `parker` until
+/// [`leave`].
+pub(crate) fn enter(ident: u64, parker: Arc<Parker>) -> Entered {
+    Entered {
+        ident: IDENT.replace(ident),
+        parker: PARKER.with(|p| p.replace(Some(parker))),
+    }
+}
+
+/// Undoes [`enter`].
+pub(crate) fn leave(previous: Entered) {
+    IDENT.set(previous.ident);
+    PARKER.with(|p| *p.borrow_mut() = previous.parker);
 }
 
 #[cfg(loom)]

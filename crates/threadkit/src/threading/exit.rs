@@ -1,7 +1,7 @@
 //! Python's exit rule: the process waits for non-daemon threads.
 //!
-//! threadkit registers a process exit hook (`atexit`) the first time the registry is
-//! used. When `main` returns, or `std::process::exit` runs on the main thread, the
+//! threadkit registers a process exit hook (`atexit`) the first time a thread is
+//! started (before then there is nothing to wait for). When `main` returns, or `std::process::exit` runs on the main thread, the
 //! hook marks the main thread finished (`main_thread().is_alive()` turns false, as in
 //! CPython) and joins every live non-daemon thread, including ones started while it
 //! waits; daemon threads are cut off when the process ends. [`shutdown`] does the same
@@ -12,12 +12,18 @@
 //! a non-daemon thread that calls `std::process::exit` while `main` is already exiting
 //! waits forever.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
 
 use super::registry;
 use super::thread::{Kind, Thread};
-use crate::sync::Parker;
+use crate::sync::{self, Parker};
 use crate::sys;
+
+/// Registers the exit hook, once (`Thread::start` calls this).
+pub(crate) fn install() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| sys::at_exit(exit_hook));
+}
 
 /// Waits for every live non-daemon threadkit thread except the one on `skip_tid`,
 /// parking on `parker`, until none is left (threads started meanwhile included).
@@ -41,7 +47,7 @@ fn wait_for_non_daemon(threads: impl Fn() -> Vec<Thread>, skip_tid: u64, parker:
 /// The exit hook. glibc has destroyed the exiting thread's thread-locals before exit
 /// hooks run, so nothing here touches them: the parker is a static and the caller is
 /// recognised by its kernel tid.
-pub(crate) extern "C" fn exit_hook() {
+extern "C" fn exit_hook() {
     static EXIT_PARKER: OnceLock<Arc<Parker>> = OnceLock::new();
     let parker = EXIT_PARKER.get_or_init(|| Arc::new(Parker::new()));
     let me = sys::gettid();
@@ -74,9 +80,5 @@ pub(crate) extern "C" fn exit_hook() {
 /// # }
 /// ```
 pub fn shutdown() {
-    wait_for_non_daemon(
-        registry::snapshot,
-        sys::gettid(),
-        &registry::current_parker(),
-    );
+    wait_for_non_daemon(registry::snapshot, sys::gettid(), &sync::current_parker());
 }

@@ -30,6 +30,7 @@
 //! threadkit primitive does not register it.
 
 mod barrier;
+mod builder;
 mod condition;
 mod dump;
 mod error;
@@ -40,8 +41,10 @@ mod local;
 mod lock;
 pub(crate) mod registry;
 mod rlock;
+mod run;
 mod semaphore;
 mod stack;
+mod start;
 mod stop;
 mod thread;
 mod timeout;
@@ -49,6 +52,7 @@ mod timer;
 mod timer_service;
 
 pub use barrier::Barrier;
+pub use builder::ThreadBuilder;
 pub use condition::{Condition, ConditionGuard, ConditionLock};
 pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
 pub use error::Error;
@@ -68,6 +72,6 @@ pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, BoundedSemaphoreGuard, Semaphore, SemaphoreGuard};
 pub use stack::{set_stack_size, stack_size};
 pub use stop::stop_requested;
-pub use thread::{Run, Thread, ThreadBuilder};
+pub use thread::{Run, Thread};
 pub use timeout::TIMEOUT_MAX;
 pub use timer::Timer;

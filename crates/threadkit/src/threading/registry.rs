@@ -15,68 +15,42 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use super::thread::{Kind, Thread};
-use crate::sync::{lock, Parker};
+use crate::sync::{self, lock, MAIN_IDENT};
 use crate::sys;
 
 /// Live threads by ident. Only std types: this is read by the exit hook.
 static THREADS: Mutex<BTreeMap<u64, Thread>> = Mutex::new(BTreeMap::new());
 /// The main thread's record, made on first use of the registry.
 static MAIN: OnceLock<Thread> = OnceLock::new();
-/// The main thread is ident 1; everything else counts from 2.
-const MAIN_IDENT: u64 = 1;
-static NEXT_IDENT: AtomicU64 = AtomicU64::new(MAIN_IDENT + 1);
 /// `Thread-N` and `Dummy-N` share one counter, as in CPython.
 static NEXT_NAME: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
     /// The threadkit thread this OS thread runs as (None: not known yet).
     static CURRENT: RefCell<Option<Thread>> = const { RefCell::new(None) };
-    /// `CURRENT`'s ident, or 0: the fast path of `current_ident()` (RLock).
-    static IDENT: Cell<u64> = const { Cell::new(0) };
     /// Whether this OS thread was checked for being the main thread.
     static MAIN_CHECKED: Cell<bool> = const { Cell::new(false) };
-    /// What a thread threadkit did not start needs before (or without) registering.
-    static FOREIGN: Foreign = Foreign::new();
+    /// A foreign OS thread's dummy record once registered, finished when the OS
+    /// thread exits.
+    static DUMMY: Dummy = const { Dummy(RefCell::new(None)) };
 }
 
-/// A foreign OS thread's private parker and reserved ident, and its dummy record
-/// once registered (finished when the OS thread exits).
-struct Foreign {
-    parker: Arc<Parker>,
-    ident: Cell<u64>,
-    dummy: RefCell<Option<Thread>>,
-}
+/// The slot of a registered dummy thread, unlisted when its OS thread exits.
+struct Dummy(RefCell<Option<Thread>>);
 
-impl Foreign {
-    fn new() -> Foreign {
-        Foreign {
-            parker: Arc::new(Parker::new()),
-            ident: Cell::new(0),
-            dummy: RefCell::new(None),
-        }
-    }
-
-    fn ident(&self) -> u64 {
-        if self.ident.get() == 0 {
-            self.ident.set(next_ident());
-        }
-        self.ident.get()
-    }
-}
-
-impl Drop for Foreign {
+impl Drop for Dummy {
     fn drop(&mut self) {
-        if let Some(t) = self.dummy.get_mut().take() {
+        if let Some(t) = self.0.get_mut().take() {
             t.drop_locals();
             t.finish();
         }
     }
 }
 
-/// The main thread's record, registered (with the exit hook) on first use.
+/// The main thread's record, listed on first use.
 fn main() -> &'static Thread {
     MAIN.get_or_init(|| {
         let t = Thread::registered(
@@ -84,17 +58,11 @@ fn main() -> &'static Thread {
             Kind::Main,
             MAIN_IDENT,
             sys::getpid(),
-            Arc::new(Parker::new()),
+            std::sync::Arc::clone(sync::main_parker()),
         );
         lock(&THREADS).insert(MAIN_IDENT, t.clone());
-        sys::at_exit(super::exit::exit_hook);
         t
     })
-}
-
-/// A new ident: unique in the process, never reused.
-pub(crate) fn next_ident() -> u64 {
-    NEXT_IDENT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// The number of a default name, `Thread-N`.
@@ -116,6 +84,15 @@ pub(crate) fn remove(t: &Thread) {
         if threads.get(&ident) == Some(t) {
             threads.remove(&ident);
         }
+    }
+}
+
+impl Thread {
+    /// Marks the thread finished: unlisted first, then `is_alive()` false and every
+    /// joiner woken.
+    pub(crate) fn finish(&self) {
+        remove(self);
+        self.mark_finished();
     }
 }
 
@@ -143,42 +120,19 @@ fn with_current<R>(f: impl FnOnce(Option<&Thread>) -> R) -> R {
     let done = CURRENT.try_with(|c| {
         if c.borrow().is_none() && !MAIN_CHECKED.get() {
             MAIN_CHECKED.set(true);
-            if sys::gettid() == sys::getpid() {
-                let m = main().clone();
-                IDENT.set(MAIN_IDENT);
-                *c.borrow_mut() = Some(m);
+            if sync::is_main_os_thread() {
+                *c.borrow_mut() = Some(main().clone());
             }
         }
         (f.take().expect("called once"))(c.borrow().as_ref())
     });
     match done {
         Ok(r) => r,
-        // Thread-locals are being torn down: act as a foreign thread.
+        // Thread-locals are being torn down (a thread-local's destructor, an exit
+        // hook): the main thread is still known by its tid; others act as foreign.
+        Err(_) if sync::is_main_os_thread() => (f.take().expect("not called"))(Some(main())),
         Err(_) => (f.take().expect("not called"))(None),
     }
-}
-
-/// The calling thread's parker (see `crate::sync::current_parker`).
-pub(crate) fn current_parker() -> Arc<Parker> {
-    with_current(|t| t.map(|t| Arc::clone(t.parker()))).unwrap_or_else(|| {
-        FOREIGN
-            .try_with(|f| Arc::clone(&f.parker))
-            .unwrap_or_else(|_| Arc::new(Parker::new()))
-    })
-}
-
-/// The calling thread's ident (see `crate::sync::current_ident`).
-pub(crate) fn current_ident() -> u64 {
-    if let Ok(id) = IDENT.try_with(Cell::get) {
-        if id != 0 {
-            return id;
-        }
-    }
-    with_current(|t| t.and_then(Thread::ident)).unwrap_or_else(|| {
-        FOREIGN
-            .try_with(Foreign::ident)
-            .unwrap_or_else(|_| next_ident())
-    })
 }
 
 /// The daemon flag a new thread inherits: the creating thread's (a foreign thread
@@ -187,28 +141,23 @@ pub(crate) fn current_is_daemon() -> bool {
     with_current(|t| t.is_none_or(Thread::is_daemon))
 }
 
-/// Whether a stop was requested for the calling threadkit thread.
-pub(crate) fn current_stop_requested() -> bool {
-    with_current(|t| t.is_some_and(Thread::is_stopped))
-}
-
 /// What `enter` replaced, for `leave` to put back.
 pub(crate) struct Entered {
     thread: Option<Thread>,
-    ident: u64,
+    base: sync::Entered,
 }
 
 /// Makes the calling OS thread run as `t` (until `leave`), and records its tid.
 pub(crate) fn enter(t: &Thread) -> Entered {
     t.set_native_id(sys::gettid());
-    let ident = IDENT.replace(t.ident().unwrap_or(0));
+    let base = sync::enter(t.ident().unwrap_or(0), std::sync::Arc::clone(t.parker()));
     let thread = CURRENT.with(|c| c.replace(Some(t.clone())));
-    Entered { thread, ident }
+    Entered { thread, base }
 }
 
 /// Undoes `enter`.
 pub(crate) fn leave(previous: Entered) {
-    IDENT.set(previous.ident);
+    sync::leave(previous.base);
     CURRENT.with(|c| *c.borrow_mut() = previous.thread);
 }
 
@@ -240,36 +189,29 @@ pub fn current_thread() -> Thread {
 }
 
 fn register_dummy() -> Thread {
-    let made = FOREIGN.try_with(|f| {
-        let ident = f.ident();
-        let name = format!("Dummy-{}", NEXT_NAME.fetch_add(1, Ordering::Relaxed));
-        let t = Thread::registered(
-            name,
-            Kind::Dummy,
-            ident,
-            sys::gettid(),
-            Arc::clone(&f.parker),
-        );
-        *f.dummy.borrow_mut() = Some(t.clone());
-        t
-    });
-    match made {
-        Ok(t) => {
-            insert(&t);
-            IDENT.set(t.ident().unwrap_or(0));
-            CURRENT.with(|c| *c.borrow_mut() = Some(t.clone()));
-            t
-        }
-        // Called while this OS thread's thread-locals are torn down: a record that
-        // is not listed (there is nothing left to unlist it later).
-        Err(_) => Thread::registered(
-            "Dummy".to_string(),
-            Kind::Dummy,
-            next_ident(),
-            sys::gettid(),
-            Arc::new(Parker::new()),
-        ),
+    let name = format!("Dummy-{}", next_name_number());
+    let t = Thread::registered(
+        name,
+        Kind::Dummy,
+        sync::current_ident(),
+        sys::gettid(),
+        sync::current_parker(),
+    );
+    let kept = DUMMY
+        .try_with(|d| *d.0.borrow_mut() = Some(t.clone()))
+        .is_ok();
+    // Only a record something will unlist at the thread's exit is listed: while
+    // thread-locals are torn down, the record is returned but not listed.
+    if kept
+        && CURRENT
+            .try_with(|c| *c.borrow_mut() = Some(t.clone()))
+            .is_ok()
+    {
+        insert(&t);
+    } else if kept {
+        let _ = DUMMY.try_with(|d| d.0.borrow_mut().take());
     }
+    t
 }
 
 /// The main thread: the one the process started in, named `MainThread`. Python:
@@ -344,7 +286,7 @@ pub fn active_count() -> usize {
 /// assert_eq!(current_thread().ident(), Some(get_ident()));
 /// ```
 pub fn get_ident() -> u64 {
-    current_ident()
+    sync::current_ident()
 }
 
 /// The kernel's id of the calling OS thread. Python: `threading.get_native_id()`.

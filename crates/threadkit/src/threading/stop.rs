@@ -9,7 +9,42 @@
 //! returns `Ok(pred())` evaluated once more; a `Barrier` wait breaks the barrier.
 //! `join()`, the plain `acquire()` calls and the blocking guards are not interrupted.
 
-use super::registry;
+use super::thread::Thread;
+use super::timer;
+use crate::sync;
+
+impl Thread {
+    /// Asks the thread to stop, cooperatively: the request is sticky,
+    /// [`stop_requested`](super::stop_requested) reads it inside the thread, and it
+    /// wakes the thread's threadkit waits (timed waits return `false`/`None`, see the
+    /// module docs). Nothing is killed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{stop_requested, Event, Thread};
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
+    /// let t = Thread::new(|| {
+    ///     let never = Event::new();
+    ///     while !stop_requested() {
+    ///         never.wait_timeout(Duration::from_secs(3600)); // woken by stop()
+    ///     }
+    /// });
+    /// t.start()?;
+    /// t.stop();
+    /// t.join()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stop(&self) {
+        self.parker().request_stop();
+        if self.inner.timer.is_some() {
+            timer::stop(self);
+        }
+    }
+}
 
 /// Whether [`Thread::stop`](super::Thread::stop) was called for the calling threadkit
 /// thread (false on a thread threadkit did not start, unless registered and stopped).
@@ -31,5 +66,5 @@ use super::registry;
 /// # }
 /// ```
 pub fn stop_requested() -> bool {
-    registry::current_stop_requested()
+    sync::current_stop_requested()
 }

@@ -1,4 +1,7 @@
-//! [`Thread`], [`ThreadBuilder`] and [`Run`]: Python's `threading.Thread`.
+//! [`Thread`] and [`Run`]: Python's `threading.Thread`, its record and what reads it.
+//! The constructors and [`ThreadBuilder`](super::ThreadBuilder) are in `builder.rs`,
+//! `start()` in `start.rs`, running the body as the thread in `run.rs`, `stop()` in
+//! `stop.rs`.
 //!
 //! A `Thread` is a handle (an `Arc`) to one thread's record: it exists before the
 //! thread runs (Python code names it and sets its daemon flag before `start()`), it
@@ -14,8 +17,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::error::Error;
-use super::{hooks, registry, stack, timeout, timer};
-use crate::sync::{lock, Parker, Waiter, Wake};
+use super::timeout;
+use crate::sync::{self, lock, Parker, Waiter, Wake};
 
 /// The body of a thread written as a type, for code ported from a Python `Thread`
 /// subclass that overrides `run()`.
@@ -51,7 +54,7 @@ pub trait Run: Send + 'static {
 }
 
 /// A `Run` value, boxed so the thread can give it back as `Any` afterwards.
-trait RunBox: Send {
+pub(super) trait RunBox: Send {
     fn run_box(&mut self);
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
@@ -85,7 +88,7 @@ pub(crate) enum TimerFn {
 }
 
 /// Stands in for a `Run` value already handed back.
-struct Spent;
+pub(super) struct Spent;
 
 impl Run for Spent {
     fn run(&mut self) {}
@@ -93,7 +96,7 @@ impl Run for Spent {
 
 /// What a thread runs: a closure, or a `Run` value to hand back afterwards; and,
 /// once it ran, the `Run` value handed back.
-enum Body {
+pub(super) enum Body {
     Nothing,
     /// A closure: a thread's target, or a one-shot timer's function.
     Target(Box<dyn FnOnce() + Send>),
@@ -127,13 +130,13 @@ pub(crate) enum Kind {
 
 /// Everything about a thread that changes, under one lock (one lock, not one per
 /// field, keeps the record small: a pending timer is one of these).
-struct State {
-    life: Life,
+pub(super) struct State {
+    pub(super) life: Life,
     /// When it was started (or registered): `ThreadInfo::age`, a timer's slots.
-    started_at: Option<Instant>,
-    name: Name,
+    pub(super) started_at: Option<Instant>,
+    pub(super) name: Name,
     /// Taken by the thread when it runs; the `Run` value comes back here.
-    body: Body,
+    pub(super) body: Body,
 }
 
 /// What a thread needs only once it waits, is joined or stopped, or keeps `Local`
@@ -185,7 +188,7 @@ impl LocalMap {
 
 /// A thread's name: default names are formatted when asked, so a thread (a pending
 /// timer) that nobody names costs no allocation for it.
-enum Name {
+pub(super) enum Name {
     Default(u64),
     Given(Box<str>),
 }
@@ -196,21 +199,21 @@ enum Name {
 /// one lock, and what few threads need is in `ext`, made on first use.
 pub(crate) struct Inner {
     /// threadkit's own number, 0 until started (or registered).
-    ident: AtomicU64,
+    pub(super) ident: AtomicU64,
     /// The kernel's tid of the OS thread running it, 0 while none does.
-    native_id: AtomicU64,
-    daemon: AtomicBool,
-    panicked: AtomicBool,
+    pub(super) native_id: AtomicU64,
+    pub(super) daemon: AtomicBool,
+    pub(super) panicked: AtomicBool,
     pub(crate) kind: Kind,
     /// threadkit's own threads (timer service and pool, server loops): left out of
     /// `enumerate()`, marked in `dump_all()`.
     pub(crate) internal: bool,
     /// Stack size asked for by the builder, in bytes (saturated at 4 GiB); 0 takes
     /// `stack_size()` at start.
-    stack_size: u32,
-    state: Mutex<State>,
+    pub(super) stack_size: u32,
+    pub(super) state: Mutex<State>,
     /// Set for a `Timer`'s thread: started and stopped by `timer.rs`, not an OS thread.
-    timer: Option<TimerFields>,
+    pub(super) timer: Option<TimerFields>,
     ext: OnceLock<Box<Ext>>,
 }
 
@@ -267,70 +270,12 @@ pub struct Thread {
 }
 
 impl Thread {
-    /// An unstarted thread that will run `f`, with a default name (`Thread-N`) and
-    /// the daemon flag of the creating thread. Python: `Thread(target=f)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::Thread;
-    ///
-    /// # fn main() -> Result<(), threadkit::threading::Error> {
-    /// let t = Thread::new(|| println!("hello from a thread"));
-    /// t.start()?;
-    /// t.join()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new<F>(f: F) -> Thread
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        Thread::builder().target(f).build()
-    }
-
-    /// An unstarted thread that will call `value.run()`. Python: a `Thread` subclass.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::{Run, Thread};
-    ///
-    /// struct Hello;
-    /// impl Run for Hello {
-    ///     fn run(&mut self) { println!("hello"); }
-    /// }
-    ///
-    /// # fn main() -> Result<(), threadkit::threading::Error> {
-    /// let t = Thread::from_run(Hello);
-    /// t.start()?;
-    /// t.join()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn from_run<R: Run>(value: R) -> Thread {
-        Thread::builder().runnable(value).build()
-    }
-
-    /// A builder for a thread with a name, daemon flag or stack size of its own.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::Thread;
-    ///
-    /// # fn main() -> Result<(), threadkit::threading::Error> {
-    /// let t = Thread::builder().name("logger").daemon(true).target(|| {}).spawn()?;
-    /// assert!(t.is_daemon());
-    /// t.join()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn builder() -> ThreadBuilder {
-        ThreadBuilder::default()
-    }
-
-    fn from_parts(name: Name, daemon: bool, kind: Kind, parker: Option<Arc<Parker>>) -> Thread {
+    pub(super) fn from_parts(
+        name: Name,
+        daemon: bool,
+        kind: Kind,
+        parker: Option<Arc<Parker>>,
+    ) -> Thread {
         Thread {
             inner: Arc::new(Inner {
                 ident: AtomicU64::new(0),
@@ -377,135 +322,6 @@ impl Thread {
         t
     }
 
-    /// Starts the thread: registers it (so `enumerate()` lists it and `ident()` is
-    /// set when this returns) and runs its body on a new OS thread. Python: `start()`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::AlreadyStarted`] on a second call; [`Error::InvalidStackSize`] when the
-    /// builder asked for a stack below 32 KiB; [`Error::Spawn`] when the OS refuses a
-    /// thread (the `Thread` stays unstarted and can be started again).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::{Error, Thread};
-    ///
-    /// # fn main() -> Result<(), Error> {
-    /// let t = Thread::new(|| {});
-    /// t.start()?;
-    /// assert!(matches!(t.start(), Err(Error::AlreadyStarted)));
-    /// t.join()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn start(&self) -> Result<(), Error> {
-        if self.inner.timer.is_some() {
-            self.begin(Life::Pending)?;
-            timer::start(self);
-            return Ok(());
-        }
-        let stack_size = match self.inner.stack_size {
-            0 => stack::stack_size(),
-            n => n as usize,
-        };
-        if stack_size != 0 && stack_size < stack::MIN_STACK_SIZE {
-            return Err(Error::InvalidStackSize);
-        }
-        // A thread whose OS thread is being created counts as running: `Pending` is
-        // for threads that wait for one (timers).
-        self.begin(Life::Running)?;
-        hooks::install_panic_hook();
-        let mut builder = std::thread::Builder::new().name(os_name(&self.name()));
-        if stack_size != 0 {
-            builder = builder.stack_size(stack_size);
-        }
-        let me = self.clone();
-        match builder.spawn(move || me.run_here()) {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                registry::remove(self);
-                self.inner.ident.store(0, Ordering::Relaxed);
-                let mut st = lock(&self.inner.state);
-                st.life = Life::Initial;
-                st.started_at = None;
-                Err(Error::Spawn(e))
-            }
-        }
-    }
-
-    /// `Initial -> life`: assigns the ident and registers the thread.
-    fn begin(&self, life: Life) -> Result<(), Error> {
-        {
-            let mut st = lock(&self.inner.state);
-            if st.life != Life::Initial {
-                return Err(Error::AlreadyStarted);
-            }
-            st.life = life;
-            st.started_at = Some(Instant::now());
-        }
-        self.inner
-            .ident
-            .store(registry::next_ident(), Ordering::Relaxed);
-        registry::insert(self);
-        Ok(())
-    }
-
-    /// Runs the body on the calling OS thread, as this thread: `current_thread()`,
-    /// `Local`s and RLock ownership follow it for the call; then ends the thread.
-    fn run_here(&self) {
-        let previous = registry::enter(self);
-        lock(&self.inner.state).life = Life::Running;
-        let body = std::mem::replace(&mut lock(&self.inner.state).body, Body::Nothing);
-        let run = || match body {
-            Body::Target(f) => f(),
-            Body::Runnable(r) => {
-                // Hand the value back even if `run` panics, as Python keeps `self`.
-                struct GiveBack<'a>(Box<dyn RunBox>, &'a Thread);
-                impl Drop for GiveBack<'_> {
-                    fn drop(&mut self) {
-                        let value = std::mem::replace(&mut self.0, Box::new(Spent));
-                        lock(&self.1.inner.state).body = Body::Returned(value.into_any());
-                    }
-                }
-                let mut guard = GiveBack(r, self);
-                guard.0.run_box();
-            }
-            Body::Nothing | Body::Returned(_) | Body::Repeat(_) => {}
-        };
-        // threadkit's own threads are no business of the user's hooks.
-        let panicked = if self.inner.internal {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err()
-        } else {
-            hooks::run_body(self, run)
-        };
-        self.inner.panicked.store(panicked, Ordering::Release);
-        self.drop_locals();
-        registry::leave(previous);
-        self.finish();
-    }
-
-    /// Runs one call of a timer's function on the calling (pooled) OS thread, as this
-    /// thread, with the hooks around it; the call's `Local` values are dropped when it
-    /// returns. Returns whether it panicked. The thread goes back to `Pending` (no OS
-    /// thread) afterwards; `timer.rs` ends it with `finish`.
-    pub(crate) fn run_call(&self, f: impl FnOnce()) -> bool {
-        let previous = registry::enter(self);
-        lock(&self.inner.state).life = Life::Running;
-        let panicked = hooks::run_body(self, f);
-        if panicked {
-            self.inner.panicked.store(true, Ordering::Release);
-        }
-        self.drop_locals();
-        registry::leave(previous);
-        self.inner.native_id.store(0, Ordering::Relaxed);
-        let mut st = lock(&self.inner.state);
-        if st.life == Life::Running {
-            st.life = Life::Pending;
-        }
-        panicked
-    }
-
     /// Drops this thread's `Local` values, outside the map's lock (a value's `Drop`
     /// may use other `Local`s).
     pub(crate) fn drop_locals(&self) {
@@ -521,13 +337,6 @@ impl Thread {
         }
     }
 
-    /// Marks the thread finished: unlisted first, then `is_alive()` false and every
-    /// joiner woken.
-    pub(crate) fn finish(&self) {
-        registry::remove(self);
-        self.mark_finished();
-    }
-
     /// Marks the main thread finished without unlisting it (the exit rule runs):
     /// `main_thread().is_alive()` turns false, as in CPython.
     pub(crate) fn mark_exiting(&self) {
@@ -535,7 +344,7 @@ impl Thread {
     }
 
     /// `life = Finished`, and every joiner woken (outside the locks).
-    fn mark_finished(&self) {
+    pub(super) fn mark_finished(&self) {
         let joiners = {
             let mut st = lock(&self.inner.state);
             st.life = Life::Finished;
@@ -581,7 +390,7 @@ impl Thread {
         if self.life() == Life::Initial {
             return Err(Error::NotStarted);
         }
-        if self.inner.ident.load(Ordering::Relaxed) == registry::current_ident() {
+        if self.inner.ident.load(Ordering::Relaxed) == sync::current_ident() {
             return Err(Error::JoinCurrentThread);
         }
         Ok(())
@@ -612,7 +421,7 @@ impl Thread {
     /// ```
     pub fn join(&self) -> Result<(), Error> {
         self.check_joinable()?;
-        self.wait_finished(registry::current_parker(), None, false);
+        self.wait_finished(sync::current_parker(), None, false);
         Ok(())
     }
 
@@ -647,7 +456,7 @@ impl Thread {
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, Error> {
         self.check_joinable()?;
-        Ok(self.wait_finished(registry::current_parker(), timeout::deadline(timeout), true))
+        Ok(self.wait_finished(sync::current_parker(), timeout::deadline(timeout), true))
     }
 
     /// Whether the thread ended by a panic (false while it runs).
@@ -753,14 +562,6 @@ impl Thread {
         &self.inner.ext().parker
     }
 
-    /// Whether a stop was requested for this thread.
-    pub(crate) fn is_stopped(&self) -> bool {
-        self.inner
-            .ext
-            .get()
-            .is_some_and(|ext| ext.parker.is_stopped())
-    }
-
     /// The timer's fields, for a `Timer`'s thread.
     pub(crate) fn timer(&self) -> Option<&TimerFields> {
         self.inner.timer.as_ref()
@@ -861,37 +662,6 @@ impl Thread {
         Ok(())
     }
 
-    /// Asks the thread to stop, cooperatively: the request is sticky,
-    /// [`stop_requested`](super::stop_requested) reads it inside the thread, and it
-    /// wakes the thread's threadkit waits (timed waits return `false`/`None`, see the
-    /// module docs). Nothing is killed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::{stop_requested, Event, Thread};
-    /// use std::time::Duration;
-    ///
-    /// # fn main() -> Result<(), threadkit::threading::Error> {
-    /// let t = Thread::new(|| {
-    ///     let never = Event::new();
-    ///     while !stop_requested() {
-    ///         never.wait_timeout(Duration::from_secs(3600)); // woken by stop()
-    ///     }
-    /// });
-    /// t.start()?;
-    /// t.stop();
-    /// t.join()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn stop(&self) {
-        self.parker().request_stop();
-        if self.inner.timer.is_some() {
-            timer::stop(self);
-        }
-    }
-
     /// The [`Run`] value the thread ran, once it has ended: `None` while it runs, for
     /// a closure thread, for another type, or when taken already.
     ///
@@ -932,16 +702,6 @@ impl Thread {
     }
 }
 
-/// The name the OS sees: NULs removed, cut to Linux's 15 bytes at a char boundary.
-fn os_name(name: &str) -> String {
-    let clean: String = name.chars().filter(|&c| c != '\0').collect();
-    let mut end = clean.len().min(15);
-    while !clean.is_char_boundary(end) {
-        end -= 1;
-    }
-    clean[..end].to_string()
-}
-
 impl PartialEq for Thread {
     fn eq(&self, other: &Thread) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
@@ -968,240 +728,12 @@ impl fmt::Debug for Thread {
     }
 }
 
-/// Builds a [`Thread`] with a name, daemon flag, stack size and body of its own.
-/// Python: `Thread(target=..., name=..., daemon=...)`.
-///
-/// Arguments (Python's `args` and `kwargs`) are whatever the closure captures.
-///
-/// # Examples
-///
-/// ```
-/// use threadkit::threading::Thread;
-///
-/// # fn main() -> Result<(), threadkit::threading::Error> {
-/// let who = String::from("world");
-/// let t = Thread::builder()
-///     .name("greeter")
-///     .daemon(false)
-///     .stack_size(256 * 1024)
-///     .target(move || println!("hello, {who}"))
-///     .spawn()?;
-/// t.join()?;
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Default)]
-#[must_use = "a builder does nothing until build() or spawn()"]
-pub struct ThreadBuilder {
-    name: Option<String>,
-    daemon: Option<bool>,
-    stack_size: usize,
-    body: Option<Body>,
-    internal: bool,
-    timer: Option<TimerFields>,
-}
+// `Thread` crosses threads (a handle is joined from anywhere).
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Thread>();
+};
 
-impl ThreadBuilder {
-    /// The thread's name (default: `Thread-N`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::Thread;
-    ///
-    /// let t = Thread::builder().name("poller").build();
-    /// assert_eq!(t.name(), "poller");
-    /// ```
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// The daemon flag (default: that of the creating thread).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::Thread;
-    ///
-    /// assert!(!Thread::builder().daemon(false).build().is_daemon());
-    /// ```
-    pub fn daemon(mut self, daemon: bool) -> Self {
-        self.daemon = Some(daemon);
-        self
-    }
-
-    /// The stack size in bytes for this thread: 0 (the default) takes
-    /// [`stack_size()`](super::stack_size) at start; otherwise at least 32 KiB, or
-    /// `start()` fails with [`Error::InvalidStackSize`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::{Error, Thread};
-    ///
-    /// # fn main() -> Result<(), Error> {
-    /// let t = Thread::builder().stack_size(64 * 1024).target(|| {}).spawn()?;
-    /// t.join()?;
-    /// let tiny = Thread::builder().stack_size(1024).target(|| {}).build();
-    /// assert!(matches!(tiny.start(), Err(Error::InvalidStackSize)));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn stack_size(mut self, size: usize) -> Self {
-        self.stack_size = size;
-        self
-    }
-
-    /// The closure the thread runs (replaces a `runnable`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::Thread;
-    ///
-    /// # fn main() -> Result<(), threadkit::threading::Error> {
-    /// let (tx, rx) = std::sync::mpsc::channel();
-    /// Thread::builder().target(move || tx.send(6 * 7).unwrap()).spawn()?.join()?;
-    /// assert_eq!(rx.recv().unwrap(), 42);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn target<F>(mut self, f: F) -> Self
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        self.body = Some(Body::Target(Box::new(f)));
-        self
-    }
-
-    /// The [`Run`] value the thread runs (replaces a `target`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::{Run, Thread};
-    ///
-    /// struct Job;
-    /// impl Run for Job {
-    ///     fn run(&mut self) {}
-    /// }
-    ///
-    /// # fn main() -> Result<(), threadkit::threading::Error> {
-    /// Thread::builder().name("job").runnable(Job).spawn()?.join()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn runnable<R: Run>(mut self, value: R) -> Self {
-        self.body = Some(Body::Runnable(Box::new(value)));
-        self
-    }
-
-    /// The unstarted thread. Without a target it runs nothing, as Python's
-    /// `Thread()`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::Thread;
-    ///
-    /// let t = Thread::builder().name("later").target(|| {}).build();
-    /// assert!(!t.is_alive());
-    /// assert_eq!(t.ident(), None);
-    /// ```
-    pub fn build(self) -> Thread {
-        let name = match self.name {
-            Some(name) => Name::Given(name.into()),
-            None => Name::Default(registry::next_name_number()),
-        };
-        let daemon = self.internal || self.daemon.unwrap_or_else(registry::current_is_daemon);
-        let mut t = Thread::from_parts(name, daemon, Kind::Normal, None);
-        let inner = Arc::get_mut(&mut t.inner).expect("not shared yet");
-        inner.internal = self.internal;
-        inner.timer = self.timer;
-        inner.stack_size = u32::try_from(self.stack_size).unwrap_or(u32::MAX);
-        inner
-            .state
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .body = self.body.unwrap_or(Body::Nothing);
-        t
-    }
-
-    /// Marks the thread as one of threadkit's own: daemon, not listed by
-    /// `enumerate()`, marked in `dump_all()`.
-    pub(crate) fn internal(mut self) -> Self {
-        self.internal = true;
-        self
-    }
-
-    /// Makes the thread a `Timer`'s: `start()` schedules `f` on the timer service
-    /// instead of spawning an OS thread.
-    pub(crate) fn timer(mut self, interval: Duration, f: TimerFn) -> Self {
-        let repeat = matches!(f, TimerFn::Repeat(_));
-        self.body = Some(match f {
-            TimerFn::Once(f) => Body::Target(f),
-            TimerFn::Repeat(f) => Body::Repeat(f),
-        });
-        self.timer = Some(TimerFields {
-            interval: u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
-            state: AtomicU8::new(timer::IDLE),
-            repeat,
-        });
-        self
-    }
-
-    /// Builds and starts the thread.
-    ///
-    /// # Errors
-    ///
-    /// As [`Thread::start`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::threading::{enumerate, Thread};
-    ///
-    /// # fn main() -> Result<(), threadkit::threading::Error> {
-    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
-    /// let t = Thread::builder().target(move || { let _ = rx.recv(); }).spawn()?;
-    /// assert!(enumerate().contains(&t)); // started: listed already
-    /// drop(tx);
-    /// t.join()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn spawn(self) -> Result<Thread, Error> {
-        let t = self.build();
-        t.start()?;
-        Ok(t)
-    }
-}
-
-impl fmt::Debug for ThreadBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ThreadBuilder")
-            .field("name", &self.name)
-            .field("daemon", &self.daemon)
-            .field("stack_size", &self.stack_size)
-            .field("has_body", &self.body.is_some())
-            .finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::os_name;
-
-    #[test]
-    fn os_name_cuts_at_char_boundary() {
-        assert_eq!(os_name("short"), "short");
-        assert_eq!(os_name("0123456789abcdefgh"), "0123456789abcde");
-        // 'é' is 2 bytes: 14 ASCII + 'é' would end at byte 16, so it is dropped.
-        assert_eq!(os_name("01234567890123é"), "01234567890123");
-        assert_eq!(os_name("a\0b"), "ab");
-    }
-}
 #[cfg(test)]
 mod size {
     /// A pending timer is one of these records (plus a 24-byte heap entry and its
@@ -1211,11 +743,3 @@ mod size {
         assert!(std::mem::size_of::<super::Inner>() <= 128);
     }
 }
-
-// `Thread` and `ThreadBuilder` cross threads (a handle is joined from anywhere).
-const _: () = {
-    const fn send_sync<T: Send + Sync>() {}
-    send_sync::<Thread>();
-    const fn send<T: Send>() {}
-    send::<ThreadBuilder>();
-};

@@ -1,0 +1,66 @@
+//! Running a thread's body on the calling OS thread *as* that thread, with the hooks
+//! around it: a started thread's whole life, or one call of a timer's function.
+
+use std::sync::atomic::Ordering;
+
+use super::hooks;
+use super::registry;
+use super::thread::{Body, Life, RunBox, Spent, Thread};
+use crate::sync::lock;
+
+impl Thread {
+    /// Runs the body on the calling OS thread, as this thread: `current_thread()`,
+    /// `Local`s and RLock ownership follow it for the call; then ends the thread.
+    pub(super) fn run_here(&self) {
+        let previous = registry::enter(self);
+        lock(&self.inner.state).life = Life::Running;
+        let body = std::mem::replace(&mut lock(&self.inner.state).body, Body::Nothing);
+        let run = || match body {
+            Body::Target(f) => f(),
+            Body::Runnable(r) => {
+                // Hand the value back even if `run` panics, as Python keeps `self`.
+                struct GiveBack<'a>(Box<dyn RunBox>, &'a Thread);
+                impl Drop for GiveBack<'_> {
+                    fn drop(&mut self) {
+                        let value = std::mem::replace(&mut self.0, Box::new(Spent));
+                        lock(&self.1.inner.state).body = Body::Returned(value.into_any());
+                    }
+                }
+                let mut guard = GiveBack(r, self);
+                guard.0.run_box();
+            }
+            Body::Nothing | Body::Returned(_) | Body::Repeat(_) => {}
+        };
+        // threadkit's own threads are no business of the user's hooks.
+        let panicked = if self.inner.internal {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err()
+        } else {
+            hooks::run_body(self, run)
+        };
+        self.inner.panicked.store(panicked, Ordering::Release);
+        self.drop_locals();
+        registry::leave(previous);
+        self.finish();
+    }
+
+    /// Runs one call of a timer's function on the calling (pooled) OS thread, as this
+    /// thread, with the hooks around it; the call's `Local` values are dropped when it
+    /// returns. Returns whether it panicked. The thread goes back to `Pending` (no OS
+    /// thread) afterwards; `timer.rs` ends it with `finish`.
+    pub(crate) fn run_call(&self, f: impl FnOnce()) -> bool {
+        let previous = registry::enter(self);
+        lock(&self.inner.state).life = Life::Running;
+        let panicked = hooks::run_body(self, f);
+        if panicked {
+            self.inner.panicked.store(true, Ordering::Release);
+        }
+        self.drop_locals();
+        registry::leave(previous);
+        self.inner.native_id.store(0, Ordering::Relaxed);
+        let mut st = lock(&self.inner.state);
+        if st.life == Life::Running {
+            st.life = Life::Pending;
+        }
+        panicked
+    }
+}
