@@ -1,151 +1,19 @@
-//! Python's `socket` module: [`Socket`] with Python's calls and timeout rules, and
-//! [`create_connection`], [`create_server`] and [`create_server_with`].
-//!
-//! | Python | threadkit |
-//! |---|---|
-//! | `socket.socket(AF_INET, SOCK_STREAM)` | [`Socket::new`]`(Family::Inet, Kind::Stream)` |
-//! | `bind`, `listen`, `accept`, `connect` | [`Socket::bind`], [`Socket::listen`], [`Socket::accept`], [`Socket::connect`] |
-//! | `send`, `sendall`, `recv`, `recv_into` | [`Socket::send`], [`Socket::sendall`], [`Socket::recv`], [`Socket::recv_into`] |
-//! | `recvfrom`, `sendto` | [`Socket::recvfrom`], [`Socket::sendto`] |
-//! | `settimeout`, `gettimeout`, `setblocking` | [`Socket::settimeout`], [`Socket::gettimeout`], [`Socket::setblocking`] |
-//! | `getsockname`, `getpeername`, `shutdown`, `close` | [`Socket::getsockname`], [`Socket::getpeername`], [`Socket::shutdown`], [`Socket::close`] |
-//! | `makefile('r')` | `BufReader::new(&sock)` ([`Read`] and [`Write`] on `&Socket`) |
-//! | `create_connection`, `create_server` | [`create_connection`], [`create_server`], [`create_server_with`] |
-//!
-//! # Timeouts, as in Python
-//!
-//! A socket is in one of three modes, set by [`Socket::settimeout`]:
-//!
-//! - `None`, blocking (the default): calls wait as long as it takes;
-//! - `Some(d)` with `d > 0`: a call that waits longer than `d` fails with
-//!   [`io::ErrorKind::TimedOut`] (Python's `TimeoutError`). The timeout bounds each
-//!   call (for [`Socket::sendall`], see there), and applies to `accept` and `connect`
-//!   too;
-//! - `Some(Duration::ZERO)`, non-blocking: a call that would wait fails at once
-//!   with [`io::ErrorKind::WouldBlock`] (Python's `BlockingIOError`).
-//!
-//! # Waking a blocked call
-//!
-//! On Linux, closing (or dropping) a socket in one thread does **not** wake another
-//! thread blocked in `recv` or `accept` on it. [`Socket::shutdown`] does: after
-//! `shutdown(Shutdown::Read)` (or `Both`), a blocked `recv` returns an empty
-//! `Vec` and a blocked `accept` fails. Every stop path in threadkit uses `shutdown`.
-//!
-//! # Examples
-//!
-//! A TCP echo round trip, Python's classic first socket program:
-//!
-//! ```
-//! use threadkit::socket::{self, Family, Kind, Socket};
-//! use std::time::Duration;
-//!
-//! # fn main() -> std::io::Result<()> {
-//! let server = Socket::new(Family::Inet, Kind::Stream)?;
-//! server.bind("127.0.0.1:0")?;
-//! server.listen(5)?;
-//! let addr = server.getsockname()?;
-//!
-//! let client = socket::create_connection(addr, Some(Duration::from_secs(5)))?;
-//! let (conn, _peer) = server.accept()?;
-//! client.sendall(b"hello")?;
-//! let data = conn.recv(1024)?;
-//! conn.sendall(&data)?;
-//! assert_eq!(client.recv(1024)?, b"hello");
-//! # Ok(())
-//! # }
-//! ```
+//! The [`Socket`] type: creation, the calls that move data, and the
+//! conversions to and from `std`'s sockets.
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{
-    Shutdown, SocketAddr, SocketAddrV6, TcpListener, TcpStream, ToSocketAddrs, UdpSocket,
-};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
-/// An address family: Python's `AF_INET` and `AF_INET6`.
-///
-/// # Examples
-///
-/// ```
-/// use threadkit::socket::{Family, Kind, Socket};
-///
-/// # fn main() -> std::io::Result<()> {
-/// let sock = Socket::new(Family::Inet, Kind::Datagram)?;
-/// assert_eq!(sock.family(), Family::Inet);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Family {
-    /// IPv4 (`AF_INET`).
-    Inet,
-    /// IPv6 (`AF_INET6`); IPv4 addresses given to such a socket are used as
-    /// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`).
-    Inet6,
-}
-
-/// A socket type: Python's `SOCK_STREAM` (TCP) and `SOCK_DGRAM` (UDP).
-///
-/// # Examples
-///
-/// ```
-/// use threadkit::socket::{Family, Kind, Socket};
-///
-/// # fn main() -> std::io::Result<()> {
-/// let sock = Socket::new(Family::Inet, Kind::Stream)?;
-/// assert_eq!(sock.kind(), Kind::Stream);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Kind {
-    /// A TCP stream (`SOCK_STREAM`).
-    Stream,
-    /// UDP datagrams (`SOCK_DGRAM`).
-    Datagram,
-}
-
-/// Options for [`create_server_with`], Python's keyword arguments of
-/// `socket.create_server`.
-///
-/// `ServerOptions::default()` is Python's default: the system's backlog (at most
-/// 128), no `SO_REUSEPORT`, an IPv6 server accepts IPv6 only.
-///
-/// # Examples
-///
-/// ```
-/// use threadkit::socket::{self, ServerOptions};
-///
-/// # fn main() -> std::io::Result<()> {
-/// let opts = ServerOptions { backlog: Some(16), ..ServerOptions::default() };
-/// let server = socket::create_server_with("127.0.0.1:0", &opts)?;
-/// assert!(server.getsockname()?.port() != 0);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServerOptions {
-    /// The `listen` backlog; `None` is Python's default, 128.
-    pub backlog: Option<i32>,
-    /// Set `SO_REUSEPORT`, so several sockets may listen on the same port.
-    pub reuse_port: bool,
-    /// For an IPv6 address: accept IPv4 clients too (as IPv4-mapped addresses) by
-    /// turning `IPV6_V6ONLY` off. An IPv4 address with `dual_stack` is an error.
-    pub dual_stack: bool,
-}
-
-/// The stored timeout of a blocking socket without one.
-const NO_TIMEOUT: u64 = u64::MAX;
-
-/// Python's `listen()` default backlog: `min(SOMAXCONN, 128)`.
-const DEFAULT_BACKLOG: i32 = 128;
+use super::address::to_std_addr;
+use super::options::encode_timeout;
+use super::{Family, Kind};
 
 /// A network socket with Python's calls: TCP or UDP, IPv4 or IPv6.
 ///
@@ -156,7 +24,7 @@ const DEFAULT_BACKLOG: i32 = 128;
 /// `&Socket`; wrap a `&Socket` in a [`BufReader`](std::io::BufReader) to read lines,
 /// as Python's `makefile()` does.
 ///
-/// See the [module docs](self) for the timeout modes.
+/// See the [module docs](super) for the timeout modes.
 ///
 /// # Examples
 ///
@@ -180,11 +48,11 @@ pub struct Socket {
     // with MSG_NOSIGNAL); those calls work on any socket type. Everything else goes
     // through socket2 (`self.sock()`), which borrows the same fd.
     fd: UdpSocket,
-    family: Family,
+    pub(super) family: Family,
     kind: Kind,
     // Python keeps the timeout in the socket object, so `gettimeout` needs no
-    // system call: nanoseconds, `NO_TIMEOUT` for blocking, 0 for non-blocking.
-    timeout: AtomicU64,
+    // system call: nanoseconds, `options::NO_TIMEOUT` for blocking, 0 for non-blocking.
+    pub(super) timeout: AtomicU64,
 }
 
 impl Socket {
@@ -246,7 +114,7 @@ impl Socket {
     }
 
     /// socket2's view of the same descriptor.
-    fn sock(&self) -> SockRef<'_> {
+    pub(super) fn sock(&self) -> SockRef<'_> {
         SockRef::from(&self.fd)
     }
 
@@ -631,155 +499,6 @@ impl Socket {
         self.call(|| self.fd.send_to(data, addr))
     }
 
-    /// Sets the timeout mode (Python's `settimeout`): `None` blocks, `Some(d)`
-    /// with `d > 0` makes calls that wait longer than `d` fail with `TimedOut`,
-    /// and `Some(Duration::ZERO)` makes the socket non-blocking (`WouldBlock`).
-    ///
-    /// The timeout applies to every later call, including `accept` and `connect`;
-    /// it is one setting for the socket, shared by every thread using it.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the system rejects the setting (a closed or invalid socket).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket::{Family, Kind, Socket};
-    /// use std::io::ErrorKind;
-    /// use std::time::Duration;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let sock = Socket::new(Family::Inet, Kind::Datagram)?;
-    /// sock.bind("127.0.0.1:0")?;
-    /// sock.settimeout(Some(Duration::from_millis(20)))?;
-    /// assert_eq!(sock.recv(16).unwrap_err().kind(), ErrorKind::TimedOut);
-    /// sock.settimeout(Some(Duration::ZERO))?;
-    /// assert_eq!(sock.recv(16).unwrap_err().kind(), ErrorKind::WouldBlock);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn settimeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let sock = self.sock();
-        match timeout {
-            Some(d) if d.is_zero() => {
-                sock.set_nonblocking(true)?;
-                sock.set_read_timeout(None)?;
-                sock.set_write_timeout(None)?;
-            }
-            Some(d) => {
-                // A zero timeval means "no timeout" to the system: never pass one.
-                let d = d.max(Duration::from_micros(1));
-                sock.set_nonblocking(false)?;
-                sock.set_read_timeout(Some(d))?;
-                sock.set_write_timeout(Some(d))?;
-            }
-            None => {
-                sock.set_nonblocking(false)?;
-                sock.set_read_timeout(None)?;
-                sock.set_write_timeout(None)?;
-            }
-        }
-        self.timeout
-            .store(encode_timeout(timeout), Ordering::Relaxed);
-        Ok(())
-    }
-
-    /// The timeout mode last set (Python's `gettimeout`): `None` for blocking,
-    /// `Some(Duration::ZERO)` for non-blocking.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket::{Family, Kind, Socket};
-    /// use std::time::Duration;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let sock = Socket::new(Family::Inet, Kind::Stream)?;
-    /// sock.settimeout(Some(Duration::from_secs(2)))?;
-    /// assert_eq!(sock.gettimeout(), Some(Duration::from_secs(2)));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn gettimeout(&self) -> Option<Duration> {
-        match self.timeout.load(Ordering::Relaxed) {
-            NO_TIMEOUT => None,
-            nanos => Some(Duration::from_nanos(nanos)),
-        }
-    }
-
-    /// Python's `setblocking(flag)`: `true` is `settimeout(None)`, `false` is
-    /// `settimeout(Some(Duration::ZERO))`.
-    ///
-    /// # Errors
-    ///
-    /// As [`settimeout`](Socket::settimeout).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket::{Family, Kind, Socket};
-    /// use std::time::Duration;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let sock = Socket::new(Family::Inet, Kind::Stream)?;
-    /// sock.setblocking(false)?;
-    /// assert_eq!(sock.gettimeout(), Some(Duration::ZERO));
-    /// sock.setblocking(true)?;
-    /// assert_eq!(sock.gettimeout(), None);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn setblocking(&self, blocking: bool) -> io::Result<()> {
-        self.settimeout(if blocking { None } else { Some(Duration::ZERO) })
-    }
-
-    /// Sets `SO_REUSEADDR`: a server may bind its port again at once after a
-    /// restart, while old connections linger in `TIME_WAIT`. Call it before
-    /// [`bind`](Socket::bind).
-    ///
-    /// # Errors
-    ///
-    /// Fails when the system rejects the option.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket::{Family, Kind, Socket};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = Socket::new(Family::Inet, Kind::Stream)?;
-    /// server.set_reuse_address(true)?;
-    /// server.bind("127.0.0.1:0")?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn set_reuse_address(&self, reuse: bool) -> io::Result<()> {
-        self.sock().set_reuse_address(reuse)
-    }
-
-    /// Sets `TCP_NODELAY`: small writes go out at once instead of waiting to be
-    /// merged (Nagle's algorithm off).
-    ///
-    /// # Errors
-    ///
-    /// Fails on a datagram socket, or when the system rejects the option.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket::{Family, Kind, Socket};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let sock = Socket::new(Family::Inet, Kind::Stream)?;
-    /// sock.set_nodelay(true)?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.sock().set_nodelay(nodelay)
-    }
-
     /// The socket's own address (Python's `getsockname()`).
     ///
     /// # Errors
@@ -882,38 +601,10 @@ impl Socket {
         drop(self);
     }
 
-    /// Resolves `addr` to the addresses usable with this socket's family, in
-    /// order; IPv4 addresses become IPv4-mapped ones for an IPv6 socket.
-    fn resolve(&self, addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-        let addrs: Vec<SocketAddr> = addr
-            .to_socket_addrs()?
-            .filter_map(|a| match (self.family, a) {
-                (Family::Inet, SocketAddr::V4(_)) | (Family::Inet6, SocketAddr::V6(_)) => Some(a),
-                (Family::Inet6, SocketAddr::V4(v4)) => Some(SocketAddr::V6(SocketAddrV6::new(
-                    v4.ip().to_ipv6_mapped(),
-                    v4.port(),
-                    0,
-                    0,
-                ))),
-                (Family::Inet, SocketAddr::V6(_)) => None,
-            })
-            .collect();
-        if addrs.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                match self.family {
-                    Family::Inet => "no ipv4 address to use",
-                    Family::Inet6 => "no ipv6 address to use",
-                },
-            ));
-        }
-        Ok(addrs)
-    }
-
     /// Runs one system call with Python's timeout rules: retries it when a signal
     /// interrupted it, and turns the system's "would block" into `TimedOut` when
     /// the socket has a timeout.
-    fn call<T>(&self, mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    pub(super) fn call<T>(&self, mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
         match self.gettimeout() {
             Some(d) if !d.is_zero() => {
                 let start = Instant::now();
@@ -970,171 +661,12 @@ fn no_address() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
 }
 
-fn encode_timeout(timeout: Option<Duration>) -> u64 {
-    match timeout {
-        None => NO_TIMEOUT,
-        // Longer than 584 years: the largest storable timeout.
-        Some(d) => u64::try_from(d.as_nanos()).map_or(NO_TIMEOUT - 1, |n| n.min(NO_TIMEOUT - 1)),
-    }
-}
-
-fn to_std_addr(addr: &SockAddr) -> io::Result<SocketAddr> {
-    addr.as_socket()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not an internet address"))
-}
-
 /// Truncates a receive buffer to the `n` bytes received, giving back most of an
 /// oversized allocation (Python's `recv` returns an exact-size `bytes`).
 fn shrink(buf: &mut Vec<u8>, n: usize) {
     buf.truncate(n);
     if buf.capacity() > 2 * n + 64 {
         buf.shrink_to_fit();
-    }
-}
-
-/// Connects to `addr`, trying each resolved address in turn, with `timeout` set
-/// on the socket before connecting (Python's `socket.create_connection`).
-///
-/// The timeout stays set on the returned socket, as in Python: later `recv` and
-/// `send` calls time out too. `None` leaves the socket blocking.
-///
-/// # Errors
-///
-/// The last address's error when none answered (`ConnectionRefused`,
-/// `TimedOut`); `InvalidInput` when `addr` resolves to nothing.
-///
-/// # Examples
-///
-/// ```
-/// use threadkit::socket;
-/// use std::time::Duration;
-///
-/// # fn main() -> std::io::Result<()> {
-/// let server = socket::create_server("127.0.0.1:0")?;
-/// let addr = server.getsockname()?;
-/// let client = socket::create_connection(addr, Some(Duration::from_secs(3)))?;
-/// assert_eq!(client.gettimeout(), Some(Duration::from_secs(3)));
-/// # Ok(())
-/// # }
-/// ```
-pub fn create_connection(
-    addr: impl ToSocketAddrs,
-    timeout: Option<Duration>,
-) -> io::Result<Socket> {
-    let mut last = None;
-    for addr in addr.to_socket_addrs()? {
-        let attempt = (|| {
-            let sock = Socket::new(family_of(&addr), Kind::Stream)?;
-            sock.settimeout(timeout)?;
-            sock.connect(addr)?;
-            Ok(sock)
-        })();
-        match attempt {
-            Ok(sock) => return Ok(sock),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "getaddrinfo returns an empty list",
-        )
-    }))
-}
-
-/// A listening TCP socket bound to `addr`, with `SO_REUSEADDR` on and the default
-/// backlog (Python's `socket.create_server(address)`).
-///
-/// The family follows the (first resolved) address. Same as
-/// [`create_server_with`] with `ServerOptions::default()`.
-///
-/// # Errors
-///
-/// As [`create_server_with`].
-///
-/// # Examples
-///
-/// ```
-/// use threadkit::socket;
-///
-/// # fn main() -> std::io::Result<()> {
-/// let server = socket::create_server("127.0.0.1:0")?;
-/// println!("listening on {}", server.getsockname()?);
-/// # Ok(())
-/// # }
-/// ```
-pub fn create_server(addr: impl ToSocketAddrs) -> io::Result<Socket> {
-    create_server_with(addr, &ServerOptions::default())
-}
-
-/// A listening TCP socket bound to `addr`, with `SO_REUSEADDR` on and the given
-/// options (Python's `socket.create_server(address, backlog=, reuse_port=,
-/// dualstack_ipv6=)`).
-///
-/// An IPv6 server without `dual_stack` accepts IPv6 clients only (as Python sets
-/// `IPV6_V6ONLY`); with it, IPv4 clients too, seen as IPv4-mapped addresses. That
-/// matters for the unspecified address `[::]` and for IPv4-mapped ones such as
-/// `[::ffff:127.0.0.1]`: Linux makes a socket bound to one specific IPv6 address
-/// (such as `[::1]`) IPv6-only whatever the option says.
-///
-/// # Errors
-///
-/// `InvalidInput` for `dual_stack` with an IPv4 address or when `addr` resolves
-/// to nothing; a bind error names the address (`AddrInUse`, `AddrNotAvailable`).
-///
-/// # Examples
-///
-/// ```
-/// use threadkit::socket::{self, ServerOptions};
-///
-/// # fn main() -> std::io::Result<()> {
-/// # if socket::create_server("[::1]:0").is_err() { return Ok(()); }
-/// let opts = ServerOptions { dual_stack: true, ..Default::default() };
-/// let server = socket::create_server_with("[::1]:0", &opts)?;
-/// assert!(server.getsockname()?.is_ipv6());
-/// # Ok(())
-/// # }
-/// ```
-pub fn create_server_with(addr: impl ToSocketAddrs, options: &ServerOptions) -> io::Result<Socket> {
-    let addr = addr.to_socket_addrs()?.next().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "getaddrinfo returns an empty list",
-        )
-    })?;
-    if options.dual_stack && addr.is_ipv4() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "dual_stack requires an ipv6 address",
-        ));
-    }
-    let sock = Socket::new(family_of(&addr), Kind::Stream)?;
-    // As Python: a failure to set SO_REUSEADDR is ignored.
-    let _ = sock.set_reuse_address(true);
-    if options.reuse_port {
-        sock.sock().set_reuse_port(true)?;
-    }
-    if addr.is_ipv6() {
-        if options.dual_stack {
-            sock.sock().set_only_v6(false)?;
-        } else {
-            let _ = sock.sock().set_only_v6(true);
-        }
-    }
-    sock.bind(addr).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("{e} (while attempting to bind on address {addr})"),
-        )
-    })?;
-    sock.listen(options.backlog.unwrap_or(DEFAULT_BACKLOG))?;
-    Ok(sock)
-}
-
-fn family_of(addr: &SocketAddr) -> Family {
-    match addr {
-        SocketAddr::V4(_) => Family::Inet,
-        SocketAddr::V6(_) => Family::Inet6,
     }
 }
 
