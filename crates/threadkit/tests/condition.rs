@@ -539,3 +539,62 @@ fn lock_not_held_says_so_for_wait_and_notify() {
     );
     assert_eq!(notify.to_string(), wait.to_string());
 }
+
+#[test]
+fn try_acquire_and_is_owned_over_an_rlock_follow_the_owner() {
+    let cond = Arc::new(Condition::new());
+    assert!(!cond.is_owned());
+    assert!(cond.try_acquire());
+    assert!(cond.try_acquire(), "an RLock is re-entrant");
+    assert!(cond.is_owned());
+    let other = Arc::clone(&cond);
+    let seen = thread::spawn(move || (other.is_owned(), other.try_acquire()))
+        .join()
+        .unwrap();
+    assert_eq!(seen, (false, false));
+    cond.release().unwrap();
+    cond.release().unwrap();
+    assert!(!cond.is_owned());
+}
+
+#[test]
+fn over_a_lock_is_owned_means_held_by_anyone() {
+    let lock = Arc::new(Lock::new());
+    let cond = Arc::new(Condition::with_lock(Arc::clone(&lock)));
+    assert!(!cond.is_owned());
+    lock.acquire();
+    let other = Arc::clone(&cond);
+    assert!(thread::spawn(move || other.is_owned()).join().unwrap());
+    assert!(!cond.try_acquire());
+    lock.release().unwrap();
+    assert!(cond.try_acquire());
+    cond.release().unwrap();
+}
+
+#[test]
+fn acquire_timeout_gives_up_no_earlier_than_the_timeout() {
+    let cond = Arc::new(Condition::new());
+    cond.acquire();
+    let other = Arc::clone(&cond);
+    let (got, waited) = thread::spawn(move || {
+        let start = Instant::now();
+        let got = other.acquire_timeout(Duration::from_millis(50));
+        (got, start.elapsed())
+    })
+    .join()
+    .unwrap();
+    assert!(!got);
+    assert!(waited >= Duration::from_millis(50));
+    cond.release().unwrap();
+    let other = Arc::clone(&cond);
+    let got = thread::spawn(move || {
+        let got = other.acquire_timeout(Duration::from_secs(10));
+        if got {
+            other.release().unwrap();
+        }
+        got
+    })
+    .join()
+    .unwrap();
+    assert!(got);
+}

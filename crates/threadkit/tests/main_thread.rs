@@ -28,7 +28,12 @@ fn main() -> ExitCode {
         exit_waits_for_threads_started_while_exiting,
         process_exit_on_main_also_waits,
         main_is_not_alive_while_the_exit_rule_waits,
-        default_excepthook_prints_only_the_thread_and_message,
+        default_excepthook_prints_the_thread_location_and_message,
+        default_excepthook_prints_the_backtrace_when_rust_backtrace_asks,
+        a_panic_hook_installed_before_threadkit_still_sees_other_threads,
+        current_thread_in_a_tls_destructor_is_mainthread_or_a_dummy,
+        current_thread_in_an_atexit_handler_is_mainthread,
+        current_thread_in_an_atexit_handler_of_a_foreign_exit_is_a_dummy,
         ten_thousand_pending_timers_hold_few_os_threads,
         exit_waits_for_a_non_daemon_timer_not_a_daemon_one,
     ];
@@ -57,9 +62,18 @@ fn main() -> ExitCode {
 
 /// Runs this binary as `scenario`, bounded in time; returns its output.
 fn run_child(scenario: &str) -> (Output, Duration) {
+    run_child_with(scenario, &[])
+}
+
+/// As `run_child`, with `RUST_BACKTRACE` / `RUST_LIB_BACKTRACE` cleared and then
+/// `env` set.
+fn run_child_with(scenario: &str, env: &[(&str, &str)]) -> (Output, Duration) {
     let start = Instant::now();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .arg(scenario)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -77,6 +91,13 @@ fn run_child(scenario: &str) -> (Output, Duration) {
     }
     let out = child.wait_with_output().unwrap();
     (out, start.elapsed())
+}
+
+/// Runs `scenario`, checks that it exited 0, and returns its stdout.
+fn stdout_of_successful_child(scenario: &str) -> String {
+    let (out, _) = run_child(scenario);
+    assert!(out.status.success(), "{out:?}");
+    text(&out.stdout)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -141,9 +162,7 @@ fn exit_waits_for_non_daemon_threads_and_cuts_daemons_off() {
 }
 
 fn exit_waits_for_threads_started_while_exiting() {
-    let (out, _) = run_child("child-exit-chain");
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{out:?}");
+    let stdout = stdout_of_successful_child("child-exit-chain");
     assert!(stdout.contains("second done"), "{stdout}");
 }
 
@@ -160,19 +179,78 @@ fn main_is_not_alive_while_the_exit_rule_waits() {
     assert!(stdout.contains("main alive during exit: false"), "{stdout}");
 }
 
-fn default_excepthook_prints_only_the_thread_and_message() {
-    let (out, _) = run_child("child-panic");
+/// Runs `child-panic` with `env`; returns its stderr and what follows
+/// `panicked at ` in the report on the thread `crasher`.
+fn crasher_report(env: &[(&str, &str)]) -> (String, String) {
+    let (out, _) = run_child_with("child-panic", env);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{out:?}");
+    let report = stderr
+        .split_once("Exception in thread crasher:\npanicked at ")
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .1
+        .to_string();
+    (stderr, report)
+}
+
+fn default_excepthook_prints_the_thread_location_and_message() {
+    let (stderr, report) = crasher_report(&[]);
+    // `FILE:LINE:COL:` then the message.
+    let (location, rest) = report
+        .split_once(":\n")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let mut parts = location.rsplitn(3, ':');
+    let (col, line, file) = (parts.next(), parts.next(), parts.next());
+    assert!(col.is_some_and(|c| c.parse::<u32>().is_ok()), "{stderr}");
+    assert!(line.is_some_and(|l| l.parse::<u32>().is_ok()), "{stderr}");
     assert!(
-        stderr.contains("Exception in thread crasher:\nit broke\n"),
+        file.is_some_and(|f| f.ends_with("main_thread.rs")),
         "{stderr}"
     );
+    assert!(rest.starts_with("it broke\n"), "{stderr}");
+    assert!(!stderr.contains("stack backtrace"), "{stderr}");
     // std's own message would name the thread: `thread 'crasher' ... panicked at`.
     assert!(!stderr.contains("'crasher'"), "{stderr}");
-    assert_eq!(stderr.matches("panicked at").count(), 1, "{stderr}");
-    // A panic outside threadkit threads still gets std's message.
+    // threadkit's report, and std's for the panic outside threadkit threads.
+    assert_eq!(stderr.matches("panicked at").count(), 2, "{stderr}");
     assert!(stderr.contains("plain std panic"), "{stderr}");
+}
+
+fn default_excepthook_prints_the_backtrace_when_rust_backtrace_asks() {
+    let (stderr, report) = crasher_report(&[("RUST_BACKTRACE", "1")]);
+    let (_, rest) = report
+        .split_once("it broke\nstack backtrace:\n")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    // The frames name the panicking closure of this test binary.
+    assert!(rest.contains("main_thread::"), "{stderr}");
+}
+
+fn a_panic_hook_installed_before_threadkit_still_sees_other_threads() {
+    let (out, _) = run_child("child-prior-hook");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stderr.contains("user hook: std boom"), "{stderr}");
+    assert!(!stderr.contains("user hook: tk boom"), "{stderr}");
+    assert!(
+        stderr.contains("Exception in thread tk:\npanicked at "),
+        "{stderr}"
+    );
+}
+
+fn current_thread_in_a_tls_destructor_is_mainthread_or_a_dummy() {
+    let stdout = stdout_of_successful_child("child-tls-destructor");
+    assert!(stdout.contains("foreign tls drop: Dummy-"), "{stdout}");
+    assert!(stdout.contains("main tls drop: MainThread\n"), "{stdout}");
+}
+
+fn current_thread_in_an_atexit_handler_is_mainthread() {
+    let stdout = stdout_of_successful_child("child-atexit");
+    assert!(stdout.contains("atexit: MainThread\n"), "{stdout}");
+}
+
+fn current_thread_in_an_atexit_handler_of_a_foreign_exit_is_a_dummy() {
+    let stdout = stdout_of_successful_child("child-atexit-foreign");
+    assert!(stdout.contains("atexit: Dummy-"), "{stdout}");
 }
 
 fn ten_thousand_pending_timers_hold_few_os_threads() {
@@ -258,14 +336,41 @@ fn child(scenario: &str) -> ExitCode {
             .start()
             .unwrap();
         }
-        "child-panic" => {
-            let t = Thread::builder()
-                .name("crasher")
-                .target(|| panic!("it broke"))
-                .spawn()
-                .unwrap();
-            t.join().unwrap();
-            let _ = std::thread::spawn(|| panic!("plain std panic")).join();
+        "child-panic" => panic_in_threadkit_then_std("crasher", "it broke", "plain std panic"),
+        "child-prior-hook" => {
+            std::panic::set_hook(Box::new(|info| {
+                eprintln!("user hook: {}", threading_message(info.payload()));
+            }));
+            panic_in_threadkit_then_std("tk", "tk boom", "std boom");
+        }
+        "child-tls-destructor" => {
+            // Touched before threadkit's first use: destroyed after threadkit's own
+            // thread-locals.
+            USER_TLS.with(|_| {});
+            std::thread::spawn(|| {
+                USER_TLS.with(|_| {});
+                let _ = current_thread();
+            })
+            .join()
+            .unwrap();
+            let _ = current_thread();
+        }
+        "child-atexit" => {
+            // Registered before threadkit's exit hook: runs after it, when the main
+            // thread's thread-locals are gone.
+            register_atexit();
+            let _ = current_thread();
+            Thread::new(|| {}).start().unwrap();
+        }
+        "child-atexit-foreign" => {
+            register_atexit();
+            Thread::new(|| {}).start().unwrap();
+            let t = std::thread::spawn(|| {
+                let _ = current_thread();
+                std::process::exit(0);
+            });
+            let _ = t.join();
+            std::thread::sleep(Duration::from_secs(30));
         }
         "child-many-timers" => {
             let timers: Vec<threading::Timer> = (0..10_000)
@@ -297,4 +402,55 @@ fn child(scenario: &str) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Panics with `tk` in a threadkit thread named `name`, then with `std` in a
+/// `std::thread`.
+fn panic_in_threadkit_then_std(name: &str, tk: &'static str, std: &'static str) {
+    let t = Thread::builder()
+        .name(name)
+        .target(move || panic!("{tk}"))
+        .spawn()
+        .unwrap();
+    t.join().unwrap();
+    let _ = std::thread::spawn(move || panic!("{std}")).join();
+}
+
+/// The text of a panic payload, for the user hook of `child-prior-hook`.
+fn threading_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// A thread-local whose destructor asks for the current thread.
+struct AsksOnDrop;
+
+impl Drop for AsksOnDrop {
+    fn drop(&mut self) {
+        let who = if threading::get_native_id() == u64::from(std::process::id()) {
+            "main"
+        } else {
+            "foreign"
+        };
+        println!("{who} tls drop: {}", current_thread().name());
+    }
+}
+
+thread_local! {
+    static USER_TLS: AsksOnDrop = const { AsksOnDrop };
+}
+
+extern "C" fn print_current_thread_at_exit() {
+    println!("atexit: {}", current_thread().name());
+}
+
+/// Registers `print_current_thread_at_exit` as a process exit hook.
+fn register_atexit() {
+    // SAFETY: the hook is a plain `extern "C" fn()` that lives for the whole process,
+    // as `atexit` requires.
+    let r = unsafe { libc::atexit(print_current_thread_at_exit) };
+    assert_eq!(r, 0);
 }

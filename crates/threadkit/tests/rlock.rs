@@ -301,3 +301,18 @@ fn stress_four_threads_exact_count() {
     assert!(!r.locked());
     assert_eq!(r.n_waiting(), 0);
 }
+
+#[test]
+fn recursion_count_counts_the_callers_levels_only() {
+    let r = Arc::new(RLock::new());
+    assert_eq!(r.recursion_count(), 0);
+    r.acquire();
+    r.acquire();
+    assert_eq!(r.recursion_count(), 2);
+    let other = Arc::clone(&r);
+    assert_eq!(on_other_thread(move || other.recursion_count()), 0);
+    r.release().unwrap();
+    assert_eq!(r.recursion_count(), 1);
+    r.release().unwrap();
+    assert_eq!(r.recursion_count(), 0);
+}

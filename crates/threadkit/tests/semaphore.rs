@@ -387,3 +387,26 @@ fn stress_four_threads_keep_an_exact_count() {
     assert!(bsem.try_acquire() && bsem.try_acquire());
     assert!(!bsem.try_acquire());
 }
+
+#[test]
+fn value_is_the_free_permits() {
+    let sem = Semaphore::new(3);
+    assert_eq!(sem.value(), 3);
+    sem.acquire();
+    assert!(sem.try_acquire());
+    assert_eq!(sem.value(), 1);
+    sem.release_n(4);
+    assert_eq!(sem.value(), 5);
+}
+
+#[test]
+fn bounded_value_is_the_free_permits_and_an_over_release_leaves_it() {
+    let sem = BoundedSemaphore::new(2);
+    assert_eq!(sem.value(), 2);
+    sem.acquire();
+    assert_eq!(sem.value(), 1);
+    assert!(sem.release_n(2).is_err());
+    assert_eq!(sem.value(), 1);
+    sem.release().unwrap();
+    assert_eq!(sem.value(), 2);
+}

@@ -402,3 +402,35 @@ fn dump_shows_a_running_thread() {
     t.join().unwrap();
     assert!(threading::dump().iter().all(|r| r.name != "dumped-thread"));
 }
+
+#[test]
+fn native_id_is_some_right_after_start_returns() {
+    // CPython's start() waits until the thread runs: no sleep between the two.
+    for _ in 0..1_000 {
+        let t = Thread::new(|| {});
+        t.start().unwrap();
+        let id = t.native_id();
+        assert!(id.is_some());
+        t.join().unwrap();
+        assert_eq!(t.native_id(), id, "kept after the end");
+    }
+}
+
+#[test]
+fn native_id_from_another_thread_while_starting_is_the_thread_tid() {
+    let (tx, rx) = mpsc::channel();
+    let t = Thread::new(move || tx.send(get_native_id()).unwrap());
+    t.start().unwrap();
+    let seen = t.clone();
+    let from_other = std::thread::spawn(move || seen.native_id()).join().unwrap();
+    t.join().unwrap();
+    assert_eq!(from_other, Some(rx.recv().unwrap()));
+}
+
+#[test]
+fn an_empty_name_gives_a_default_thread_n_name() {
+    let t = Thread::builder().name("").target(|| {}).build();
+    let n = t.name();
+    let num = n.strip_prefix("Thread-").unwrap_or_else(|| panic!("{n}"));
+    assert!(num.parse::<u64>().is_ok(), "{n}");
+}

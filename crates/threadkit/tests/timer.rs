@@ -317,3 +317,13 @@ fn the_daemon_flag_is_inherited_like_any_thread() {
     // Made on a test (foreign, daemon) thread.
     assert!(Timer::new(Duration::from_secs(1), || {}).is_daemon());
 }
+
+#[test]
+fn interval_is_what_the_timer_was_made_with() {
+    let once = Timer::new(Duration::from_millis(1500), || {});
+    assert_eq!(once.interval(), Duration::from_millis(1500));
+    let every = Timer::repeat(Duration::from_millis(250), || {});
+    assert_eq!(every.interval(), Duration::from_millis(250));
+    let huge = Timer::new(Duration::MAX, || {});
+    assert!(huge.interval() >= Duration::from_secs(500 * 365 * 24 * 3600));
+}

@@ -40,7 +40,7 @@ impl Signal {
 
     /// Sleeps `d`, or less if a shutdown comes meanwhile.
     pub(crate) fn sleep(&self, d: Duration) {
-        self.woken.wait_timeout(d);
+        let _ = self.woken.wait_timeout(d);
     }
 }
 

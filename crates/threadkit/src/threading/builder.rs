@@ -25,6 +25,7 @@ impl Thread {
     /// # Ok(())
     /// # }
     /// ```
+    #[must_use = "a thread does nothing until start()"]
     pub fn new<F>(f: F) -> Thread
     where
         F: FnOnce() + Send + 'static,
@@ -51,6 +52,7 @@ impl Thread {
     /// # Ok(())
     /// # }
     /// ```
+    #[must_use = "a thread does nothing until start()"]
     pub fn from_run<R: Run>(value: R) -> Thread {
         Thread::builder().runnable(value).build()
     }
@@ -108,7 +110,7 @@ pub struct ThreadBuilder {
 }
 
 impl ThreadBuilder {
-    /// The thread's name (default: `Thread-N`).
+    /// The thread's name (default, and for an empty name: `Thread-N`).
     ///
     /// # Examples
     ///
@@ -117,6 +119,7 @@ impl ThreadBuilder {
     ///
     /// let t = Thread::builder().name("poller").build();
     /// assert_eq!(t.name(), "poller");
+    /// assert!(Thread::builder().name("").build().name().starts_with("Thread-"));
     /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -215,10 +218,12 @@ impl ThreadBuilder {
     /// assert!(!t.is_alive());
     /// assert_eq!(t.ident(), None);
     /// ```
+    #[must_use = "a thread does nothing until start()"]
     pub fn build(self) -> Thread {
+        // An empty name is no name, as CPython's `name or _newname()`.
         let name = match self.name {
-            Some(name) => Name::Given(name.into()),
-            None => Name::Default(registry::next_name_number()),
+            Some(name) if !name.is_empty() => Name::Given(name.into()),
+            _ => Name::Default(registry::next_name_number()),
         };
         let daemon = self.internal || self.daemon.unwrap_or_else(registry::current_is_daemon);
         let mut t = Thread::from_parts(name, daemon, Kind::Normal, None);

@@ -212,6 +212,75 @@ impl Condition {
         }
     }
 
+    /// Acquires the underlying lock if that can be done without blocking; returns
+    /// whether it was acquired. Python: `acquire(blocking=False)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::{Condition, Lock};
+    /// use std::sync::Arc;
+    ///
+    /// let lock = Arc::new(Lock::new());
+    /// let cond = Condition::with_lock(lock.clone());
+    /// assert!(cond.try_acquire());
+    /// assert!(!cond.try_acquire()); // a Lock is not re-entrant
+    /// cond.release()?;
+    /// # Ok::<(), threadkit::threading::Error>(())
+    /// ```
+    #[must_use = "if it returns true the lock is held and must be released"]
+    pub fn try_acquire(&self) -> bool {
+        match &self.lock {
+            ConditionLock::Lock(l) => l.try_acquire(),
+            ConditionLock::RLock(r) => r.try_acquire(),
+        }
+    }
+
+    /// Acquires the underlying lock, giving up after `timeout`; returns whether it
+    /// was acquired. Python: `acquire(timeout=...)`.
+    ///
+    /// As the lock's own `acquire_timeout`: never gives up before `timeout`, waits
+    /// forever beyond [`TIMEOUT_MAX`](super::TIMEOUT_MAX), and a stop requested for
+    /// the calling thread ends the wait with `false`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Condition;
+    /// use std::time::Duration;
+    ///
+    /// let cond = Condition::new();
+    /// assert!(cond.acquire_timeout(Duration::from_millis(10)));
+    /// assert!(cond.is_owned());
+    /// cond.release()?;
+    /// # Ok::<(), threadkit::threading::Error>(())
+    /// ```
+    #[must_use = "if it returns true the lock is held and must be released"]
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        match &self.lock {
+            ConditionLock::Lock(l) => l.acquire_timeout(timeout),
+            ConditionLock::RLock(r) => r.acquire_timeout(timeout),
+        }
+    }
+
+    /// Whether the caller may wait or notify: over an [`RLock`], the caller owns
+    /// it; over a [`Lock`] (which has no owner), it is held by anyone. Python:
+    /// `_is_owned()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Condition;
+    ///
+    /// let cond = Condition::new();
+    /// assert!(!cond.is_owned());
+    /// let _g = cond.lock();
+    /// assert!(cond.is_owned());
+    /// ```
+    pub fn is_owned(&self) -> bool {
+        self.is_held()
+    }
+
     /// Releases the underlying lock (one level of an [`RLock`]). Python:
     /// `release()`.
     ///

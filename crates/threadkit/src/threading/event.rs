@@ -196,6 +196,7 @@ impl Event {
     /// ev.set();
     /// assert!(ev.wait_timeout(Duration::from_millis(10)));
     /// ```
+    #[must_use = "whether the event was set is the answer of the wait"]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         if self.is_set() {
             return true;

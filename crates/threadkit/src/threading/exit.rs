@@ -33,7 +33,7 @@ fn wait_for_non_daemon(threads: impl Fn() -> Vec<Thread>, skip_tid: u64, parker:
             t.inner.kind == Kind::Normal
                 && !t.is_daemon()
                 && t.is_alive()
-                && t.native_id() != Some(skip_tid)
+                && t.native_id_now() != Some(skip_tid)
         });
         match next {
             Some(t) => {
@@ -52,7 +52,7 @@ extern "C" fn exit_hook() {
     let parker = EXIT_PARKER.get_or_init(|| Arc::new(Parker::new()));
     let me = sys::gettid();
     if let Some(main) = registry::main_if_used() {
-        if main.native_id() == Some(me) {
+        if main.native_id_now() == Some(me) {
             main.mark_exiting();
         }
     }

@@ -7,9 +7,12 @@
 //!
 //! threadkit chains a panic hook that stays silent while a threadkit thread runs its
 //! body, so an uncaught panic there prints only what the excepthook prints
-//! (`Exception in thread NAME:` and the message), not std's panic message too.
+//! (`Exception in thread NAME:`, `panicked at FILE:LINE:COL:`, the message and the
+//! backtrace when `RUST_BACKTRACE` asks for one), not std's panic message too. A panic
+//! hook installed before threadkit's still runs for every other thread.
 
 use std::any::Any;
+use std::backtrace::{Backtrace, BacktraceStatus};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Once, RwLock};
@@ -57,14 +60,20 @@ pub struct Profile {
 }
 
 /// What the excepthook receives: the thread whose body panicked and the panic's
-/// message. Python: `threading.ExceptHookArgs`.
+/// message, where it panicked and, when one was captured, the backtrace. Python:
+/// `threading.ExceptHookArgs`.
 ///
 /// # Examples
 ///
 /// ```
 /// use threadkit::threading::{current_thread, ExceptHookArgs};
 ///
-/// let args = ExceptHookArgs { thread: current_thread(), message: "boom".into() };
+/// let args = ExceptHookArgs {
+///     thread: current_thread(),
+///     message: "boom".into(),
+///     location: Some("src/main.rs:3:5".into()),
+///     backtrace: None,
+/// };
 /// assert!(format!("{args:?}").contains("boom"));
 /// ```
 #[derive(Debug, Clone)]
@@ -74,6 +83,12 @@ pub struct ExceptHookArgs {
     /// The panic payload as text (`&str` and `String` payloads; otherwise
     /// `Box<dyn Any>`).
     pub message: String,
+    /// Where the panic happened, as `file:line:col` (`None` if the panic hook did not
+    /// see it: another hook replaced threadkit's).
+    pub location: Option<String>,
+    /// The backtrace, captured as std captures one (`RUST_LIB_BACKTRACE`, else
+    /// `RUST_BACKTRACE`, asks for it); `None` when none was asked for.
+    pub backtrace: Option<String>,
 }
 
 type TraceHook = Arc<dyn Fn(&Thread, TraceEvent) + Send + Sync>;
@@ -206,12 +221,24 @@ pub fn restore_excepthook() {
     write(&EXCEPTHOOK, None);
 }
 
+/// Prints what std's hook and CPython's excepthook show: the thread, where it
+/// panicked, the message, and the backtrace when one was captured.
 fn default_excepthook(args: &ExceptHookArgs) {
-    eprintln!(
-        "Exception in thread {}:\n{}",
-        args.thread.name(),
-        args.message
-    );
+    let mut text = format!("Exception in thread {}:\n", args.thread.name());
+    if let Some(location) = &args.location {
+        text.push_str(&format!("panicked at {location}:\n"));
+    }
+    text.push_str(&args.message);
+    text.push('\n');
+    if let Some(backtrace) = &args.backtrace {
+        text.push_str("stack backtrace:\n");
+        text.push_str(backtrace);
+        if !backtrace.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    // One write, so the report is not interleaved with other threads' output.
+    eprint!("{text}");
 }
 
 /// The text of a panic payload.
@@ -229,6 +256,15 @@ thread_local! {
     /// True while this OS thread runs a threadkit thread's body: the panic hook is
     /// silent then (the excepthook reports instead).
     static IN_BODY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Where the body's panic happened and its backtrace, left by the panic hook for
+    /// `run_body`.
+    static PANIC_SITE: std::cell::RefCell<Option<PanicSite>> = const { std::cell::RefCell::new(None) };
+}
+
+/// What the panic hook saw of a body's panic.
+struct PanicSite {
+    location: Option<String>,
+    backtrace: Option<String>,
 }
 
 /// Installs, once, the panic hook that defers to the excepthook inside bodies and to
@@ -240,7 +276,17 @@ pub(crate) fn install_panic_hook() {
         panic::set_hook(Box::new(move |info| {
             if !IN_BODY.try_with(|b| b.get()).unwrap_or(false) {
                 previous(info);
+                return;
             }
+            let backtrace = Backtrace::capture();
+            let site = PanicSite {
+                location: info
+                    .location()
+                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+                backtrace: (backtrace.status() == BacktraceStatus::Captured)
+                    .then(|| backtrace.to_string()),
+            };
+            let _ = PANIC_SITE.try_with(|s| *s.borrow_mut() = Some(site));
         }));
     });
 }
@@ -258,6 +304,7 @@ pub(crate) fn run_body(thread: &Thread, body: impl FnOnce()) -> bool {
         .as_ref()
         .map(|_| (Instant::now(), sys::thread_cpu_time()));
 
+    PANIC_SITE.with(|s| s.borrow_mut().take());
     let was_in_body = IN_BODY.replace(true);
     let outcome = panic::catch_unwind(AssertUnwindSafe(body));
     IN_BODY.set(was_in_body);
@@ -271,9 +318,13 @@ pub(crate) fn run_body(thread: &Thread, body: impl FnOnce()) -> bool {
         if let Some(trace) = &trace {
             call_quietly(|| trace(thread, TraceEvent::Panic));
         }
+        let site = PANIC_SITE.with(|s| s.borrow_mut().take());
+        let (location, backtrace) = site.map_or((None, None), |s| (s.location, s.backtrace));
         let args = ExceptHookArgs {
             thread: thread.clone(),
             message: panic_message(payload.as_ref()),
+            location,
+            backtrace,
         };
         let hook = read(&EXCEPTHOOK);
         call_quietly(|| match &hook {

@@ -129,6 +129,7 @@ impl Lock {
     /// assert!(!lock.try_acquire()); // held now, even by this thread
     /// ```
     #[inline]
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
         let mut s = self.state.load(Ordering::Relaxed);
         while s & LOCKED == 0 {
@@ -166,6 +167,7 @@ impl Lock {
     /// // Held: the second attempt waits 10 ms, then gives up.
     /// assert!(!lock.acquire_timeout(Duration::from_millis(10)));
     /// ```
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         if self.try_acquire_fast() {
             return true;
@@ -261,6 +263,7 @@ impl Lock {
     /// assert!(guard.is_some());
     /// assert!(lock.try_lock().is_none());
     /// ```
+    #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn try_lock(&self) -> Option<LockGuard<'_>> {
         // `then`, not `then_some`: a guard built eagerly and dropped would
         // release the lock someone else holds.
@@ -283,6 +286,7 @@ impl Lock {
     /// assert!(lock.lock_timeout(Duration::from_millis(5)).is_none());
     /// drop(guard);
     /// ```
+    #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn lock_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
         self.acquire_timeout(timeout)
             .then(|| LockGuard { lock: self })

@@ -149,8 +149,8 @@ pub(crate) struct Entered {
 
 /// Makes the calling OS thread run as `t` (until `leave`), and records its tid.
 pub(crate) fn enter(t: &Thread) -> Entered {
-    t.set_native_id(sys::gettid());
     let base = sync::enter(t.ident().unwrap_or(0), std::sync::Arc::clone(t.parker()));
+    t.set_native_id(sys::gettid());
     let thread = CURRENT.with(|c| c.replace(Some(t.clone())));
     Entered { thread, base }
 }

@@ -125,6 +125,7 @@ impl RLock {
     /// # }
     /// ```
     #[inline]
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
         let me = me();
         if self.reenter(me) {
@@ -159,6 +160,7 @@ impl RLock {
     /// assert!(rlock.acquire_timeout(Duration::from_millis(10)));
     /// assert!(rlock.acquire_timeout(Duration::from_millis(10))); // re-entrant
     /// ```
+    #[must_use = "if it returns true the lock is held and must be released"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         let me = me();
         if self.reenter(me) {
@@ -239,6 +241,29 @@ impl RLock {
         self.owner.load(Ordering::Relaxed) == me()
     }
 
+    /// How many levels the caller holds: 0 when it does not own the lock. Python
+    /// 3.11: `_recursion_count()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new();
+    /// assert_eq!(rlock.recursion_count(), 0);
+    /// let _a = rlock.lock();
+    /// let _b = rlock.lock();
+    /// assert_eq!(rlock.recursion_count(), 2);
+    /// ```
+    pub fn recursion_count(&self) -> usize {
+        if self.is_owned() {
+            // Relaxed: only the owner reads or writes `count` (see the field).
+            self.count.load(Ordering::Relaxed)
+        } else {
+            0
+        }
+    }
+
     /// Acquires the lock (or one more level) and returns a guard that releases
     /// that level when dropped. Python: `with rlock:`.
     ///
@@ -283,6 +308,7 @@ impl RLock {
     /// let _a = rlock.try_lock().expect("free");
     /// let _b = rlock.try_lock().expect("re-entrant");
     /// ```
+    #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn try_lock(&self) -> Option<RLockGuard<'_>> {
         self.try_acquire().then(|| RLockGuard::new(self))
     }
@@ -307,6 +333,7 @@ impl RLock {
     /// let guard = rlock.lock_timeout(Duration::from_secs(1));
     /// assert!(guard.is_some());
     /// ```
+    #[must_use = "the lock is released at once if the guard is not kept"]
     pub fn lock_timeout(&self, timeout: Duration) -> Option<RLockGuard<'_>> {
         self.acquire_timeout(timeout).then(|| RLockGuard::new(self))
     }

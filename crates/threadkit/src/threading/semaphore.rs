@@ -47,7 +47,7 @@ impl Core {
     }
 
     fn permits(&self) -> usize {
-        // Relaxed: a snapshot for `Debug` and the bound check's error path only.
+        // Relaxed: a snapshot (`value()`, `Debug`, the bound check's error path).
         self.state.load(Ordering::Relaxed) / ONE
     }
 
@@ -300,6 +300,7 @@ impl Semaphore {
     /// sem.release();
     /// assert!(sem.try_acquire());
     /// ```
+    #[must_use = "if it returns true a permit is taken and must be released"]
     pub fn try_acquire(&self) -> bool {
         self.core.try_acquire()
     }
@@ -321,6 +322,7 @@ impl Semaphore {
     /// assert!(sem.acquire_timeout(Duration::from_millis(10)));
     /// assert!(!sem.acquire_timeout(Duration::from_millis(10)));
     /// ```
+    #[must_use = "if it returns true a permit is taken and must be released"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         if self.core.try_acquire() {
             return true;
@@ -413,6 +415,23 @@ impl Semaphore {
     /// ```
     pub fn n_waiting(&self) -> usize {
         self.core.n_waiting()
+    }
+
+    /// The free permits now: a snapshot, for monitors and tests. Python: `_value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Semaphore;
+    ///
+    /// let sem = Semaphore::new(2);
+    /// sem.acquire();
+    /// assert_eq!(sem.value(), 1);
+    /// sem.release_n(3);
+    /// assert_eq!(sem.value(), 4);
+    /// ```
+    pub fn value(&self) -> usize {
+        self.core.permits()
     }
 }
 
@@ -530,6 +549,7 @@ impl BoundedSemaphore {
     /// assert!(sem.try_acquire());
     /// assert!(!sem.try_acquire());
     /// ```
+    #[must_use = "if it returns true a permit is taken and must be released"]
     pub fn try_acquire(&self) -> bool {
         self.core.try_acquire()
     }
@@ -551,6 +571,7 @@ impl BoundedSemaphore {
     /// assert!(sem.acquire_timeout(Duration::from_millis(10)));
     /// assert!(!sem.acquire_timeout(Duration::from_millis(10)));
     /// ```
+    #[must_use = "if it returns true a permit is taken and must be released"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
         if self.core.try_acquire() {
             return true;
@@ -638,6 +659,22 @@ impl BoundedSemaphore {
     /// ```
     pub fn n_waiting(&self) -> usize {
         self.core.n_waiting()
+    }
+
+    /// The free permits now (at most the initial value): a snapshot, for monitors
+    /// and tests. Python: `_value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::BoundedSemaphore;
+    ///
+    /// let sem = BoundedSemaphore::new(2);
+    /// assert!(sem.try_acquire());
+    /// assert_eq!(sem.value(), 1);
+    /// ```
+    pub fn value(&self) -> usize {
+        self.core.permits()
     }
 }
 

@@ -60,9 +60,12 @@ impl Thread {
             Err(e) => {
                 registry::remove(self);
                 self.inner.ident.store(0, Ordering::Relaxed);
-                let mut st = lock(&self.inner.state);
-                st.life = Life::Initial;
-                st.started_at = None;
+                {
+                    let mut st = lock(&self.inner.state);
+                    st.life = Life::Initial;
+                    st.started_at = None;
+                }
+                self.wake_starters();
                 Err(Error::Spawn(e))
             }
         }

@@ -29,7 +29,7 @@ impl Thread {
     /// let t = Thread::new(|| {
     ///     let never = Event::new();
     ///     while !stop_requested() {
-    ///         never.wait_timeout(Duration::from_secs(3600)); // woken by stop()
+    ///         let _ = never.wait_timeout(Duration::from_secs(3600)); // woken by stop()
     ///     }
     /// });
     /// t.start()?;

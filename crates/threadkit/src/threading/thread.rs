@@ -147,6 +147,9 @@ struct Ext {
     /// Threads in `join`, notified when `life` becomes `Finished`. Locked inside
     /// `state`'s lock, never the other way round.
     joiners: Mutex<Vec<Arc<Waiter>>>,
+    /// Threads in `native_id()` while the OS thread is being created, notified when
+    /// it runs (or the start failed). Locked inside `state`'s lock.
+    starters: Mutex<Vec<Arc<Waiter>>>,
     /// This thread's `Local` values; dropped at its end (or each timer call's).
     locals: Mutex<LocalMap>,
 }
@@ -156,6 +159,7 @@ impl Ext {
         Box::new(Ext {
             parker,
             joiners: Mutex::new(Vec::new()),
+            starters: Mutex::new(Vec::new()),
             locals: Mutex::new(LocalMap::default()),
         })
     }
@@ -540,20 +544,67 @@ impl Thread {
         }
     }
 
-    /// The kernel's id of the OS thread running it: `None` until one does. Python:
-    /// `native_id`.
+    /// The kernel's id of the OS thread running it. Python: `native_id`.
+    ///
+    /// As in CPython, it is `Some` as soon as [`start`](Self::start) has returned:
+    /// called while the new OS thread is still being created, it waits until that
+    /// thread runs. It is `None` before `start()`, and for a [`Timer`](super::Timer)'s
+    /// thread while no OS thread runs its function. It stays set once the thread has
+    /// ended.
     ///
     /// # Examples
     ///
     /// ```
-    /// use threadkit::threading::{current_thread, get_native_id};
+    /// use threadkit::threading::{current_thread, get_native_id, Thread};
     ///
+    /// # fn main() -> Result<(), threadkit::threading::Error> {
     /// assert_eq!(current_thread().native_id(), Some(get_native_id()));
+    /// let t = Thread::new(|| {});
+    /// assert_eq!(t.native_id(), None);
+    /// t.start()?;
+    /// assert!(t.native_id().is_some());
+    /// # t.join()?;
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn native_id(&self) -> Option<u64> {
-        match self.inner.native_id.load(Ordering::Relaxed) {
+        if let Some(id) = self.native_id_now() {
+            return Some(id);
+        }
+        if self.inner.timer.is_some() {
+            return None;
+        }
+        let waiter = Waiter::with_parker(sync::current_parker());
+        {
+            // `starters` inside `state`: a failed start resets `life` and takes them
+            // in that order; `set_native_id` stores the id before taking them.
+            let st = lock(&self.inner.state);
+            let starters = &self.inner.ext().starters;
+            let mut starters = lock(starters);
+            if st.life != Life::Running || self.inner.native_id.load(Ordering::Acquire) != 0 {
+                return self.native_id_now();
+            }
+            starters.push(Arc::clone(&waiter));
+        }
+        waiter.wait(None, false);
+        self.native_id_now()
+    }
+
+    /// The kernel's id as it is now, without waiting for a starting thread (the exit
+    /// hook, `Debug`).
+    pub(crate) fn native_id_now(&self) -> Option<u64> {
+        match self.inner.native_id.load(Ordering::Acquire) {
             0 => None,
             n => Some(n),
+        }
+    }
+
+    /// Wakes the threads waiting in `native_id()` (the id is set, or the start
+    /// failed).
+    pub(crate) fn wake_starters(&self) {
+        let starters = std::mem::take(&mut *lock(&self.inner.ext().starters));
+        for w in starters {
+            w.notify();
         }
     }
 
@@ -585,8 +636,12 @@ impl Thread {
         lock(&self.inner.state).body = Body::Repeat(f);
     }
 
+    /// Records the tid of the OS thread now running this thread, and wakes the
+    /// threads waiting for it in `native_id()`.
     pub(crate) fn set_native_id(&self, tid: u64) {
-        self.inner.native_id.store(tid, Ordering::Relaxed);
+        // Release: pairs with the Acquire loads in `native_id`.
+        self.inner.native_id.store(tid, Ordering::Release);
+        self.wake_starters();
     }
 
     /// Whether the thread has started and not yet ended. Python: `is_alive()`.
@@ -721,7 +776,7 @@ impl fmt::Debug for Thread {
         f.debug_struct("Thread")
             .field("name", &self.name())
             .field("ident", &self.ident())
-            .field("native_id", &self.native_id())
+            .field("native_id", &self.native_id_now())
             .field("daemon", &self.is_daemon())
             .field("alive", &self.is_alive())
             .finish()

@@ -110,6 +110,7 @@ impl Timer {
     /// # Ok(())
     /// # }
     /// ```
+    #[must_use = "a timer does nothing until start()"]
     pub fn new<F>(interval: Duration, f: F) -> Timer
     where
         F: FnOnce() + Send + 'static,
@@ -153,6 +154,7 @@ impl Timer {
     /// # Ok(())
     /// # }
     /// ```
+    #[must_use = "a timer does nothing until start()"]
     pub fn repeat<F>(interval: Duration, f: F) -> Timer
     where
         F: FnMut() + Send + 'static,
@@ -303,6 +305,24 @@ impl Timer {
     /// ```
     pub fn is_alive(&self) -> bool {
         self.thread.is_alive()
+    }
+
+    /// The interval it was made with: the delay before the call, and for
+    /// [`repeat`](Self::repeat) the period (raised to `repeat`'s minimum, as
+    /// `repeat` does). Python: `interval`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Timer;
+    /// use std::time::Duration;
+    ///
+    /// let t = Timer::new(Duration::from_millis(250), || {});
+    /// assert_eq!(t.interval(), Duration::from_millis(250));
+    /// ```
+    pub fn interval(&self) -> Duration {
+        // Saturated at ~584 years when made: such an interval never ends anyway.
+        Duration::from_nanos(fields(&self.thread).interval)
     }
 
     /// The timer thread's name (`Thread-N` unless renamed).
