@@ -282,12 +282,18 @@ impl LineService for ChatRoom {
         if line.is_empty() {
             return;
         }
-        let mut room = self.room();
-        let Some(name) = room.names.get(&conn) else {
-            return;
-        };
         if !line.starts_with('/') {
-            out.broadcast(Some(conn), format!("{name}: {}", clean(line)));
+            // Cleaned before the room's lock is taken: the lock is only for
+            // the name.
+            let text = clean(line);
+            let room = self.room();
+            if let Some(name) = room.names.get(&conn) {
+                out.broadcast(Some(conn), format!("{name}: {text}"));
+            }
+            return;
+        }
+        let mut room = self.room();
+        if !room.names.contains_key(&conn) {
             return;
         }
         let (command, arg) = match line.find(char::is_whitespace) {
