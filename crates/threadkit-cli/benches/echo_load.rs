@@ -52,7 +52,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use echo_common::{server_command, server_list, Launch, ServerChild, LINE};
+use echo_common::{read_flags, server_command, server_list, Launch, ServerChild, LINE};
 
 /// Any single read or write of a client gives up after this.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -100,26 +100,18 @@ impl Options {
         let mut rounds = env::var("ECHO_LOAD_ROUNDS").unwrap_or_else(|_| "1".into());
         let mut python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         let mut client = env::var("ECHO_LOAD_CLIENT").unwrap_or_else(|_| "threads".into());
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let slot = match arg.as_str() {
-                "--conns" => &mut conns,
-                "--secs" => &mut secs,
-                "--warmup" => &mut warmup,
-                "--servers" => &mut servers,
-                "--rounds" => &mut rounds,
-                "--python" => &mut python,
-                "--client" => &mut client,
-                // `cargo bench` passes `--bench`; a filter may follow it.
-                "--bench" => continue,
-                other if other.starts_with('-') => return Err(format!("unknown option {other}")),
-                _ => continue,
-            };
-            *slot = it
-                .next()
-                .ok_or_else(|| format!("{arg} needs a value"))?
-                .clone();
-        }
+        read_flags(
+            args,
+            &mut [
+                ("--conns", &mut conns),
+                ("--secs", &mut secs),
+                ("--warmup", &mut warmup),
+                ("--servers", &mut servers),
+                ("--rounds", &mut rounds),
+                ("--python", &mut python),
+                ("--client", &mut client),
+            ],
+        )?;
         let conns = conns
             .split(',')
             .map(|c| match c.trim().parse::<usize>() {

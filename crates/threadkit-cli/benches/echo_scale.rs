@@ -37,7 +37,7 @@ use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use echo_common::{server_command, server_list, Launch, ServerChild, LINE};
+use echo_common::{read_flags, server_command, server_list, Launch, ServerChild, LINE};
 
 /// Connects per batch before waiting for the server to accept them.
 const BATCH: usize = 500;
@@ -90,24 +90,17 @@ impl Options {
         let mut burst = var("ECHO_SCALE_BURST", "1500");
         let mut rounds = var("ECHO_SCALE_ROUNDS", "1");
         let mut python = var("PYTHON", "python3");
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let slot = match arg.as_str() {
-                "--figures" => &mut figures,
-                "--servers" => &mut servers,
-                "--idle" => &mut idle,
-                "--burst" => &mut burst,
-                "--rounds" => &mut rounds,
-                "--python" => &mut python,
-                "--bench" => continue,
-                other if other.starts_with('-') => return Err(format!("unknown option {other}")),
-                _ => continue,
-            };
-            *slot = it
-                .next()
-                .ok_or_else(|| format!("{arg} needs a value"))?
-                .clone();
-        }
+        read_flags(
+            args,
+            &mut [
+                ("--figures", &mut figures),
+                ("--servers", &mut servers),
+                ("--idle", &mut idle),
+                ("--burst", &mut burst),
+                ("--rounds", &mut rounds),
+                ("--python", &mut python),
+            ],
+        )?;
         let count = |text: &str, max: usize, what: &str| match text.trim().parse::<usize>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
             _ => Err(format!("bad {what} {text:?} (1..={max})")),

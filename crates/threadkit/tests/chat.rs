@@ -1,11 +1,17 @@
 //! `server::ChatRoom`, driven through an `Outbox` without sockets: every sentence
-//! of the chat protocol, asserted exactly.
+//! of the chat protocol, asserted exactly; then forgery attempts over real
+//! sockets in every model.
+
+mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread;
 
-use threadkit::server::{Action, ChatRoom, CloseReason, ConnId, LineService, Outbox};
+use common::{Client, Running};
+use threadkit::server::{
+    Action, ChatRoom, CloseReason, ConnId, LineService, Model, Outbox, ServerConfig,
+};
 
 fn peer() -> SocketAddr {
     "127.0.0.1:40000".parse().unwrap()
@@ -131,7 +137,8 @@ fn one_trailing_carriage_return_is_stripped() {
     let mut h = Harness::new();
     h.connect(1);
     assert_eq!(h.line(1, "hi\r"), [to_others(1, "guest-1: hi")]);
-    assert_eq!(h.line(1, "hi\r\r"), [to_others(1, "guest-1: hi\r")]);
+    // Only one: a second is a bare `\r`, which is never relayed.
+    assert_eq!(h.line(1, "hi\r\r"), [to_others(1, "guest-1: hi\u{FFFD}")]);
     assert_eq!(h.line(1, "/who\r"), [send(1, "* online: guest-1")]);
 }
 
@@ -197,13 +204,134 @@ fn nick_accepts_up_to_32_characters_of_any_script() {
 }
 
 #[test]
-fn nick_rejects_a_name_in_use_case_sensitively() {
+fn nick_rejects_a_name_in_use_ignoring_case() {
     let mut h = Harness::new();
-    h.join_as(1, "alice");
+    h.join_as(1, "Bob");
     h.connect(2);
-    assert_eq!(h.line(2, "/nick alice"), [send(2, "* error: name taken")]);
-    assert_eq!(h.line(1, "/nick alice"), [send(1, "* error: name taken")]);
-    assert_eq!(h.line(2, "/nick ALICE"), [to_all("* guest-2 is now ALICE")]);
+    for taken in ["Bob", "bob", "BOB", "bOb"] {
+        assert_eq!(
+            h.line(2, &format!("/nick {taken}")),
+            [send(2, "* error: name taken")],
+            "{taken}"
+        );
+    }
+    assert_eq!(h.line(1, "/nick Bob"), [send(1, "* error: name taken")]);
+    // Beyond ASCII too: upper then lower case makes `ß` and `SS` one name.
+    h.join_as(3, "Straße");
+    assert_eq!(h.line(2, "/nick STRASSE"), [send(2, "* error: name taken")]);
+    assert_eq!(h.line(2, "/nick ÉMILE"), [to_all("* guest-2 is now ÉMILE")]);
+    assert_eq!(h.line(1, "/nick émile"), [send(1, "* error: name taken")]);
+    assert_eq!(h.room.names(), ["Bob", "Straße", "ÉMILE"]);
+}
+
+#[test]
+fn a_client_may_change_the_case_of_its_own_name() {
+    let mut h = Harness::new();
+    h.join_as(1, "bob");
+    assert_eq!(h.line(1, "/nick BoB"), [to_all("* bob is now BoB")]);
+    h.connect(2);
+    assert_eq!(h.line(2, "/nick bob"), [send(2, "* error: name taken")]);
+}
+
+#[test]
+fn guest_names_skip_names_in_use_ignoring_case() {
+    let mut h = Harness::new();
+    h.join_as(1, "GUEST-2");
+    assert_eq!(h.connect(2)[0], send(2, "* welcome, you are guest-3"));
+}
+
+#[test]
+fn a_name_is_free_again_ignoring_case_after_its_owner_left() {
+    let mut h = Harness::new();
+    h.join_as(1, "Alice");
+    h.connect(2);
+    h.close(1, CloseReason::Closed);
+    assert_eq!(h.line(2, "/nick alice"), [to_all("* guest-2 is now alice")]);
+}
+
+/// Lines that try to forge a notice or another client's prefix on a terminal.
+const FORGERIES: [&str; 12] = [
+    "hi\r* server shutting down",
+    "\r* guest-9 is now admin",
+    "x\x1b[2K\x1b[G* server shutting down",
+    "\x1b[1A\x1b[2K* guest-2 left",
+    "\x1b]0;title\x07* bell",
+    "abc\x08\x08\x08\x08\x08\x08\x08\x08\x08* admin: reboot now",
+    "\u{9b}2K\u{85}* C1 codes",
+    "\u{202e}nwod gnittuhs revres *",
+    "\u{2067}* isolate\u{2069}",
+    "\u{200b}\u{200f}\u{feff}* zero width",
+    "\x7f\x0b\x0c* vertical tab and form feed",
+    "one\u{2028}* line separator",
+];
+
+/// Whether `text` can only be shown as the plain characters it has: no control
+/// but tab, no bidi or format character.
+fn inert(text: &str) -> bool {
+    !text.chars().any(|c| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}')
+            || matches!(c, '\u{2060}'..='\u{206f}' | '\u{feff}')
+    })
+}
+
+#[test]
+fn forged_lines_reach_the_others_inert_under_the_senders_name() {
+    let mut h = Harness::new();
+    h.connect(1);
+    h.connect(2);
+    for forged in FORGERIES {
+        let actions = h.line(1, forged);
+        let [Action::Broadcast { except, text }] = &actions[..] else {
+            panic!("{forged:?}: {actions:?}");
+        };
+        assert_eq!(*except, Some(id(1)));
+        assert!(text.starts_with("guest-1: "), "{text:?}");
+        assert!(inert(text), "{forged:?} relayed as {text:?}");
+    }
+    // Tab and every printable character pass untouched.
+    assert_eq!(
+        h.line(1, "a\tb é 日本 🙂 * not a notice"),
+        [to_others(1, "guest-1: a\tb é 日本 🙂 * not a notice")]
+    );
+    assert_eq!(
+        h.line(1, "\x1b[31mred\x1b[0m"),
+        [to_others(1, "guest-1: \u{FFFD}[31mred\u{FFFD}[0m")]
+    );
+}
+
+#[test]
+fn names_with_format_characters_are_shown_with_replacements() {
+    let mut h = Harness::new();
+    h.connect(1);
+    h.connect(2);
+    // A right-to-left override would show `guest-2` reversed; a zero-width
+    // space would make a second `bob` that looks like the first.
+    assert_eq!(
+        h.line(1, "/nick \u{202e}2-tseug"),
+        [to_all("* guest-1 is now \u{FFFD}2-tseug")]
+    );
+    assert_eq!(
+        h.line(2, "/nick bob\u{200b}"),
+        [to_all("* guest-2 is now bob\u{FFFD}")]
+    );
+    assert_eq!(h.line(2, "hi"), [to_others(2, "bob\u{FFFD}: hi")]);
+    for bad in [
+        "/nick esc\x1b[2K",
+        "/nick cr\rx",
+        "/nick bs\x08",
+        "/nick c1\u{9b}",
+    ] {
+        assert_eq!(
+            h.line(1, bad),
+            [send(1, "* error: invalid name")],
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        h.line(1, "/x\x1b[2K"),
+        [send(1, "* error: unknown command /x\u{FFFD}[2K")]
+    );
 }
 
 #[test]
@@ -346,6 +474,54 @@ fn concurrent_clients_get_unique_names() {
     for n in 1..=200 {
         assert!(names.contains(&format!("guest-{n}")));
     }
+}
+
+/// Over real sockets: a victim reading what a forger sends sees only inert
+/// lines under the forger's name, and never a line starting with `* ` but the
+/// server's own notices.
+fn forged_lines_never_reach_another_terminal_as_notices(model: Model) {
+    let config = ServerConfig {
+        model,
+        ..ServerConfig::default()
+    };
+    let server = Running::start(config, ChatRoom::new());
+    let mut victim = Client::connect(server.addr());
+    assert_eq!(victim.recv(), "* welcome, you are guest-1");
+    let mut forger = Client::connect(server.addr());
+    assert_eq!(forger.recv(), "* welcome, you are guest-2");
+    assert_eq!(victim.recv(), "* guest-2 joined");
+    for forged in FORGERIES {
+        forger.send(format!("{forged}\r\n"));
+    }
+    forger.line("/nick \u{202e}1-tseug");
+    forger.line("done");
+    let mut seen = Vec::new();
+    loop {
+        let line = victim.recv();
+        let done = line.ends_with(": done");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), FORGERIES.len() + 2, "{seen:?}");
+    for line in &seen[..FORGERIES.len()] {
+        assert!(line.starts_with("guest-2: "), "{line:?}");
+        assert!(inert(line), "{line:?}");
+    }
+    assert_eq!(seen[FORGERIES.len()], "* guest-2 is now \u{FFFD}1-tseug");
+    assert_eq!(seen[FORGERIES.len() + 1], "\u{FFFD}1-tseug: done");
+    server.stop();
+}
+
+#[test]
+fn forged_lines_never_reach_another_terminal_as_notices_threads() {
+    forged_lines_never_reach_another_terminal_as_notices(Model::ThreadPerConnection);
+}
+
+#[test]
+fn forged_lines_never_reach_another_terminal_as_notices_scalable() {
+    forged_lines_never_reach_another_terminal_as_notices(Model::Scalable);
 }
 
 #[test]

@@ -81,6 +81,30 @@ pub fn server_list(list: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Reads `--NAME VALUE` flags into `slots` (each a flag and the string it sets),
+/// skipping `--bench` and plain words (what `cargo bench` passes).
+///
+/// # Errors
+///
+/// An unknown flag, or a flag without its value.
+pub fn read_flags(args: &[String], slots: &mut [(&str, &mut String)]) -> Result<(), String> {
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg == "--bench" || !arg.starts_with('-') {
+            continue;
+        }
+        let slot = slots
+            .iter_mut()
+            .find(|(flag, _)| flag == arg)
+            .ok_or_else(|| format!("unknown option {arg}"))?;
+        *slot.1 = it
+            .next()
+            .ok_or_else(|| format!("{arg} needs a value"))?
+            .clone();
+    }
+    Ok(())
+}
+
 /// How a server is started beyond its name.
 pub struct Launch<'a> {
     /// The Python interpreter for `python`.
@@ -145,7 +169,7 @@ pub fn server_command(name: &str, launch: &Launch<'_>) -> Result<Command, String
 
 /// `$THREADKIT_BIN` (relative to the workspace root), else the program cargo
 /// built for this bench run.
-fn threadkit_bin(root: &Path) -> PathBuf {
+pub fn threadkit_bin(root: &Path) -> PathBuf {
     match env::var_os("THREADKIT_BIN").map(PathBuf::from) {
         Some(bin) if bin.is_relative() => root.join("../..").join(bin),
         Some(bin) => bin,
@@ -236,7 +260,7 @@ impl Drop for ServerChild {
 
 /// Exits the process when stdin ends (the load generator is gone) or after
 /// `SERVER_LIFETIME`, whichever comes first.
-fn exit_with_parent() {
+pub fn exit_with_parent() {
     thread::spawn(|| {
         let _ = io::copy(&mut io::stdin(), &mut io::sink());
         std::process::exit(0);

@@ -4,14 +4,18 @@
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::num::NonZeroUsize;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Weak};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
+
+use socket2::SockRef;
 
 use super::config::{Model, ServerConfig};
 use super::shutdown::{Serving, ShutdownHandle, Signal, Stop};
-use super::threaded::{Slots, ThreadSet};
+use super::threaded::ThreadSet;
 use crate::socket::{Family, Kind, Socket};
 use crate::threading::panic_message;
 
@@ -31,14 +35,24 @@ pub const MAX_DATAGRAM: usize = 65_507;
 /// The first pause after a failed receive; doubles up to a second.
 const RECV_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const RECV_BACKOFF_MAX: Duration = Duration::from_secs(1);
-/// How long `server_close` waits for datagram threads.
+/// How long `server_close` waits for the pool's threads.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);
+/// The receive buffer asked of the system (it may grant less: Linux caps it at
+/// `net.core.rmem_max`): a burst waits there while the pool catches up, instead
+/// of being dropped.
+const RECV_BUFFER: usize = 4 << 20;
+/// Datagrams read but not yet taken by a pool thread; past it the serving
+/// thread handles the next one itself.
+const POOL_QUEUE: usize = 512;
+
+/// A datagram waiting for a pool thread, with its sender.
+type Datagram = (Vec<u8>, SocketAddr);
 
 /// Handles one datagram: Python's `BaseRequestHandler` for a UDP server, whose
 /// `request` is `(data, socket)`.
 ///
 /// One handler value serves every datagram, possibly from several threads at
-/// once (a thread per datagram), hence `&self` and `Send + Sync`: keep state
+/// once (the server's pool), hence `&self` and `Send + Sync`: keep state
 /// behind a lock or in atomics. `sock` is the server's socket: answer with
 /// [`Socket::sendto`]`(.., peer)`. Any `Fn(&[u8], SocketAddr, &Socket) ->
 /// io::Result<()>` closure is a handler too.
@@ -116,28 +130,38 @@ impl DatagramHandler for UdpEcho {
     }
 }
 
-/// A UDP server: Python's `ThreadingUDPServer` (a thread per datagram, the
+/// A UDP server: Python's `ThreadingUDPServer` (handlers on other threads, the
 /// default) or `UDPServer` (each datagram handled on the serving thread).
 ///
 /// It is used like [`TcpServer`](super::TcpServer): [`bind`](UdpServer::bind),
 /// [`serve_forever`](UdpServer::serve_forever) on some thread, stop it with a
 /// [`ShutdownHandle`], then [`server_close`](UdpServer::server_close).
 ///
-/// With [`Model::ThreadPerConnection`], each datagram gets a thread named
-/// `datagram ADDR`; at most `max_clients` run at once, and a datagram that
-/// comes while that many run is handled on the serving thread (so a flood
-/// slows the server down instead of growing threads without bound; the system
-/// drops what its receive buffer cannot hold, as UDP does). Datagrams longer
-/// than [`MAX_DATAGRAM`] bytes are dropped. Of [`ServerConfig`], `model`,
-/// `max_clients`, `reuse_address`, `daemon_threads`, `block_on_close` and
-/// `handler_stack_size` apply. Handler errors are logged; a panic is caught and
-/// logged; the server goes on.
+/// With [`Model::ThreadPerConnection`], the serving thread only reads: it hands
+/// each datagram to a small pool of threads named `tk-udp-0`, `tk-udp-1`, ...
+/// that run the handler. The pool has `workers` threads (0, the default: one
+/// per core, at least 2), at most `max_clients`, started by `serve_forever`.
+/// Where Python starts a thread per datagram, which cannot keep up with a
+/// burst (a thread start costs more than a datagram), the pool answers a burst
+/// of 10,000 datagrams from 10 senders almost whole. While every pool thread
+/// is busy, up to 512 datagrams wait for one; past that the serving thread
+/// handles the next one itself (so a flood slows the server down instead of
+/// growing memory; the system drops what its receive buffer cannot hold, as
+/// UDP does). So at most `workers + 1` handlers run at once: a handler that
+/// blocks for long holds a pool thread that long.
+///
+/// The server asks the system for a 4 MiB receive buffer (Linux grants at
+/// most `net.core.rmem_max`). Datagrams longer than [`MAX_DATAGRAM`] bytes are
+/// dropped. Of [`ServerConfig`], `model`, `workers`, `max_clients`,
+/// `reuse_address`, `daemon_threads`, `block_on_close` and `handler_stack_size`
+/// apply. Handler errors are logged; a panic is caught and logged; the server
+/// goes on. At shutdown, datagrams still waiting for a pool thread are dropped
+/// (as those still in the system's buffer are).
 ///
 /// [`Model::Scalable`] is refused (`InvalidInput`): a UDP server has a single
-/// socket, so there are no connections to multiplex; its cost is a thread per
-/// datagram *in flight*, already bounded by `max_clients`, and a handler gets
-/// the blocking `&Socket` to answer on, which an event loop could not offer
-/// without a different handler trait.
+/// socket, so there are no connections to multiplex; the pool already bounds
+/// its threads, and a handler gets the blocking `&Socket` to answer on, which
+/// an event loop could not offer without a different handler trait.
 ///
 /// # Examples
 ///
@@ -175,9 +199,10 @@ struct UdpShared {
     config: ServerConfig,
     handler: Arc<dyn DatagramHandler>,
     signal: Arc<Signal>,
-    /// Datagram threads running (`max_clients`).
-    slots: Arc<Slots>,
+    /// The pool's threads, for `server_close` to join.
     threads: ThreadSet,
+    /// How many threads the pool has.
+    pool_size: usize,
     serving: AtomicBool,
 }
 
@@ -221,12 +246,22 @@ impl UdpServer {
         }
         let sock = bind_udp(addr, &config)?;
         let local_addr = sock.getsockname()?;
+        if let Err(e) = SockRef::from(&sock).set_recv_buffer_size(RECV_BUFFER) {
+            log::debug!("threadkit: cannot enlarge the receive buffer of {local_addr}: {e}");
+        }
         log::info!("listening on {local_addr}");
+        let pool_size = match config.workers {
+            0 => std::thread::available_parallelism()
+                .map_or(1, NonZeroUsize::get)
+                .max(2),
+            n => n,
+        }
+        .min(config.max_clients.max(1));
         Ok(UdpServer {
             shared: Arc::new(UdpShared {
                 sock: Arc::new(sock),
                 local_addr,
-                slots: Slots::new(config.max_clients),
+                pool_size,
                 config,
                 handler: Arc::new(handler),
                 signal: Arc::new(Signal::default()),
@@ -276,13 +311,15 @@ impl UdpServer {
     /// Receives and handles datagrams until the server is shut down, then
     /// returns `Ok(())` promptly (the shutdown wakes the blocked receive).
     ///
-    /// A failing receive is logged and retried after a short back-off.
-    /// Handler threads still running when it returns are waited for by
-    /// [`server_close`](UdpServer::server_close).
+    /// With [`Model::ThreadPerConnection`] it starts the pool's threads first
+    /// (see [`UdpServer`]); they end soon after it returns, and
+    /// [`server_close`](UdpServer::server_close) waits for them. A failing
+    /// receive is logged and retried after a short back-off.
     ///
     /// # Errors
     ///
-    /// `Other` when `serve_forever` is already running on another thread.
+    /// `Other` when `serve_forever` is already running on another thread, or
+    /// when not one pool thread could be started.
     ///
     /// # Examples
     ///
@@ -313,6 +350,12 @@ impl UdpServer {
     pub fn serve_forever(&self) -> io::Result<()> {
         let shared = &self.shared;
         let _serving = Serving::enter(&shared.serving)?;
+        // Dropped when this returns, which tells the pool to end.
+        let pool = match shared.config.model {
+            Model::ThreadPerConnection => Some(shared.start_pool()?),
+            // `bind` refuses the scalable model.
+            Model::Synchronous | Model::Scalable => None,
+        };
         let mut backoff = RECV_BACKOFF_MIN;
         while !shared.signal.requested() {
             // One byte more than the limit, to see a longer datagram.
@@ -324,7 +367,10 @@ impl UdpServer {
                         log::warn!("threadkit: dropped a datagram of more than {MAX_DATAGRAM} bytes from {peer}");
                         continue;
                     }
-                    shared.dispatch(data, peer);
+                    match &pool {
+                        Some(pool) => shared.dispatch(pool, (data, peer)),
+                        None => shared.handle(&data, peer),
+                    }
                 }
                 Err(_) if shared.signal.requested() => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -339,8 +385,9 @@ impl UdpServer {
     }
 
     /// Shuts the server down (if not done yet) and, with
-    /// `config.block_on_close`, waits a few seconds at most for the datagram
-    /// threads to end (Python's `server_close`).
+    /// `config.block_on_close`, waits a few seconds at most for the pool's
+    /// threads to finish the datagrams they are handling (Python's
+    /// `server_close`).
     ///
     /// # Examples
     ///
@@ -375,34 +422,74 @@ impl fmt::Debug for UdpServer {
         f.debug_struct("UdpServer")
             .field("local_addr", &self.shared.local_addr)
             .field("model", &self.shared.config.model)
-            .field("running", &self.shared.slots.active())
+            .field("pool_size", &self.shared.pool_size)
             .field("shutdown", &self.shared.signal.requested())
             .finish()
     }
 }
 
 impl UdpShared {
-    fn dispatch(self: &Arc<Self>, data: Vec<u8>, peer: SocketAddr) {
-        match self.config.model {
-            // `bind` refuses the scalable model.
-            Model::Synchronous | Model::Scalable => self.handle(&data, peer),
-            Model::ThreadPerConnection => {
-                let Some(slot) = self.slots.try_take() else {
-                    // Every slot busy: handle it here (backpressure).
-                    self.handle(&data, peer);
-                    return;
-                };
-                let me = Arc::clone(self);
-                let body = move || {
-                    let _slot = slot;
-                    me.handle(&data, peer);
-                };
-                if let Err(e) = self
-                    .threads
-                    .spawn(format!("datagram {peer}"), &self.config, body)
-                {
-                    log::error!("threadkit: cannot start a thread for a datagram from {peer}: {e}");
-                }
+    /// Starts the pool's threads, each taking datagrams from one queue; the
+    /// sending end feeds it.
+    ///
+    /// # Errors
+    ///
+    /// `Other` when not one thread could be started (fewer is logged).
+    fn start_pool(self: &Arc<Self>) -> io::Result<SyncSender<Datagram>> {
+        let (tx, rx) = mpsc::sync_channel(POOL_QUEUE);
+        // One receiver for the whole pool: a thread holds the lock only while
+        // it waits for the next datagram, never while it handles one.
+        let rx = Arc::new(Mutex::new(rx));
+        let mut started = 0;
+        let mut last_error = None;
+        for i in 0..self.pool_size {
+            let me = Arc::clone(self);
+            let rx = Arc::clone(&rx);
+            match self
+                .threads
+                .spawn(format!("tk-udp-{i}"), &self.config, move || me.work(&rx))
+            {
+                Ok(()) => started += 1,
+                Err(e) => last_error = Some(e),
+            }
+        }
+        match last_error {
+            None => {}
+            Some(e) if started == 0 => {
+                return Err(io::Error::other(format!(
+                    "cannot start the UDP server's threads: {e}"
+                )))
+            }
+            Some(e) => log::warn!(
+                "threadkit: started {started} of {} UDP pool threads: {e}",
+                self.pool_size
+            ),
+        }
+        Ok(tx)
+    }
+
+    /// A pool thread: handles datagrams until the serving loop has ended and
+    /// dropped the sender. After a shutdown request it drops what is left
+    /// unhandled, so that it ends promptly.
+    fn work(&self, rx: &Mutex<Receiver<Datagram>>) {
+        loop {
+            let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+            let Ok((data, peer)) = next else {
+                return;
+            };
+            if !self.signal.requested() {
+                self.handle(&data, peer);
+            }
+        }
+    }
+
+    /// Hands a datagram to the pool, or handles it here when the pool's queue
+    /// is full (backpressure) or the pool is gone.
+    fn dispatch(&self, pool: &SyncSender<Datagram>, datagram: Datagram) {
+        match pool.try_send(datagram) {
+            Ok(()) => {}
+            Err(TrySendError::Full((data, peer)) | TrySendError::Disconnected((data, peer))) => {
+                self.handle(&data, peer);
             }
         }
     }
