@@ -18,7 +18,7 @@ use threadkit::threading::Thread;
 /// buffer.
 const CAPACITY: usize = 64 * 1024;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Buffer {
     /// Lines not yet taken by the writer, without their `\n`.
     lines: VecDeque<String>,
@@ -28,6 +28,40 @@ struct Buffer {
     dropped: u64,
     /// The writer holds a batch it has not finished writing: `flush` waits for it.
     writing: bool,
+}
+
+impl Buffer {
+    const fn new() -> Buffer {
+        Buffer {
+            lines: VecDeque::new(),
+            bytes: 0,
+            dropped: 0,
+            writing: false,
+        }
+    }
+
+    /// Queues `text`, or counts its lines as dropped when it would take the
+    /// buffer past `capacity` (an empty buffer takes any text).
+    fn push(&mut self, text: String, capacity: usize) {
+        if self.bytes + text.len() > capacity && !self.lines.is_empty() {
+            self.dropped += text.lines().count().max(1) as u64;
+        } else {
+            self.bytes += text.len();
+            self.lines.push_back(text);
+        }
+    }
+
+    /// Takes everything queued, as one text with a `\n` after each line, and the
+    /// count of lines dropped meanwhile.
+    fn take(&mut self) -> (String, u64) {
+        self.bytes = 0;
+        let mut text = String::new();
+        for line in self.lines.drain(..) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        (text, std::mem::take(&mut self.dropped))
+    }
 }
 
 #[derive(Debug)]
@@ -40,12 +74,7 @@ struct Log {
 }
 
 static LOG: Log = Log {
-    buffer: Mutex::new(Buffer {
-        lines: VecDeque::new(),
-        bytes: 0,
-        dropped: 0,
-        writing: false,
-    }),
+    buffer: Mutex::new(Buffer::new()),
     ready: Condvar::new(),
     written: Condvar::new(),
 };
@@ -60,15 +89,7 @@ fn buffer() -> MutexGuard<'static, Buffer> {
 /// Queues `text` (one line, or several for a thread dump) for stderr; never
 /// blocks on stderr. When the buffer is full the text is dropped and counted.
 pub fn line(text: impl Into<String>) {
-    let text = text.into();
-    let mut buf = buffer();
-    if buf.bytes + text.len() > CAPACITY && !buf.lines.is_empty() {
-        buf.dropped += text.lines().count().max(1) as u64;
-    } else {
-        buf.bytes += text.len();
-        buf.lines.push_back(text);
-    }
-    drop(buf);
+    buffer().push(text.into(), CAPACITY);
     LOG.ready.notify_one();
 }
 
@@ -94,14 +115,14 @@ pub fn start() -> io::Result<()> {
 }
 
 /// Waits until every queued line is written, for at most `limit` (stderr may
-/// never be read); whether everything was written.
-pub fn flush(limit: Duration) -> bool {
+/// never be read).
+pub fn flush(limit: Duration) {
     let deadline = Instant::now() + limit;
     let mut buf = buffer();
     while !buf.lines.is_empty() || buf.dropped > 0 || buf.writing {
         let now = Instant::now();
         if now >= deadline || !matches!(WRITER.get(), Some(Ok(()))) {
-            return false;
+            return;
         }
         buf = LOG
             .written
@@ -109,7 +130,6 @@ pub fn flush(limit: Duration) -> bool {
             .unwrap_or_else(PoisonError::into_inner)
             .0;
     }
-    true
 }
 
 /// The writer: takes everything queued, writes it in one call, then the count of
@@ -122,13 +142,7 @@ fn write_forever() {
                 buf = LOG.ready.wait(buf).unwrap_or_else(PoisonError::into_inner);
             }
             buf.writing = true;
-            buf.bytes = 0;
-            let mut text = String::new();
-            for line in buf.lines.drain(..) {
-                text.push_str(&line);
-                text.push('\n');
-            }
-            (text, std::mem::take(&mut buf.dropped))
+            buf.take()
         };
         let mut err = io::stderr().lock();
         // A closed stderr loses the lines; serving goes on.
@@ -163,4 +177,30 @@ impl log::Log for Logger {
     }
 
     fn flush(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Buffer;
+
+    #[test]
+    fn a_full_buffer_drops_and_counts_lines_and_take_hands_over_both() {
+        let mut buf = Buffer::new();
+        buf.push("connect a".to_string(), 20);
+        buf.push("connect b".to_string(), 20);
+        buf.push("disconnect a (closed)".to_string(), 20);
+        buf.push("two\nlines".to_string(), 20);
+        assert_eq!(buf.take(), ("connect a\nconnect b\n".to_string(), 3));
+        // Taken: room again, and nothing counted twice.
+        buf.push("after".to_string(), 20);
+        assert_eq!(buf.take(), ("after\n".to_string(), 0));
+    }
+
+    #[test]
+    fn an_empty_buffer_takes_a_text_longer_than_its_capacity() {
+        let mut buf = Buffer::new();
+        let dump = "row\n".repeat(100);
+        buf.push(dump.clone(), 20);
+        assert_eq!(buf.take(), (format!("{dump}\n"), 0));
+    }
 }

@@ -42,9 +42,7 @@ fn main() -> ExitCode {
         logger::line(error.as_str());
     }
     match logger::start() {
-        Ok(()) => {
-            logger::flush(LOG_FLUSH_LIMIT);
-        }
+        Ok(()) => logger::flush(LOG_FLUSH_LIMIT),
         Err(log_error) => {
             if let Some(error) = error {
                 eprintln!("{error} (the log cannot start: {log_error})");
