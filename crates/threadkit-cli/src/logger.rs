@@ -89,8 +89,15 @@ fn buffer() -> MutexGuard<'static, Buffer> {
 /// Queues `text` (one line, or several for a thread dump) for stderr; never
 /// blocks on stderr. When the buffer is full the text is dropped and counted.
 pub fn line(text: impl Into<String>) {
-    buffer().push(text.into(), CAPACITY);
-    LOG.ready.notify_one();
+    let mut buf = buffer();
+    // The writer waits only on an empty buffer: wake it only then (one wake per
+    // batch, not per line).
+    let was_empty = buf.lines.is_empty() && buf.dropped == 0;
+    buf.push(text.into(), CAPACITY);
+    drop(buf);
+    if was_empty {
+        LOG.ready.notify_one();
+    }
 }
 
 /// Starts the writer thread (once; later calls do nothing).
