@@ -1,122 +1,55 @@
 //! The `threadkit` program: an echo or chat server, an interactive client, and UDP.
 //!
-//! Parsing, signals and the open-files limit live here; every protocol lives in the
-//! library (`threadkit::server`, `threadkit::client`), where tests reach it.
+//! Parsing (`args`), the log (`logger`), signals (`signals`) and the open-files
+//! limit live in the program; every protocol lives in the library
+//! (`threadkit::server`, `threadkit::client`), where tests reach it.
+
+mod args;
+mod logger;
+mod signals;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use anyhow::{bail, Result};
+use clap::Parser;
 use threadkit::server::{
     ChatRoom, Echo, Model, ServerConfig, ServerEvent, Service, TcpServer, UdpEcho, UdpServer,
 };
-use threadkit::threading::{self, Thread, ThreadInfo};
 
-/// Python's threading and socketserver model in Rust: an echo or chat server, an
-/// interactive client, and UDP echo.
-#[derive(Debug, Parser)]
-#[command(name = "threadkit", version, propagate_version = true)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+use args::{Bind, Cli, Command, ConnectArgs, ServeArgs, UdpSendArgs, UdpServeArgs};
 
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Run a TCP line server: echo (the default) or a chat room.
-    Serve(ServeArgs),
-    /// Talk to a TCP line server: stdin goes out line by line, what arrives is printed.
-    Connect(ConnectArgs),
-    /// Run a UDP echo server: every datagram goes back to its sender.
-    UdpServe(UdpServeArgs),
-    /// Send one UDP datagram and print the reply.
-    UdpSend(UdpSendArgs),
-}
+/// How long the program waits at exit for the log to reach stderr (it may be a
+/// pipe nobody reads).
+const LOG_FLUSH_LIMIT: Duration = Duration::from_secs(1);
 
-#[derive(Debug, Args)]
-struct ServeArgs {
-    /// Run the chat room instead of echo.
-    #[arg(long)]
-    chat: bool,
-    /// Address to listen on (port 0: any free port; the first stderr line says which).
-    #[arg(long, default_value = "127.0.0.1:9000")]
-    bind: String,
-    /// Most clients at once; one more is told `* error: server full` and closed.
-    #[arg(long, default_value_t = 1024)]
-    max_clients: usize,
-    /// Longest line in bytes (before the `\n`); a longer one closes the connection.
-    #[arg(long, default_value_t = 65536)]
-    max_line: usize,
-    /// Seconds a client may stay silent before it is closed (fractions allowed; 0 = off).
-    #[arg(long, default_value = "300", value_parser = seconds)]
-    idle_timeout: Duration,
-    /// Bytes of unsent output per client before backpressure (echo) or a drop (chat).
-    #[arg(long, default_value_t = 1_048_576)]
-    max_queue: usize,
-    /// Pending connections the kernel queues before accept (listen backlog).
-    #[arg(long, default_value_t = 1024)]
-    backlog: i32,
-    /// Python's model: one thread per client (default: a few event-loop threads, one
-    /// per core, serving every client).
-    #[arg(long)]
-    threads_per_connection: bool,
-    /// Print only the first line (`listening on ADDR`) and warnings.
-    #[arg(long)]
-    quiet: bool,
-}
-
-#[derive(Debug, Args)]
-struct ConnectArgs {
-    /// Server address, HOST:PORT.
-    addr: String,
-    /// Seconds to wait for the connection (fractions allowed; 0 = no limit).
-    #[arg(long, default_value = "5", value_parser = seconds)]
-    timeout: Duration,
-}
-
-#[derive(Debug, Args)]
-struct UdpServeArgs {
-    /// Address to listen on (port 0: any free port; the first stderr line says which).
-    #[arg(long, default_value = "127.0.0.1:9000")]
-    bind: String,
-}
-
-#[derive(Debug, Args)]
-struct UdpSendArgs {
-    /// Server address, HOST:PORT.
-    addr: String,
-    /// The datagram, sent as is (no newline added).
-    message: String,
-    /// Seconds to wait for the reply (fractions allowed).
-    #[arg(long, default_value = "2", value_parser = seconds)]
-    wait: Duration,
-}
-
-/// Parses seconds, fractions allowed: `300`, `0.5`.
-fn seconds(s: &str) -> Result<Duration, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    Duration::try_from_secs_f64(v).map_err(|_| format!("`{s}` is not a valid number of seconds"))
-}
+static LOGGER: logger::Logger = logger::Logger;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     log::set_logger(&LOGGER)
         .map(|()| log::set_max_level(log::LevelFilter::Warn))
         .ok();
-    match run(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            if is_broken_pipe(&e) {
-                return ExitCode::SUCCESS;
+    let (code, error) = match run(cli) {
+        Ok(code) => (code, None),
+        Err(e) if is_broken_pipe(&e) => (ExitCode::SUCCESS, None),
+        Err(e) => (ExitCode::from(1), Some(format!("threadkit: {e:#}"))),
+    };
+    // The error comes after every line logged before it; a server has started
+    // the writer already, the other commands start it here.
+    if let Some(error) = &error {
+        logger::line(error.as_str());
+    }
+    match logger::start() {
+        Ok(()) => logger::flush(LOG_FLUSH_LIMIT),
+        Err(log_error) => {
+            if let Some(error) = error {
+                eprintln!("{error} (the log cannot start: {log_error})");
             }
-            eprintln!("threadkit: {e:#}");
-            ExitCode::from(1)
         }
     }
+    code
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -134,31 +67,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// Library warnings and errors (accept failures, say) on stderr, one line each.
-struct StderrLogger;
-
-static LOGGER: StderrLogger = StderrLogger;
-
-impl log::Log for StderrLogger {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Warn
+/// The `HOST:PORT` of a `--bind`; `unix:PATH` is refused until the Unix servers
+/// come.
+fn inet(bind: &Bind) -> Result<&str> {
+    match bind {
+        Bind::Inet(addr) => Ok(addr),
+        Bind::Unix(_) => bail!("--bind {bind}: Unix sockets are not supported yet"),
     }
+}
 
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            let level = if record.level() == log::Level::Error {
-                "error"
-            } else {
-                "warning"
-            };
-            let _ = writeln!(io::stderr().lock(), "{level}: {}", record.args());
-        }
-    }
-
-    fn flush(&self) {}
+/// Writes the first stderr line, `listening on ADDR`, at once, then starts the
+/// log writer: every other line (even one logged earlier) comes after it.
+fn announce(addr: std::net::SocketAddr) -> Result<()> {
+    eprintln!("listening on {addr}");
+    logger::start()?;
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let addr = inet(&args.bind)?;
+    let signals = signals::install()?;
     let model = if args.threads_per_connection {
         Model::ThreadPerConnection
     } else {
@@ -183,72 +111,44 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         Echo.into()
     };
     let open_files = raise_open_files_limit();
-    let server = TcpServer::bind(&args.bind, config, service)?;
-    eprintln!("listening on {}", server.local_addr());
-    if let Some(limit) = open_files {
-        // Each client holds a descriptor; keep a few for stdio, the listener, logs.
-        let needed = args.max_clients as u64 + 16;
-        if limit < needed {
-            eprintln!(
-                "warning: the open-files limit is {limit}: --max-clients {} will not fit \
-                 (each client needs a descriptor)",
-                args.max_clients
-            );
-        }
-    }
+    let server = TcpServer::bind(addr, config, service)?;
     if !args.quiet {
         server.on_event(|event| {
             // Accept errors reach stderr through the log facade already.
             if !matches!(event, ServerEvent::AcceptError { .. }) {
-                eprintln!("{event}");
+                logger::line(event.to_string());
             }
         });
     }
     let handle = server.shutdown_handle();
-    on_signals(move || handle.shutdown())?;
+    signals.spawn(move || handle.shutdown())?;
+    announce(server.local_addr())?;
+    if let Some(limit) = open_files {
+        // Each client holds a descriptor; keep a few for stdio, the listener, logs.
+        let needed = args.max_clients as u64 + 16;
+        if limit < needed {
+            logger::line(format!(
+                "warning: the open-files limit is {limit}: --max-clients {} will not fit \
+                 (each client needs a descriptor)",
+                args.max_clients
+            ));
+        }
+    }
     server.serve_forever()?;
     server.server_close();
     Ok(ExitCode::SUCCESS)
 }
 
-/// Raises the soft open-files limit to the hard one; the limit now in force.
+/// Raises the soft open-files limit to the hard one; the limit now in force. A
+/// failure is logged (after the first line).
 fn raise_open_files_limit() -> Option<u64> {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => Some(limit),
         Err(e) => {
-            eprintln!("warning: cannot raise the open-files limit: {e}");
+            logger::line(format!("warning: cannot raise the open-files limit: {e}"));
             None
         }
     }
-}
-
-/// Runs `stop` on the first SIGINT or SIGTERM (a second one exits at once) and
-/// writes a thread dump to stderr on every SIGUSR1, from a thread of their own.
-fn on_signals(stop: impl Fn() + Send + 'static) -> Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGUSR1])
-        .context("cannot install signal handlers")?;
-    Thread::builder()
-        .name("signals")
-        .daemon(true)
-        .target(move || {
-            let mut stopping = false;
-            for signal in signals.forever() {
-                match signal {
-                    SIGUSR1 => {
-                        let dump = ThreadInfo::table(&threading::dump()).to_string();
-                        let _ = io::stderr().lock().write_all(dump.as_bytes());
-                    }
-                    _ if stopping => std::process::exit(1),
-                    _ => {
-                        stopping = true;
-                        stop();
-                    }
-                }
-            }
-        })
-        .spawn()?;
-    Ok(())
 }
 
 fn connect(args: ConnectArgs) -> Result<ExitCode> {
@@ -263,10 +163,12 @@ fn connect(args: ConnectArgs) -> Result<ExitCode> {
 }
 
 fn udp_serve(args: UdpServeArgs) -> Result<ExitCode> {
-    let server = UdpServer::bind(&args.bind, ServerConfig::default(), UdpEcho)?;
-    eprintln!("listening on {}", server.local_addr());
+    let addr = inet(&args.bind)?;
+    let signals = signals::install()?;
+    let server = UdpServer::bind(addr, ServerConfig::default(), UdpEcho)?;
     let handle = server.shutdown_handle();
-    on_signals(move || handle.shutdown())?;
+    signals.spawn(move || handle.shutdown())?;
+    announce(server.local_addr())?;
     server.serve_forever()?;
     server.server_close();
     Ok(ExitCode::SUCCESS)

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,21 @@ impl Server {
 
     /// Starts `command` (which runs `threadkit`, perhaps through a wrapper).
     fn start_with(command: &mut Command) -> Server {
+        let (child, addr, stderr) = Server::start_unread(command);
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Server { child, addr, lines }
+    }
+
+    /// Starts `command` and reads the first stderr line (`listening on ADDR`)
+    /// only; the rest of stderr is left to the caller.
+    fn start_unread(command: &mut Command) -> (Child, SocketAddr, BufReader<ChildStderr>) {
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -42,15 +57,7 @@ impl Server {
             .unwrap_or_else(|| panic!("first stderr line: {first:?}"))
             .parse()
             .unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Server { child, addr, lines }
+        (child, addr, stderr)
     }
 
     fn next_line(&self) -> String {
@@ -113,12 +120,26 @@ fn read_line(r: &mut BufReader<TcpStream>) -> String {
     line
 }
 
+/// Runs `threadkit ARGS` to its end; one that is still running after 30 s (a
+/// server that should have refused its flags, say) is killed and fails the test.
 fn run(args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
+    let child = Command::new(BIN)
         .args(args)
         .stdin(Stdio::null())
-        .output()
-        .unwrap()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("threadkit {args:?} still running after 30 s");
+        }
+    }
 }
 
 /// `serve` with `extra` flags after the subcommand.
@@ -193,9 +214,9 @@ fn sigint_with_ten_clients(extra: &[&str]) {
 }
 
 #[test]
-fn sigusr1_writes_a_thread_dump_to_stderr() {
-    // The scalable model's workers are internal threads: `dump()` leaves them
-    // out, and no thread is named after a client.
+fn sigusr1_dump_lists_the_scalable_workers_marked_internal() {
+    // `dump_all()`: the event-loop workers are shown, marked internal; no thread
+    // is named after a client.
     let server = Server::start(&["serve", "--bind", "127.0.0.1:0"]);
     let (s, _r) = client(server.addr);
     let me = s.local_addr().unwrap();
@@ -209,7 +230,11 @@ fn sigusr1_writes_a_thread_dump_to_stderr() {
     let dump = seen.join("\n");
     assert!(dump.contains("IDENT"), "{dump}");
     assert!(dump.contains("MainThread"), "{dump}");
-    assert!(!dump.contains("worker"), "internal threads listed: {dump}");
+    assert!(
+        seen.iter().any(|l| l.ends_with("tk-worker-0 (internal)")),
+        "{dump}"
+    );
+    assert!(!dump.contains(&me.to_string()), "{dump}");
 }
 
 #[test]
@@ -581,4 +606,243 @@ fn accept_failures_are_logged_and_retried_without_spinning() {
             "a client was served after the descriptors came back"
         );
     }
+}
+
+#[test]
+fn a_bind_that_is_not_host_port_is_a_usage_error_naming_it() {
+    for cmd in ["serve", "udp-serve"] {
+        for bad in [
+            "nonsense",
+            "127.0.0.1",
+            "127.0.0.1:70000",
+            "::1:80",
+            "unix:",
+        ] {
+            let out = run(&[cmd, "--bind", bad]);
+            assert_eq!(out.status.code(), Some(2), "{cmd} --bind {bad}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains(&format!("'{bad}'")) && stderr.contains("HOST:PORT"),
+                "{cmd} --bind {bad}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_unix_bind_is_reserved_and_says_not_supported_yet() {
+    for cmd in ["serve", "udp-serve"] {
+        let out = run(&[cmd, "--bind", "unix:/tmp/threadkit-test.sock"]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.trim(),
+            "threadkit: --bind unix:/tmp/threadkit-test.sock: Unix sockets are not supported yet",
+            "{cmd}"
+        );
+    }
+}
+
+#[test]
+fn counts_below_one_are_usage_errors() {
+    for flag in ["--max-clients", "--max-line", "--max-queue", "--backlog"] {
+        for bad in ["0", "-1", "many"] {
+            let arg = format!("{flag}={bad}");
+            let out = run(&["serve", "--bind", "127.0.0.1:0", &arg]);
+            assert_eq!(out.status.code(), Some(2), "{arg}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains(flag) && stderr.contains("at least 1"),
+                "{arg}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn times_over_a_year_negative_or_nan_are_usage_errors() {
+    let cases: [(&[&str], &str); 3] = [
+        (&["serve", "--bind", "127.0.0.1:0"], "--idle-timeout"),
+        (&["connect", "127.0.0.1:9"], "--timeout"),
+        (&["udp-send", "127.0.0.1:9", "x"], "--wait"),
+    ];
+    for (args, flag) in cases {
+        for (bad, why) in [
+            ("31536000.5", "at most one year"),
+            ("1e19", "at most one year"),
+            ("inf", "at most one year"),
+            ("-1", "0 or more"),
+            ("NaN", "0 or more"),
+            ("soon", "number of seconds"),
+        ] {
+            let arg = format!("{flag}={bad}");
+            let mut all = args.to_vec();
+            all.push(&arg);
+            let out = run(&all);
+            assert_eq!(out.status.code(), Some(2), "{all:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains(flag) && stderr.contains(why),
+                "{all:?}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_idle_timeout_of_one_year_is_accepted_and_serves() {
+    for extra in [&[][..], THREADS] {
+        let mut server = Server::start(&serve_args(
+            extra,
+            &[
+                "--bind",
+                "127.0.0.1:0",
+                "--quiet",
+                "--idle-timeout",
+                "31536000",
+            ],
+        ));
+        for _ in 0..2 {
+            let (mut s, mut r) = client(server.addr);
+            s.write_all(b"still here\n").unwrap();
+            assert_eq!(read_line(&mut r), "still here\n", "{extra:?}");
+        }
+        server.signal("TERM");
+        assert_eq!(
+            server.wait_exit(Duration::from_secs(10)),
+            Some(0),
+            "{extra:?}"
+        );
+    }
+}
+
+#[test]
+fn signals_sent_as_soon_as_listening_is_read_are_handled() {
+    // The handlers are installed before the first line: a SIGTERM right after it
+    // exits 0, a SIGUSR1 prints the dump (before, the default action killed the
+    // server in about one start of three).
+    for i in 0..20 {
+        let mut server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
+        server.signal("TERM");
+        assert_eq!(
+            server.wait_exit(Duration::from_secs(10)),
+            Some(0),
+            "start {i}"
+        );
+    }
+    for i in 0..20 {
+        let mut server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
+        server.signal("USR1");
+        assert!(server.next_line().contains("IDENT"), "start {i}");
+        server.signal("TERM");
+        assert_eq!(
+            server.wait_exit(Duration::from_secs(10)),
+            Some(0),
+            "start {i}"
+        );
+    }
+}
+
+/// The OS names (`comm`, cut at 15 bytes) of process `pid`'s threads.
+fn os_thread_names(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|comm| comm.trim_end().to_string())
+        .collect()
+}
+
+#[test]
+fn internal_threads_have_distinct_os_names() {
+    let server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
+    // An answer shows the workers run.
+    let (mut s, mut r) = client(server.addr);
+    s.write_all(b"up\n").unwrap();
+    assert_eq!(read_line(&mut r), "up\n");
+    let names = os_thread_names(server.child.id());
+    let workers: Vec<_> = names
+        .iter()
+        .filter(|n| n.starts_with("tk-worker-"))
+        .collect();
+    assert!(names.iter().any(|n| n == "tk-worker-0"), "{names:?}");
+    let mut distinct = workers.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), workers.len(), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("threadkit-")),
+        "{names:?}"
+    );
+}
+
+/// A server whose stderr is read for its first line, then not at all, after
+/// `clients` clients were served one by one (each connects, sends a line, reads
+/// the echo, closes); and its unread stderr.
+fn serve_with_unread_stderr(clients: usize) -> (Server, BufReader<ChildStderr>) {
+    let (child, addr, stderr) =
+        Server::start_unread(Command::new(BIN).args(["serve", "--bind", "127.0.0.1:0"]));
+    let server = Server {
+        child,
+        addr,
+        lines: mpsc::channel().1,
+    };
+    let start = Instant::now();
+    for i in 0..clients {
+        let (mut s, mut r) = client(server.addr);
+        s.write_all(b"ping\n").unwrap();
+        assert_eq!(read_line(&mut r), "ping\n", "client {i}");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "{i} clients in 300 s"
+        );
+    }
+    (server, stderr)
+}
+
+#[test]
+fn a_stderr_pipe_nobody_reads_never_stalls_serving() {
+    // Two log lines per client: 5,000 clients log 300 KB, far more than the pipe
+    // (64 KiB) and the log's buffer hold. Before, serving froze after ~2,000.
+    let (mut server, _unread) = serve_with_unread_stderr(5_000);
+    let start = Instant::now();
+    server.signal("TERM");
+    assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn lines_dropped_while_stderr_was_not_read_are_counted_once_it_is() {
+    let (mut server, stderr) = serve_with_unread_stderr(5_000);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let dropped = loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a `(N log lines dropped)` line");
+        if let Some(n) = line
+            .strip_prefix('(')
+            .and_then(|l| l.strip_suffix(" log lines dropped)"))
+        {
+            break n.parse::<u64>().unwrap();
+        }
+    };
+    assert!(dropped > 0);
+    // Logging works again: a new client's lines come through.
+    let (s, _r) = client(server.addr);
+    let me = s.local_addr().unwrap();
+    let connect = format!("connect {me}");
+    while rx
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .expect(&connect)
+        != connect
+    {}
+    server.signal("TERM");
+    assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
 }

@@ -898,7 +898,7 @@ fn scalable_workers_are_internal_threads_shown_by_dump_all() {
     let workers = |infos: Vec<threadkit::threading::ThreadInfo>| {
         infos
             .into_iter()
-            .filter(|t| t.name.starts_with("threadkit-server-worker-"))
+            .filter(|t| t.name.starts_with("tk-worker-"))
             .collect::<Vec<_>>()
     };
     // Other tests' servers run workers too: at least this one's three.
@@ -906,9 +906,7 @@ fn scalable_workers_are_internal_threads_shown_by_dump_all() {
     assert!(all.len() >= 3, "{all:?}");
     assert!(all.iter().all(|t| t.internal && t.daemon));
     assert!(workers(threadkit::threading::dump()).is_empty());
-    assert!(!thread_names()
-        .iter()
-        .any(|n| n.starts_with("threadkit-server-worker-")));
+    assert!(!thread_names().iter().any(|n| n.starts_with("tk-worker-")));
     // No thread per client either.
     assert!(!thread_names().contains(&format!("client {}", c.local_addr())));
     server.stop();

@@ -159,11 +159,40 @@ fn internal_threads_are_not_listed() {
     t.start().unwrap();
     assert!(enumerate()
         .iter()
-        .all(|th| !th.name().starts_with("threadkit-timer")));
+        .all(|th| !th.name().starts_with("tk-timer")));
     assert!(threadkit::threading::dump_all()
         .iter()
-        .any(|i| i.internal && i.name == "threadkit-timer-service"));
+        .any(|i| i.internal && i.name == "tk-timer"));
     t.cancel();
+}
+
+/// The OS names (`/proc/self/task/*/comm`, cut at 15 bytes) of this process's threads.
+fn os_thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|comm| comm.trim_end().to_string())
+        .collect()
+}
+
+#[test]
+fn timer_threads_have_distinct_os_names() {
+    // A pending timer keeps the service thread; a firing one runs on a pool thread,
+    // which reads the names while both are alive.
+    let pending = Timer::new(Duration::from_secs(3600), || {});
+    pending.start().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let firing = Timer::new(Duration::ZERO, move || tx.send(os_thread_names()).unwrap());
+    firing.start().unwrap();
+    let names = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    pending.cancel();
+    firing.join().unwrap();
+    assert!(names.iter().any(|n| n == "tk-timer"), "{names:?}");
+    assert!(names.iter().any(|n| n == "tk-timer-pool"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("threadkit-")),
+        "{names:?}"
+    );
 }
 
 #[test]

@@ -38,7 +38,7 @@
 //! - **Workers.** [`ServerConfig::workers`] threads (0: one per core), each a
 //!   plain `mio` event loop (epoll, edge-triggered; no async runtime) over
 //!   its share of non-blocking connections. They are internal threadkit
-//!   threads, named `threadkit-server-worker-N`: left out of
+//!   threads, named `tk-worker-N`: left out of
 //!   [`enumerate()`](crate::threading::enumerate) and
 //!   [`dump()`](crate::threading::dump), shown (marked internal) by
 //!   [`dump_all()`](crate::threading::dump_all). `serve_forever` starts them;

@@ -133,7 +133,7 @@ pub(crate) fn note_cancelled_skipped() {
 
 fn start_service() {
     let spawned = Thread::builder()
-        .name("threadkit-timer-service")
+        .name("tk-timer")
         .internal()
         .target(service_loop)
         .spawn();
@@ -208,7 +208,7 @@ fn spawn_worker(first: Entry) {
     *lock(&mailbox.job) = Some(first);
     let m = Arc::clone(&mailbox);
     let spawned = Thread::builder()
-        .name("threadkit-timer")
+        .name("tk-timer-pool")
         .internal()
         .target(move || worker_loop(&m))
         .spawn();

@@ -191,7 +191,7 @@ impl Hub {
         for (index, poll) in polls.into_iter().enumerate() {
             let (s, h) = (Arc::clone(shared), Arc::clone(&hub));
             let spawned = Thread::builder()
-                .name(format!("threadkit-server-worker-{index}"))
+                .name(format!("tk-worker-{index}"))
                 .internal()
                 .target(move || worker::run(&s, &h, index, poll))
                 .spawn();
