@@ -434,3 +434,38 @@ fn an_empty_name_gives_a_default_thread_n_name() {
     let num = n.strip_prefix("Thread-").unwrap_or_else(|| panic!("{n}"));
     assert!(num.parse::<u64>().is_ok(), "{n}");
 }
+
+#[test]
+fn many_threads_asking_native_id_of_a_starting_thread_all_get_its_tid() {
+    // Stress for the hand-off in `native_id()`: observers queue while the OS thread
+    // is being created and are all woken by it. Bounded: 200 rounds of 4 observers.
+    let rounds = std::env::var("THREADKIT_STRESS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200usize);
+    for _ in 0..rounds {
+        let (tx, rx) = mpsc::channel();
+        let t = Thread::new(move || tx.send(get_native_id()).unwrap());
+        let go = Arc::new(Barrier::new(5));
+        let observers: Vec<_> = (0..4)
+            .map(|_| {
+                let (t, go) = (t.clone(), go.clone());
+                std::thread::spawn(move || {
+                    go.wait();
+                    t.native_id()
+                })
+            })
+            .collect();
+        go.wait();
+        t.start().unwrap();
+        let seen: Vec<Option<u64>> = observers.into_iter().map(|o| o.join().unwrap()).collect();
+        t.join().unwrap();
+        let tid = rx.recv().unwrap();
+        // An observer that asked before start() saw None; every other one the tid.
+        assert!(
+            seen.iter().all(|s| *s == Some(tid) || s.is_none()),
+            "{seen:?}"
+        );
+        assert_eq!(t.native_id(), Some(tid));
+    }
+}
