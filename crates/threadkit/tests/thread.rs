@@ -13,6 +13,14 @@ use threadkit::threading::{
     self, current_thread, enumerate, get_ident, get_native_id, stop_requested, Error, Run, Thread,
 };
 
+/// The count a stress test uses: `THREADKIT_STRESS` if set, else `default`.
+fn stress_count(default: usize) -> usize {
+    std::env::var("THREADKIT_STRESS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A thread that runs until `release` is dropped or sent to.
 fn blocked_thread() -> (Thread, mpsc::Sender<()>) {
     let (tx, rx) = mpsc::channel::<()>();
@@ -238,10 +246,7 @@ fn idents_are_none_before_start_then_unique() {
 
 #[test]
 fn thousand_threads_each_run_exactly_once() {
-    let n = std::env::var("THREADKIT_STRESS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000usize);
+    let n = stress_count(1_000);
     let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
     let mut threads = Vec::with_capacity(n);
     for i in 0..n {
@@ -433,4 +438,36 @@ fn an_empty_name_gives_a_default_thread_n_name() {
     let n = t.name();
     let num = n.strip_prefix("Thread-").unwrap_or_else(|| panic!("{n}"));
     assert!(num.parse::<u64>().is_ok(), "{n}");
+}
+
+#[test]
+fn many_threads_asking_native_id_of_a_starting_thread_all_get_its_tid() {
+    // Stress for the hand-off in `native_id()`: observers queue while the OS thread
+    // is being created and are all woken by it. Bounded: 200 rounds of 4 observers.
+    let rounds = stress_count(200);
+    for _ in 0..rounds {
+        let (tx, rx) = mpsc::channel();
+        let t = Thread::new(move || tx.send(get_native_id()).unwrap());
+        let go = Arc::new(Barrier::new(5));
+        let observers: Vec<_> = (0..4)
+            .map(|_| {
+                let (t, go) = (t.clone(), go.clone());
+                std::thread::spawn(move || {
+                    go.wait();
+                    t.native_id()
+                })
+            })
+            .collect();
+        go.wait();
+        t.start().unwrap();
+        let seen: Vec<Option<u64>> = observers.into_iter().map(|o| o.join().unwrap()).collect();
+        t.join().unwrap();
+        let tid = rx.recv().unwrap();
+        // An observer that asked before start() saw None; every other one the tid.
+        assert!(
+            seen.iter().all(|s| *s == Some(tid) || s.is_none()),
+            "{seen:?}"
+        );
+        assert_eq!(t.native_id(), Some(tid));
+    }
 }

@@ -1,13 +1,11 @@
 //! [`ThreadBuilder`], and the constructors of [`Thread`] that go through it.
 
 use std::fmt;
-use std::sync::atomic::AtomicU8;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::error::Error;
+use super::registry;
 use super::thread::{Body, Kind, Name, Run, Thread, TimerFields, TimerFn};
-use super::{registry, timer};
 
 impl Thread {
     /// An unstarted thread that will run `f`, with a default name (`Thread-N`) and
@@ -246,19 +244,14 @@ impl ThreadBuilder {
         self
     }
 
-    /// Makes the thread a `Timer`'s: `start()` schedules `f` on the timer service
-    /// instead of spawning an OS thread.
-    pub(crate) fn timer(mut self, interval: Duration, f: TimerFn) -> Self {
-        let repeat = matches!(f, TimerFn::Repeat(_));
+    /// Makes the thread a `Timer`'s (`timer.rs` makes `fields`): `start()` schedules
+    /// `f` on the timer service instead of spawning an OS thread.
+    pub(crate) fn timer(mut self, fields: TimerFields, f: TimerFn) -> Self {
         self.body = Some(match f {
             TimerFn::Once(f) => Body::Target(f),
             TimerFn::Repeat(f) => Body::Repeat(f),
         });
-        self.timer = Some(TimerFields {
-            interval: u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
-            state: AtomicU8::new(timer::IDLE),
-            repeat,
-        });
+        self.timer = Some(fields);
         self
     }
 

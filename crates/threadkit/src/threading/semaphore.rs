@@ -78,6 +78,12 @@ impl Core {
         self.acquire_slow(deadline, stoppable)
     }
 
+    /// Takes a permit, waiting at most `timeout` (stoppable); a free permit is taken
+    /// before the clock is read.
+    fn acquire_timeout(&self, timeout: Duration) -> bool {
+        self.try_acquire() || self.acquire_slow(timeout::deadline(timeout), true)
+    }
+
     fn acquire_slow(&self, deadline: Option<Instant>, stoppable: bool) -> bool {
         let me = Waiter::new();
         {
@@ -324,10 +330,7 @@ impl Semaphore {
     /// ```
     #[must_use = "if it returns true a permit is taken and must be released"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        if self.core.try_acquire() {
-            return true;
-        }
-        self.core.acquire_slow(timeout::deadline(timeout), true)
+        self.core.acquire_timeout(timeout)
     }
 
     /// Takes a permit (blocking as [`acquire`](Self::acquire)) and returns a guard
@@ -573,10 +576,7 @@ impl BoundedSemaphore {
     /// ```
     #[must_use = "if it returns true a permit is taken and must be released"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        if self.core.try_acquire() {
-            return true;
-        }
-        self.core.acquire_slow(timeout::deadline(timeout), true)
+        self.core.acquire_timeout(timeout)
     }
 
     /// Takes a permit (blocking as [`acquire`](Self::acquire)) and returns a guard

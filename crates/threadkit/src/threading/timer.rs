@@ -21,14 +21,14 @@
 
 use std::fmt;
 use std::ops::Deref;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use super::error::Error;
 use super::thread::{Thread, TimerFields, TimerFn};
 use super::timer_service;
 
-pub(crate) const IDLE: u8 = 0;
+const IDLE: u8 = 0;
 const SCHEDULED: u8 = 1;
 const RUNNING: u8 = 2;
 const CANCELLED: u8 = 3;
@@ -164,7 +164,16 @@ impl Timer {
 
     fn build(interval: Duration, func: TimerFn) -> Timer {
         Timer {
-            thread: Thread::builder().timer(interval, func).build(),
+            thread: Thread::builder()
+                .timer(
+                    TimerFields {
+                        interval: u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
+                        state: AtomicU8::new(IDLE),
+                        repeat: matches!(func, TimerFn::Repeat(_)),
+                    },
+                    func,
+                )
+                .build(),
         }
     }
 
