@@ -34,8 +34,8 @@ use crate::threading::panic_message;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::conn::{CloseReason, ConnId};
@@ -44,7 +44,7 @@ use super::lines::{self, LineEvent, LineSplitter};
 use super::outbox::{Action, Outbox};
 use super::outgoing::{Outgoing, Push, WriterSpec};
 use super::service::{LineService, ServiceKind};
-use super::tcp::Shared;
+use super::shared::{Conn, Shared};
 use super::threaded::Slot;
 use crate::socket::Socket;
 
@@ -61,57 +61,6 @@ pub(crate) const LINGER_BYTES: usize = 4 << 20;
 
 /// The read buffer of a line connection.
 const READ_BUF: usize = 16 * 1024;
-
-/// One live connection, as the rest of the server sees it (registry entry).
-#[derive(Debug)]
-pub(crate) struct Conn {
-    pub(crate) id: ConnId,
-    pub(crate) peer: SocketAddr,
-    pub(crate) sock: Arc<Socket>,
-    /// Why another thread stopped it; the first reason wins.
-    stop: Mutex<Option<CloseReason>>,
-    /// The line service knows it: between `on_connect` and `on_close`. Changed
-    /// and read under the service lock only.
-    open: AtomicBool,
-    /// The output queue of a line connection.
-    out: Option<Outgoing>,
-}
-
-impl Conn {
-    /// Asks the connection to end for `reason` (if nothing else did first) and
-    /// wakes its thread.
-    pub(crate) fn stop(&self, reason: CloseReason) {
-        {
-            let mut stop = self.stop.lock().unwrap_or_else(PoisonError::into_inner);
-            if stop.is_some() {
-                return;
-            }
-            *stop = Some(reason);
-        }
-        if let Some(out) = &self.out {
-            if reason != CloseReason::Shutdown {
-                // Closed or too slow: nothing more for it from the service.
-                out.refuse();
-            }
-            out.wake();
-        }
-        let _ = self.sock.shutdown(Shutdown::Read);
-    }
-
-    /// Why another thread stopped it, if one did.
-    pub(crate) fn stop_reason(&self) -> Option<CloseReason> {
-        *self.stop.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Shuts the socket down both ways: the last resort of `server_close`.
-    pub(crate) fn force_close(&self) {
-        let _ = self.sock.shutdown(Shutdown::Both);
-    }
-
-    fn is_open(&self) -> bool {
-        self.open.load(Ordering::Relaxed)
-    }
-}
 
 /// Gives everything back however the connection ends, then reports it.
 struct ConnGuard<'a> {
@@ -153,14 +102,7 @@ pub(crate) fn run(shared: &Shared, sock: Socket, peer: SocketAddr, id: ConnId, s
         )),
         ServiceKind::Handler(_) => None,
     };
-    let conn = Arc::new(Conn {
-        id,
-        peer,
-        sock,
-        stop: Mutex::new(None),
-        open: AtomicBool::new(false),
-        out,
-    });
+    let conn = Arc::new(Conn::new(id, peer, sock, out));
     let mut guard = ConnGuard {
         shared,
         conn: Arc::clone(&conn),

@@ -22,7 +22,9 @@
 //! `outgoing.rs` (a connection's output queue and its writer thread),
 //! `threaded.rs` (threads per client, client slots), `scalable/` (the
 //! scalable model: `mod.rs` accepting and cross-worker delivery, `worker.rs`
-//! and `worker/` the event loop), `tcp.rs`, `udp.rs`, `shutdown.rs`, `events.rs`.
+//! and `worker/` the event loop), `shared.rs` (the state both loops read,
+//! below them), `tcp.rs` (binds, accepts, starts the loops), `udp.rs`,
+//! `shutdown.rs`, `events.rs`.
 //!
 //! # The models
 //!
@@ -149,6 +151,7 @@ mod outbox;
 mod outgoing;
 mod scalable;
 mod service;
+mod shared;
 mod shutdown;
 mod tcp;
 mod threaded;

@@ -76,7 +76,7 @@ use crate::server::connection::{reason_of, FLUSH_TIMEOUT, LINGER, LINGER_BYTES};
 use crate::server::events::ServerEvent;
 use crate::server::lines::{self, LineEvent, LineSplitter};
 use crate::server::outbox::Outbox;
-use crate::server::tcp::Shared;
+use crate::server::shared::Shared;
 use crate::threading::panic_message;
 
 /// The worker's read buffer.
