@@ -21,6 +21,7 @@ use threadkit::server::{
     TcpServer,
 };
 use threadkit::socket::Socket;
+use threadkit::threading::TIMEOUT_MAX;
 
 fn config(model: Model) -> ServerConfig {
     ServerConfig {
@@ -111,6 +112,29 @@ fn echo_unterminated_last_line_is_dropped(model: Model) {
     assert_eq!(c.recv(), "whole");
     c.expect_closed();
     server.stop();
+}
+
+fn echo_idle_timeout_beyond_timeout_max_means_never(model: Model) {
+    for idle in [
+        TIMEOUT_MAX,
+        TIMEOUT_MAX + Duration::from_secs(1),
+        Duration::MAX,
+    ] {
+        let config = ServerConfig {
+            idle_timeout: Some(idle),
+            ..config(model)
+        };
+        let server = Running::start(config, Echo);
+        // A second client shows the first one's deadline harmed no worker.
+        for text in ["first", "second"] {
+            let mut c = Client::connect(server.addr());
+            c.line(text);
+            assert_eq!(c.recv(), text, "{model:?} {idle:?}");
+            c.half_close();
+            c.expect_closed();
+        }
+        server.stop();
+    }
 }
 
 fn echo_client_that_never_reads_is_not_read_until_it_drains(model: Model) {
@@ -1075,6 +1099,7 @@ all_models!(
     echo_invalid_utf8_gets_a_notice_and_goes_on,
     echo_line_too_long_gets_a_notice_and_closes,
     echo_idle_client_gets_a_notice_and_is_closed,
+    echo_idle_timeout_beyond_timeout_max_means_never,
     echo_unterminated_last_line_is_dropped,
     echo_client_that_never_reads_is_not_read_until_it_drains,
     echo_with_a_zero_queue_limit_still_echoes,

@@ -217,11 +217,7 @@ impl<'a> LineConn<'a> {
     /// ended (the service closed it at once).
     fn open(&mut self) -> Option<CloseReason> {
         let config = &self.shared.config;
-        if let Err(e) = self
-            .conn
-            .sock
-            .settimeout(config.idle_timeout.filter(|d| !d.is_zero()))
-        {
+        if let Err(e) = self.conn.sock.settimeout(config.idle()) {
             log::warn!("threadkit: cannot set up {}: {e}", self.conn.peer);
             return Some(CloseReason::Error);
         }
@@ -242,7 +238,7 @@ impl<'a> LineConn<'a> {
     /// Step 3: reads and handles lines until something ends the connection.
     fn read_loop(&mut self) -> CloseReason {
         let config = &self.shared.config;
-        let idle = config.idle_timeout.filter(|d| !d.is_zero());
+        let idle = config.idle();
         let mut buf = vec![0u8; READ_BUF];
         let mut splitter = LineSplitter::new(config.max_line);
         // At least one byte, or a zero limit would never let the client be read.
