@@ -104,13 +104,31 @@ fn echo_idle_client_gets_a_notice_and_is_closed(model: Model) {
     server.stop();
 }
 
-fn echo_unterminated_last_line_is_dropped(model: Model) {
+fn echo_unterminated_last_line_is_answered(model: Model) {
     let server = Running::start(config(model), Echo);
     let mut c = Client::connect(server.addr());
-    c.send("whole\npartial");
+    // `printf 'one\ntwo\nthree' | nc -N`: all three come back.
+    c.send("one\ntwo\nthree");
     c.half_close();
-    assert_eq!(c.recv(), "whole");
+    assert_eq!(c.recv(), "one");
+    assert_eq!(c.recv(), "two");
+    assert_eq!(c.recv(), "three", "{model:?}");
     c.expect_closed();
+    server.stop();
+}
+
+fn chat_unterminated_last_line_is_delivered(model: Model) {
+    let server = Running::start(config(model), ChatRoom::new());
+    let mut a = Client::connect(server.addr());
+    assert_eq!(a.recv(), "* welcome, you are guest-1");
+    let mut b = Client::connect(server.addr());
+    assert_eq!(b.recv(), "* welcome, you are guest-2");
+    assert_eq!(a.recv(), "* guest-2 joined");
+    a.send("see you");
+    a.half_close();
+    assert_eq!(b.recv(), "guest-1: see you", "{model:?}");
+    assert_eq!(b.recv(), "* guest-1 left");
+    a.expect_closed();
     server.stop();
 }
 
@@ -1100,7 +1118,7 @@ all_models!(
     echo_line_too_long_gets_a_notice_and_closes,
     echo_idle_client_gets_a_notice_and_is_closed,
     echo_idle_timeout_beyond_timeout_max_means_never,
-    echo_unterminated_last_line_is_dropped,
+    echo_unterminated_last_line_is_answered,
     echo_client_that_never_reads_is_not_read_until_it_drains,
     echo_with_a_zero_queue_limit_still_echoes,
     shutdown_tells_every_client_and_closes,
@@ -1119,6 +1137,7 @@ handler_models!(
 );
 
 concurrent_models!(
+    chat_unterminated_last_line_is_delivered,
     sixty_four_clients_two_hundred_lines_each,
     chat_room_sentences_between_clients,
     chat_every_client_sees_the_same_order,

@@ -261,7 +261,19 @@ impl<'a> LineConn<'a> {
                 continue; // stopped, or room again: look again
             }
             match self.conn.sock.recv_into(&mut buf) {
-                Ok(0) => return self.conn.stop_reason().unwrap_or(CloseReason::Closed),
+                Ok(0) => {
+                    if let Some(reason) = self.conn.stop_reason() {
+                        return reason;
+                    }
+                    // The unterminated last line is still a line.
+                    if splitter.has_partial() {
+                        if let Some(reason) = self.handle_chunk(lines::END_OF_INPUT, &mut splitter)
+                        {
+                            return reason;
+                        }
+                    }
+                    return CloseReason::Closed;
+                }
                 Ok(n) => {
                     if let Some(reason) = self.conn.stop_reason() {
                         return reason;

@@ -80,7 +80,7 @@
 //! | silent for `idle_timeout` | `* idle timeout` | closed ([`CloseReason::Idle`]) |
 //! | unsent output reaches `max_queue` | nothing | echo: not read until it drains; chat: dropped ([`CloseReason::TooSlow`]) |
 //! | the server stops | `* server shutting down` | closed ([`CloseReason::Shutdown`]) |
-//! | end of input in mid-line | nothing | the unterminated line is dropped |
+//! | end of input in mid-line | the answer to that last line | it is still a line: served, then closed |
 //!
 //! So a service only ever sees valid lines.
 //!

@@ -252,6 +252,14 @@ impl<'a> Worker<'a> {
             }
             match (&conn.stream).read(&mut scratch) {
                 Ok(0) => {
+                    // The unterminated last line is still a line.
+                    if conn.splitter.has_partial() {
+                        if let Some(reason) = self.handle_chunk(token, id, lines::END_OF_INPUT) {
+                            self.stop(token, id, reason);
+                            again = false;
+                            break;
+                        }
+                    }
                     self.end(token, id, CloseReason::Closed);
                     again = false;
                     break;
