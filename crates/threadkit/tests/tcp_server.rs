@@ -117,13 +117,19 @@ fn echo_unterminated_last_line_is_answered(model: Model) {
     server.stop();
 }
 
-fn chat_unterminated_last_line_is_delivered(model: Model) {
+/// A chat server with two members, guest-1 and guest-2, past their greetings.
+fn chat_pair(model: Model) -> (Running, Client, Client) {
     let server = Running::start(config(model), ChatRoom::new());
     let mut a = Client::connect(server.addr());
     assert_eq!(a.recv(), "* welcome, you are guest-1");
     let mut b = Client::connect(server.addr());
     assert_eq!(b.recv(), "* welcome, you are guest-2");
     assert_eq!(a.recv(), "* guest-2 joined");
+    (server, a, b)
+}
+
+fn chat_unterminated_last_line_is_delivered(model: Model) {
+    let (server, mut a, mut b) = chat_pair(model);
     a.send("see you");
     a.half_close();
     assert_eq!(b.recv(), "guest-1: see you", "{model:?}");
@@ -394,12 +400,7 @@ fn chat_single_client_sentences(model: Model) {
 }
 
 fn chat_room_sentences_between_clients(model: Model) {
-    let server = Running::start(config(model), ChatRoom::new());
-    let mut a = Client::connect(server.addr());
-    assert_eq!(a.recv(), "* welcome, you are guest-1");
-    let mut b = Client::connect(server.addr());
-    assert_eq!(b.recv(), "* welcome, you are guest-2");
-    assert_eq!(a.recv(), "* guest-2 joined");
+    let (server, mut a, mut b) = chat_pair(model);
     a.line("hello\r");
     assert_eq!(b.recv(), "guest-1: hello");
     b.line("/nick bob");
