@@ -104,6 +104,39 @@ fn echo_idle_client_gets_a_notice_and_is_closed(model: Model) {
     server.stop();
 }
 
+fn echo_slowloris_is_cut_at_the_idle_timeout(model: Model) {
+    let idle = Duration::from_millis(800);
+    let config = ServerConfig {
+        idle_timeout: Some(idle),
+        ..config(model)
+    };
+    let server = Running::start(config, Echo);
+    let mut c = Client::connect(server.addr());
+    c.line("whole"); // a complete line moves the deadline
+    assert_eq!(c.recv(), "whole");
+    let start = Instant::now();
+    // One byte every 100 ms of a line never finished, for at most 8 s.
+    let cut = (0..80).any(|_| {
+        thread::sleep(Duration::from_millis(100));
+        if c.stream.write_all(b"x").is_err() {
+            return true;
+        }
+        c.stream.set_nonblocking(true).unwrap();
+        let arrived = c.stream.peek(&mut [0u8; 1]).is_ok();
+        c.stream.set_nonblocking(false).unwrap();
+        arrived
+    });
+    assert!(cut, "{model:?}: a trickling client was never cut");
+    assert_eq!(c.recv(), "* idle timeout");
+    assert!(start.elapsed() >= idle - Duration::from_millis(20));
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    server.stop();
+}
+
 fn echo_unterminated_last_line_is_answered(model: Model) {
     let server = Running::start(config(model), Echo);
     let mut c = Client::connect(server.addr());
@@ -1120,6 +1153,7 @@ all_models!(
     echo_idle_client_gets_a_notice_and_is_closed,
     echo_idle_timeout_beyond_timeout_max_means_never,
     echo_unterminated_last_line_is_answered,
+    echo_slowloris_is_cut_at_the_idle_timeout,
     echo_client_that_never_reads_is_not_read_until_it_drains,
     echo_with_a_zero_queue_limit_still_echoes,
     shutdown_tells_every_client_and_closes,

@@ -30,13 +30,15 @@
 //! of the socket. A drop guard gives back the client slot, the registry entry
 //! and the descriptor whatever happens, then reports the disconnect.
 
-use crate::threading::panic_message;
+use crate::threading::{self, panic_message};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use socket2::SockRef;
 
 use super::conn::{CloseReason, ConnId};
 use super::events::ServerEvent;
@@ -243,9 +245,27 @@ impl<'a> LineConn<'a> {
         let mut splitter = LineSplitter::new(config.max_line);
         // At least one byte, or a zero limit would never let the client be read.
         let max_queue = config.max_queue.max(1);
+        // Idle means no complete line: the deadline moves only when a line
+        // ends, so a client trickling an unfinished line is cut (slowloris).
+        let mut idle_at = idle.and_then(threading::deadline);
+        // The socket's read timeout now (`open` set it to `idle`).
+        let mut read_timeout = idle;
         loop {
             if let Some(reason) = self.conn.stop_reason() {
                 return reason;
+            }
+            if let (Some(full), Some(at)) = (idle, idle_at) {
+                let left = at.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return CloseReason::Idle;
+                }
+                // Without a line in progress the deadline was just moved.
+                let want = if splitter.has_partial() { left } else { full };
+                if read_timeout != Some(want) {
+                    let _ = SockRef::from(&*self.conn.sock)
+                        .set_read_timeout(Some(want.max(Duration::from_micros(1))));
+                    read_timeout = Some(want);
+                }
             }
             // Backpressure: the client's own answers wait to be written.
             if self.out.pending() >= max_queue {
@@ -277,6 +297,9 @@ impl<'a> LineConn<'a> {
                 Ok(n) => {
                     if let Some(reason) = self.conn.stop_reason() {
                         return reason;
+                    }
+                    if buf[..n].contains(&b'\n') {
+                        idle_at = idle.and_then(threading::deadline);
                     }
                     if let Some(reason) = self.handle_chunk(&buf[..n], &mut splitter) {
                         return reason;

@@ -265,8 +265,12 @@ impl<'a> Worker<'a> {
                     break;
                 }
                 Ok(n) => {
-                    let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
-                    self.set_deadline(token, id, deadline);
+                    // Idle means no complete line: trickling one never moves
+                    // the deadline (slowloris is cut).
+                    if scratch[..n].contains(&b'\n') {
+                        let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
+                        self.set_deadline(token, id, deadline);
+                    }
                     if let Some(reason) = self.handle_chunk(token, id, &scratch[..n]) {
                         self.stop(token, id, reason);
                         again = false;
