@@ -21,6 +21,7 @@ use threadkit::server::{
     TcpServer,
 };
 use threadkit::socket::Socket;
+use threadkit::threading::TIMEOUT_MAX;
 
 fn config(model: Model) -> ServerConfig {
     ServerConfig {
@@ -103,14 +104,94 @@ fn echo_idle_client_gets_a_notice_and_is_closed(model: Model) {
     server.stop();
 }
 
-fn echo_unterminated_last_line_is_dropped(model: Model) {
+fn echo_slowloris_is_cut_at_the_idle_timeout(model: Model) {
+    let idle = Duration::from_millis(800);
+    let config = ServerConfig {
+        idle_timeout: Some(idle),
+        ..config(model)
+    };
+    let server = Running::start(config, Echo);
+    let mut c = Client::connect(server.addr());
+    c.line("whole"); // a complete line moves the deadline
+    assert_eq!(c.recv(), "whole");
+    let start = Instant::now();
+    // One byte every 100 ms of a line never finished, for at most 8 s.
+    let cut = (0..80).any(|_| {
+        thread::sleep(Duration::from_millis(100));
+        if c.stream.write_all(b"x").is_err() {
+            return true;
+        }
+        c.stream.set_nonblocking(true).unwrap();
+        let arrived = c.stream.peek(&mut [0u8; 1]).is_ok();
+        c.stream.set_nonblocking(false).unwrap();
+        arrived
+    });
+    assert!(cut, "{model:?}: a trickling client was never cut");
+    assert_eq!(c.recv(), "* idle timeout");
+    assert!(start.elapsed() >= idle - Duration::from_millis(20));
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    server.stop();
+}
+
+fn echo_unterminated_last_line_is_answered(model: Model) {
     let server = Running::start(config(model), Echo);
     let mut c = Client::connect(server.addr());
-    c.send("whole\npartial");
+    // `printf 'one\ntwo\nthree' | nc -N`: all three come back.
+    c.send("one\ntwo\nthree");
     c.half_close();
-    assert_eq!(c.recv(), "whole");
+    assert_eq!(c.recv(), "one");
+    assert_eq!(c.recv(), "two");
+    assert_eq!(c.recv(), "three", "{model:?}");
     c.expect_closed();
     server.stop();
+}
+
+/// A chat server with two members, guest-1 and guest-2, past their greetings.
+fn chat_pair(model: Model) -> (Running, Client, Client) {
+    let server = Running::start(config(model), ChatRoom::new());
+    let mut a = Client::connect(server.addr());
+    assert_eq!(a.recv(), "* welcome, you are guest-1");
+    let mut b = Client::connect(server.addr());
+    assert_eq!(b.recv(), "* welcome, you are guest-2");
+    assert_eq!(a.recv(), "* guest-2 joined");
+    (server, a, b)
+}
+
+fn chat_unterminated_last_line_is_delivered(model: Model) {
+    let (server, mut a, mut b) = chat_pair(model);
+    a.send("see you");
+    a.half_close();
+    assert_eq!(b.recv(), "guest-1: see you", "{model:?}");
+    assert_eq!(b.recv(), "* guest-1 left");
+    a.expect_closed();
+    server.stop();
+}
+
+fn echo_idle_timeout_beyond_timeout_max_means_never(model: Model) {
+    for idle in [
+        TIMEOUT_MAX,
+        TIMEOUT_MAX + Duration::from_secs(1),
+        Duration::MAX,
+    ] {
+        let config = ServerConfig {
+            idle_timeout: Some(idle),
+            ..config(model)
+        };
+        let server = Running::start(config, Echo);
+        // A second client shows the first one's deadline harmed no worker.
+        for text in ["first", "second"] {
+            let mut c = Client::connect(server.addr());
+            c.line(text);
+            assert_eq!(c.recv(), text, "{model:?} {idle:?}");
+            c.half_close();
+            c.expect_closed();
+        }
+        server.stop();
+    }
 }
 
 fn echo_client_that_never_reads_is_not_read_until_it_drains(model: Model) {
@@ -352,12 +433,7 @@ fn chat_single_client_sentences(model: Model) {
 }
 
 fn chat_room_sentences_between_clients(model: Model) {
-    let server = Running::start(config(model), ChatRoom::new());
-    let mut a = Client::connect(server.addr());
-    assert_eq!(a.recv(), "* welcome, you are guest-1");
-    let mut b = Client::connect(server.addr());
-    assert_eq!(b.recv(), "* welcome, you are guest-2");
-    assert_eq!(a.recv(), "* guest-2 joined");
+    let (server, mut a, mut b) = chat_pair(model);
     a.line("hello\r");
     assert_eq!(b.recv(), "guest-1: hello");
     b.line("/nick bob");
@@ -1073,7 +1149,9 @@ all_models!(
     echo_invalid_utf8_gets_a_notice_and_goes_on,
     echo_line_too_long_gets_a_notice_and_closes,
     echo_idle_client_gets_a_notice_and_is_closed,
-    echo_unterminated_last_line_is_dropped,
+    echo_idle_timeout_beyond_timeout_max_means_never,
+    echo_unterminated_last_line_is_answered,
+    echo_slowloris_is_cut_at_the_idle_timeout,
     echo_client_that_never_reads_is_not_read_until_it_drains,
     echo_with_a_zero_queue_limit_still_echoes,
     shutdown_tells_every_client_and_closes,
@@ -1092,6 +1170,7 @@ handler_models!(
 );
 
 concurrent_models!(
+    chat_unterminated_last_line_is_delivered,
     sixty_four_clients_two_hundred_lines_each,
     chat_room_sentences_between_clients,
     chat_every_client_sees_the_same_order,

@@ -75,8 +75,9 @@ pub struct ServerConfig {
     /// The most clients served at once; one more gets `* error: server full` and
     /// is closed at once. Default: 1,024.
     pub max_clients: usize,
-    /// A client silent this long gets `* idle timeout` and is closed; `None`:
-    /// never. Default: 300 s.
+    /// A client that sends no complete line for this long gets `* idle
+    /// timeout` and is closed; `None`, zero, or more than
+    /// [`TIMEOUT_MAX`](crate::threading::TIMEOUT_MAX): never. Default: 300 s.
     pub idle_timeout: Option<Duration>,
     /// The `listen` backlog. Default: 1,024.
     pub backlog: i32,
@@ -118,5 +119,14 @@ impl Default for ServerConfig {
             max_queue: 1 << 20,
             workers: 0,
         }
+    }
+}
+
+impl ServerConfig {
+    /// The idle timeout the loops apply: `None` when it is off (unset, zero,
+    /// or beyond `TIMEOUT_MAX`, which means "never").
+    pub(crate) fn idle(&self) -> Option<Duration> {
+        self.idle_timeout
+            .filter(|d| !d.is_zero() && *d <= crate::threading::TIMEOUT_MAX)
     }
 }

@@ -30,13 +30,15 @@
 //! of the socket. A drop guard gives back the client slot, the registry entry
 //! and the descriptor whatever happens, then reports the disconnect.
 
-use crate::threading::panic_message;
+use crate::threading::{self, panic_message};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use socket2::SockRef;
 
 use super::conn::{CloseReason, ConnId};
 use super::events::ServerEvent;
@@ -44,7 +46,7 @@ use super::lines::{self, LineEvent, LineSplitter};
 use super::outbox::{Action, Outbox};
 use super::outgoing::{Outgoing, Push, WriterSpec};
 use super::service::{LineService, ServiceKind};
-use super::tcp::Shared;
+use super::shared::{Conn, Shared};
 use super::threaded::Slot;
 use crate::socket::Socket;
 
@@ -61,57 +63,6 @@ pub(crate) const LINGER_BYTES: usize = 4 << 20;
 
 /// The read buffer of a line connection.
 const READ_BUF: usize = 16 * 1024;
-
-/// One live connection, as the rest of the server sees it (registry entry).
-#[derive(Debug)]
-pub(crate) struct Conn {
-    pub(crate) id: ConnId,
-    pub(crate) peer: SocketAddr,
-    pub(crate) sock: Arc<Socket>,
-    /// Why another thread stopped it; the first reason wins.
-    stop: Mutex<Option<CloseReason>>,
-    /// The line service knows it: between `on_connect` and `on_close`. Changed
-    /// and read under the service lock only.
-    open: AtomicBool,
-    /// The output queue of a line connection.
-    out: Option<Outgoing>,
-}
-
-impl Conn {
-    /// Asks the connection to end for `reason` (if nothing else did first) and
-    /// wakes its thread.
-    pub(crate) fn stop(&self, reason: CloseReason) {
-        {
-            let mut stop = self.stop.lock().unwrap_or_else(PoisonError::into_inner);
-            if stop.is_some() {
-                return;
-            }
-            *stop = Some(reason);
-        }
-        if let Some(out) = &self.out {
-            if reason != CloseReason::Shutdown {
-                // Closed or too slow: nothing more for it from the service.
-                out.refuse();
-            }
-            out.wake();
-        }
-        let _ = self.sock.shutdown(Shutdown::Read);
-    }
-
-    /// Why another thread stopped it, if one did.
-    pub(crate) fn stop_reason(&self) -> Option<CloseReason> {
-        *self.stop.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Shuts the socket down both ways: the last resort of `server_close`.
-    pub(crate) fn force_close(&self) {
-        let _ = self.sock.shutdown(Shutdown::Both);
-    }
-
-    fn is_open(&self) -> bool {
-        self.open.load(Ordering::Relaxed)
-    }
-}
 
 /// Gives everything back however the connection ends, then reports it.
 struct ConnGuard<'a> {
@@ -153,14 +104,7 @@ pub(crate) fn run(shared: &Shared, sock: Socket, peer: SocketAddr, id: ConnId, s
         )),
         ServiceKind::Handler(_) => None,
     };
-    let conn = Arc::new(Conn {
-        id,
-        peer,
-        sock,
-        stop: Mutex::new(None),
-        open: AtomicBool::new(false),
-        out,
-    });
+    let conn = Arc::new(Conn::new(id, peer, sock, out));
     let mut guard = ConnGuard {
         shared,
         conn: Arc::clone(&conn),
@@ -275,11 +219,7 @@ impl<'a> LineConn<'a> {
     /// ended (the service closed it at once).
     fn open(&mut self) -> Option<CloseReason> {
         let config = &self.shared.config;
-        if let Err(e) = self
-            .conn
-            .sock
-            .settimeout(config.idle_timeout.filter(|d| !d.is_zero()))
-        {
+        if let Err(e) = self.conn.sock.settimeout(config.idle()) {
             log::warn!("threadkit: cannot set up {}: {e}", self.conn.peer);
             return Some(CloseReason::Error);
         }
@@ -300,14 +240,32 @@ impl<'a> LineConn<'a> {
     /// Step 3: reads and handles lines until something ends the connection.
     fn read_loop(&mut self) -> CloseReason {
         let config = &self.shared.config;
-        let idle = config.idle_timeout.filter(|d| !d.is_zero());
+        let idle = config.idle();
         let mut buf = vec![0u8; READ_BUF];
         let mut splitter = LineSplitter::new(config.max_line);
         // At least one byte, or a zero limit would never let the client be read.
         let max_queue = config.max_queue.max(1);
+        // Idle means no complete line: the deadline moves only when a line
+        // ends, so a client trickling an unfinished line is cut (slowloris).
+        let mut idle_at = idle.and_then(threading::deadline);
+        // The socket's read timeout now (`open` set it to `idle`).
+        let mut read_timeout = idle;
         loop {
             if let Some(reason) = self.conn.stop_reason() {
                 return reason;
+            }
+            if let (Some(full), Some(at)) = (idle, idle_at) {
+                let left = at.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return CloseReason::Idle;
+                }
+                // Without a line in progress the deadline was just moved.
+                let want = if splitter.has_partial() { left } else { full };
+                if read_timeout != Some(want) {
+                    let _ = SockRef::from(&*self.conn.sock)
+                        .set_read_timeout(Some(want.max(Duration::from_micros(1))));
+                    read_timeout = Some(want);
+                }
             }
             // Backpressure: the client's own answers wait to be written.
             if self.out.pending() >= max_queue {
@@ -323,10 +281,25 @@ impl<'a> LineConn<'a> {
                 continue; // stopped, or room again: look again
             }
             match self.conn.sock.recv_into(&mut buf) {
-                Ok(0) => return self.conn.stop_reason().unwrap_or(CloseReason::Closed),
+                Ok(0) => {
+                    if let Some(reason) = self.conn.stop_reason() {
+                        return reason;
+                    }
+                    // The unterminated last line is still a line.
+                    if splitter.has_partial() {
+                        if let Some(reason) = self.handle_chunk(lines::END_OF_INPUT, &mut splitter)
+                        {
+                            return reason;
+                        }
+                    }
+                    return CloseReason::Closed;
+                }
                 Ok(n) => {
                     if let Some(reason) = self.conn.stop_reason() {
                         return reason;
+                    }
+                    if buf[..n].contains(&b'\n') {
+                        idle_at = idle.and_then(threading::deadline);
                     }
                     if let Some(reason) = self.handle_chunk(&buf[..n], &mut splitter) {
                         return reason;

@@ -38,6 +38,10 @@ pub(crate) enum LineEvent<'a> {
 
 /// Splits one connection's byte stream into lines, enforcing the line limit.
 ///
+/// What a server feeds a splitter at end of input when it holds an unfinished
+/// line: the `\n` that ends it.
+pub(crate) const END_OF_INPUT: &[u8] = b"\n";
+
 /// Feed each received chunk with [`next`](LineSplitter::next) until it returns
 /// `None`:
 ///
@@ -48,8 +52,10 @@ pub(crate) enum LineEvent<'a> {
 /// }
 /// ```
 ///
-/// An unterminated last line is simply never reported: at end of input the server
-/// drops the splitter.
+/// An unterminated last line is still a line (as Python's `readline()` returns
+/// it): at end of input, when [`has_partial`](LineSplitter::has_partial) says one
+/// is held, the server feeds [`END_OF_INPUT`] to end it, and answers it before
+/// closing.
 #[derive(Debug)]
 pub(crate) struct LineSplitter {
     max_line: usize,
@@ -72,6 +78,12 @@ impl LineSplitter {
             handed_out: false,
             failed: false,
         }
+    }
+
+    /// Whether an unfinished line is held: at end of input, feed
+    /// [`END_OF_INPUT`] to have it reported.
+    pub(crate) fn has_partial(&self) -> bool {
+        !self.failed && !self.handed_out && !self.partial.is_empty()
     }
 
     /// The line limit, in bytes.
@@ -252,10 +264,16 @@ mod tests {
     }
 
     #[test]
-    fn unterminated_last_line_is_never_reported() {
+    fn unterminated_last_line_is_held_until_end_of_input() {
         let (ev, sp) = run(100, &[b"done\npartial"]);
         assert_eq!(ev, ["line \"done\""]);
         assert_eq!(sp.buffered(), 7);
+        assert!(sp.has_partial());
+        let (ev, sp) = run(100, &[b"done\npartial", END_OF_INPUT]);
+        assert_eq!(ev, ["line \"done\"", "line \"partial\""]);
+        assert!(!sp.has_partial());
+        let (_, sp) = run(100, &[b"done\n"]);
+        assert!(!sp.has_partial());
     }
 
     #[test]

@@ -22,7 +22,9 @@
 //! `outgoing.rs` (a connection's output queue and its writer thread),
 //! `threaded.rs` (threads per client, client slots), `scalable/` (the
 //! scalable model: `mod.rs` accepting and cross-worker delivery, `worker.rs`
-//! and `worker/` the event loop), `tcp.rs`, `udp.rs`, `shutdown.rs`, `events.rs`.
+//! and `worker/` the event loop), `shared.rs` (the state both loops read,
+//! below them), `tcp.rs` (binds, accepts, starts the loops), `udp.rs`,
+//! `shutdown.rs`, `events.rs`.
 //!
 //! # The models
 //!
@@ -78,7 +80,7 @@
 //! | silent for `idle_timeout` | `* idle timeout` | closed ([`CloseReason::Idle`]) |
 //! | unsent output reaches `max_queue` | nothing | echo: not read until it drains; chat: dropped ([`CloseReason::TooSlow`]) |
 //! | the server stops | `* server shutting down` | closed ([`CloseReason::Shutdown`]) |
-//! | end of input in mid-line | nothing | the unterminated line is dropped |
+//! | end of input in mid-line | the answer to that last line | it is still a line: served, then closed |
 //!
 //! So a service only ever sees valid lines.
 //!
@@ -149,6 +151,7 @@ mod outbox;
 mod outgoing;
 mod scalable;
 mod service;
+mod shared;
 mod shutdown;
 mod tcp;
 mod threaded;

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use socket2::SockRef;
 
 use crate::socket::Socket;
-use crate::threading::Thread;
+use crate::threading::{self, Thread};
 
 /// How long `join_writer` waits for the writer to end (it has been told to
 /// stop and its socket is shut down by then, so this is a safety net).
@@ -258,14 +258,14 @@ impl Outgoing {
     ) -> bool {
         let mut st = self.inner.lock();
         let mut seen = st.written;
-        let mut deadline = idle.map(|d| Instant::now() + d);
+        let mut deadline = idle.and_then(threading::deadline);
         loop {
             if st.pending() < limit || st.broken || st.aborted || stopped() {
                 return true;
             }
             if st.written != seen {
                 seen = st.written;
-                deadline = idle.map(|d| Instant::now() + d);
+                deadline = idle.and_then(threading::deadline);
             }
             st = match deadline {
                 None => self

@@ -1,23 +1,23 @@
 //! [`TcpServer`]: Python's `TCPServer` / `ThreadingTCPServer`.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use socket2::SockRef;
 
 use super::config::{Model, ServerConfig};
 use super::conn::{CloseReason, ConnId};
-use super::connection::{self, Conn};
-use super::events::{Events, ServerEvent};
+use super::connection;
+use super::events::ServerEvent;
 use super::lines;
 use super::scalable::{Accepted, Hub};
 use super::service::{Service, ServiceKind};
-use super::shutdown::{Serving, ShutdownHandle, Signal, Stop};
+use super::shared::Shared;
+use super::shutdown::{Serving, ShutdownHandle, Stop};
 use super::threaded::{self, Slot, Slots, ThreadSet};
 use crate::socket::{Family, Kind, Socket};
 
@@ -107,26 +107,21 @@ const CLOSE_FORCED: Duration = Duration::from_secs(1);
 /// # }
 /// ```
 pub struct TcpServer {
-    shared: Arc<Shared>,
+    server: Arc<Server>,
 }
 
-/// What the server, its connections and its shutdown handle share.
-pub(crate) struct Shared {
+/// The server's own part: the listener, the client slots and the threads or
+/// workers it started, around the [`Shared`] state its loops read.
+struct Server {
+    /// What the connection loops share.
+    shared: Arc<Shared>,
     listener: Socket,
     local_addr: SocketAddr,
-    pub(crate) config: ServerConfig,
-    pub(crate) service: Service,
-    signal: Arc<Signal>,
-    /// Every live connection (both kinds), for broadcasts and for shutdown.
-    conns: Mutex<HashMap<ConnId, Arc<Conn>>>,
-    /// Held around every line-service call and the queueing of its outbox.
-    service_lock: Mutex<()>,
     /// The client slots (`max_clients`).
     slots: Arc<Slots>,
     next_id: AtomicU64,
     /// The connection threads, for `server_close`.
     threads: ThreadSet,
-    pub(crate) events: Events,
     /// `serve_forever` is running.
     serving: AtomicBool,
     /// The scalable model's workers, once `serve_forever` started them.
@@ -170,23 +165,18 @@ impl TcpServer {
         check_model(config.model, &service)?;
         let listener = listen(addr, &config)?;
         let local_addr = listener.getsockname()?;
-        let shared = Arc::new(Shared {
+        let server = Arc::new(Server {
             listener,
             local_addr,
             slots: Slots::new(config.max_clients),
-            config,
-            service,
-            signal: Arc::new(Signal::default()),
-            conns: Mutex::new(HashMap::new()),
-            service_lock: Mutex::new(()),
+            shared: Arc::new(Shared::new(config, service)),
             next_id: AtomicU64::new(1),
             threads: ThreadSet::default(),
-            events: Events::default(),
             serving: AtomicBool::new(false),
             hub: OnceLock::new(),
         });
         log::info!("listening on {local_addr}");
-        Ok(TcpServer { shared })
+        Ok(TcpServer { server })
     }
 
     /// The address the server listens on (with the real port when port 0 was
@@ -204,7 +194,7 @@ impl TcpServer {
     /// # }
     /// ```
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.local_addr
+        self.server.local_addr
     }
 
     /// The server's configuration.
@@ -222,7 +212,7 @@ impl TcpServer {
     /// # }
     /// ```
     pub fn config(&self) -> &ServerConfig {
-        &self.shared.config
+        &self.server.shared.config
     }
 
     /// How many clients are connected now (refused ones not counted).
@@ -239,7 +229,7 @@ impl TcpServer {
     /// # }
     /// ```
     pub fn client_count(&self) -> usize {
-        self.shared.slots.active()
+        self.server.slots.active()
     }
 
     /// A handle that stops the server from any thread (see [`ShutdownHandle`]).
@@ -259,9 +249,9 @@ impl TcpServer {
     /// # }
     /// ```
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        let target: Arc<dyn Stop> = self.shared.clone();
+        let target: Arc<dyn Stop> = self.server.clone();
         let target: Weak<dyn Stop> = Arc::downgrade(&target);
-        ShutdownHandle::new(Arc::clone(&self.shared.signal), target)
+        ShutdownHandle::new(Arc::clone(&self.server.shared.signal), target)
     }
 
     /// Calls `observer` with every [`ServerEvent`] from now on (replacing an
@@ -287,7 +277,7 @@ impl TcpServer {
     /// # }
     /// ```
     pub fn on_event(&self, observer: impl Fn(&ServerEvent) + Send + Sync + 'static) {
-        self.shared.events.set(Arc::new(observer));
+        self.server.shared.events.set(Arc::new(observer));
     }
 
     /// Accepts and serves clients until the server is shut down, then returns
@@ -326,22 +316,23 @@ impl TcpServer {
     /// # }
     /// ```
     pub fn serve_forever(&self) -> io::Result<()> {
-        let shared = &self.shared;
-        let _serving = Serving::enter(&shared.serving)?;
+        let server = &self.server;
+        let shared = &server.shared;
+        let _serving = Serving::enter(&server.serving)?;
         if let (Model::Scalable, ServiceKind::Lines(service)) =
             (shared.config.model, shared.service.kind())
         {
-            if !shared.signal.requested() && shared.hub.get().is_none() {
+            if !shared.signal.requested() && server.hub.get().is_none() {
                 let hub = Hub::start(shared, Arc::clone(service))?;
-                let _ = shared.hub.set(hub);
+                let _ = server.hub.set(hub);
             }
         }
         let mut backoff = ACCEPT_BACKOFF_MIN;
         while !shared.signal.requested() {
-            match shared.listener.accept() {
+            match server.listener.accept() {
                 Ok((sock, peer)) => {
                     backoff = ACCEPT_BACKOFF_MIN;
-                    shared.dispatch(sock, peer);
+                    server.dispatch(sock, peer);
                 }
                 Err(_) if shared.signal.requested() => break,
                 Err(e) if is_transient(&e) => {}
@@ -352,7 +343,7 @@ impl TcpServer {
                 }
             }
         }
-        if let Some(hub) = shared.hub.get() {
+        if let Some(hub) = server.hub.get() {
             // The workers see the shutdown even if it came before they were
             // known to `stop`.
             hub.stop();
@@ -386,15 +377,15 @@ impl TcpServer {
     /// ```
     pub fn server_close(&self) {
         self.shutdown_handle().shutdown();
-        if self.shared.config.block_on_close {
-            let shared = &self.shared;
-            if let Some(hub) = shared.hub.get() {
+        let server = &self.server;
+        if server.shared.config.block_on_close {
+            if let Some(hub) = server.hub.get() {
                 hub.join(CLOSE_GRACE + CLOSE_FORCED);
             }
-            shared.threads.join_all(
+            server.threads.join_all(
                 CLOSE_GRACE,
                 || {
-                    for conn in shared.conns().values() {
+                    for conn in server.shared.conns().values() {
                         conn.force_close();
                     }
                 },
@@ -414,38 +405,41 @@ impl Drop for TcpServer {
 impl fmt::Debug for TcpServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpServer")
-            .field("local_addr", &self.shared.local_addr)
-            .field("model", &self.shared.config.model)
-            .field("service", &self.shared.service)
+            .field("local_addr", &self.server.local_addr)
+            .field("model", &self.server.shared.config.model)
+            .field("service", &self.server.shared.service)
             .field("clients", &self.client_count())
-            .field("shutdown", &self.shared.signal.requested())
+            .field("shutdown", &self.server.shared.signal.requested())
             .finish()
     }
 }
 
-impl Shared {
+impl Server {
     /// Serves one accepted client: refused when full, else on a thread of its
     /// own or right here.
-    fn dispatch(self: &Arc<Self>, sock: Socket, peer: SocketAddr) {
+    fn dispatch(&self, sock: Socket, peer: SocketAddr) {
         let id = ConnId::new(self.next_id.fetch_add(1, Ordering::Relaxed));
-        self.events.emit(ServerEvent::Connect { conn: id, peer });
+        self.shared
+            .events
+            .emit(ServerEvent::Connect { conn: id, peer });
         let Some(slot) = self.slots.try_take() else {
             self.refuse_full(sock, peer, id);
             return;
         };
-        match self.config.model {
+        match self.shared.config.model {
             Model::Scalable => self.hand_over(sock, peer, id, slot),
-            Model::Synchronous => connection::run(self, sock, peer, id, slot),
+            Model::Synchronous => connection::run(&self.shared, sock, peer, id, slot),
             Model::ThreadPerConnection => {
-                let me = Arc::clone(self);
-                let body = move || connection::run(&me, sock, peer, id, slot);
-                if let Err(e) =
-                    self.threads
-                        .spawn(threaded::client_thread_name(peer), &self.config, body)
-                {
+                let shared = Arc::clone(&self.shared);
+                let body = move || connection::run(&shared, sock, peer, id, slot);
+                if let Err(e) = self.threads.spawn(
+                    threaded::client_thread_name(peer),
+                    &self.shared.config,
+                    body,
+                ) {
                     // The closure, with the socket and the slot, is dropped.
                     log::error!("threadkit: cannot start a thread for {peer}: {e}");
-                    self.events.emit(ServerEvent::Disconnect {
+                    self.shared.events.emit(ServerEvent::Disconnect {
                         conn: id,
                         peer,
                         reason: CloseReason::Error,
@@ -460,7 +454,7 @@ impl Shared {
         let Some(hub) = self.hub.get() else {
             // Not reached: serve_forever starts the workers before it accepts.
             drop((sock, slot));
-            self.events.emit(ServerEvent::Disconnect {
+            self.shared.events.emit(ServerEvent::Disconnect {
                 conn: id,
                 peer,
                 reason: CloseReason::Error,
@@ -480,7 +474,7 @@ impl Shared {
                 .send_with_flags(notice.as_bytes(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL);
             let _ = stream.shutdown(Shutdown::Write);
             drop((stream, slot));
-            self.events.emit(ServerEvent::Disconnect {
+            self.shared.events.emit(ServerEvent::Disconnect {
                 conn: id,
                 peer,
                 reason: CloseReason::Shutdown,
@@ -488,66 +482,29 @@ impl Shared {
         }
     }
 
-    /// Whether a shutdown was asked for.
-    pub(crate) fn stopping(&self) -> bool {
-        self.signal.requested()
-    }
-
     /// A client beyond `max_clients`: `* error: server full` (line services)
     /// and closed at once; the service never hears of it.
     fn refuse_full(&self, sock: Socket, peer: SocketAddr, id: ConnId) {
-        if let ServiceKind::Lines(_) = self.service.kind() {
+        if let ServiceKind::Lines(_) = self.shared.service.kind() {
             let notice = format!("{}\n", lines::SERVER_FULL);
             let _ = SockRef::from(&sock)
                 .send_with_flags(notice.as_bytes(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL);
         }
         let _ = sock.shutdown(Shutdown::Write);
         drop(sock);
-        self.events.emit(ServerEvent::Disconnect {
+        self.shared.events.emit(ServerEvent::Disconnect {
             conn: id,
             peer,
             reason: CloseReason::Full,
         });
     }
-
-    pub(crate) fn lock_service(&self) -> MutexGuard<'_, ()> {
-        // Service calls that panicked are reported; the lock guards no data.
-        self.service_lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn conns(&self) -> MutexGuard<'_, HashMap<ConnId, Arc<Conn>>> {
-        self.conns.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn find(&self, id: ConnId) -> Option<Arc<Conn>> {
-        self.conns().get(&id).cloned()
-    }
-
-    /// Lists a new connection; one that comes after a shutdown is stopped at
-    /// once (its client still gets the notice).
-    pub(crate) fn register(&self, conn: &Arc<Conn>) {
-        let mut conns = self.conns();
-        conns.insert(conn.id, Arc::clone(conn));
-        if self.signal.requested() {
-            drop(conns);
-            conn.stop(CloseReason::Shutdown);
-        }
-    }
-
-    pub(crate) fn unregister(&self, id: ConnId) {
-        self.conns().remove(&id);
-    }
 }
 
-impl Stop for Shared {
+impl Stop for Server {
     fn stop(&self) {
         // Wakes the blocked accept (it fails with EINVAL).
         let _ = self.listener.shutdown(Shutdown::Read);
-        for conn in self.conns().values() {
-            conn.stop(CloseReason::Shutdown);
-        }
+        self.shared.stop_conns();
         if let Some(hub) = self.hub.get() {
             hub.stop();
         }

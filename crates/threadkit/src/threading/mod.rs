@@ -74,4 +74,5 @@ pub use stack::{set_stack_size, stack_size};
 pub use stop::stop_requested;
 pub use thread::{Run, Thread};
 pub use timeout::TIMEOUT_MAX;
+pub(crate) use timeout::{deadline, deadline_after};
 pub use timer::Timer;

@@ -24,8 +24,15 @@ pub const TIMEOUT_MAX: Duration = Duration::from_secs(9_223_372_036);
 /// The deadline `timeout` from now, or `None` ("wait forever") when `timeout` is
 /// beyond [`TIMEOUT_MAX`] or beyond what `Instant` can represent.
 pub(crate) fn deadline(timeout: Duration) -> Option<Instant> {
+    deadline_after(Instant::now(), timeout)
+}
+
+/// The deadline `timeout` after `start`, saturating as [`deadline`] does: `None`
+/// ("never") past [`TIMEOUT_MAX`] or past what `Instant` can represent, so no
+/// caller can overflow an `Instant`.
+pub(crate) fn deadline_after(start: Instant, timeout: Duration) -> Option<Instant> {
     if timeout > TIMEOUT_MAX {
         return None;
     }
-    Instant::now().checked_add(timeout)
+    start.checked_add(timeout)
 }

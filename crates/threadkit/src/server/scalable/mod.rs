@@ -47,7 +47,7 @@ use mio::{Poll, Token, Waker};
 
 use super::conn::ConnId;
 use super::service::LineService;
-use super::tcp::Shared;
+use super::shared::Shared;
 use super::threaded::Slot;
 use crate::threading::Thread;
 

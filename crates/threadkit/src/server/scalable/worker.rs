@@ -76,8 +76,8 @@ use crate::server::connection::{reason_of, FLUSH_TIMEOUT, LINGER, LINGER_BYTES};
 use crate::server::events::ServerEvent;
 use crate::server::lines::{self, LineEvent, LineSplitter};
 use crate::server::outbox::Outbox;
-use crate::server::tcp::Shared;
-use crate::threading::panic_message;
+use crate::server::shared::Shared;
+use crate::threading::{deadline_after, panic_message};
 
 /// The worker's read buffer.
 pub(super) const READ_BUF: usize = 64 * 1024;
@@ -91,7 +91,7 @@ const EVENTS: usize = 1024;
 /// Runs worker `index` of `hub` on the calling thread until the server shut
 /// down and its connections are closed.
 pub(super) fn run(shared: &Shared, hub: &Hub, index: usize, poll: Poll) {
-    let idle = shared.config.idle_timeout.filter(|d| !d.is_zero());
+    let idle = shared.config.idle();
     let mut worker = Worker {
         shared,
         hub,
@@ -252,13 +252,25 @@ impl<'a> Worker<'a> {
             }
             match (&conn.stream).read(&mut scratch) {
                 Ok(0) => {
+                    // The unterminated last line is still a line.
+                    if conn.splitter.has_partial() {
+                        if let Some(reason) = self.handle_chunk(token, id, lines::END_OF_INPUT) {
+                            self.stop(token, id, reason);
+                            again = false;
+                            break;
+                        }
+                    }
                     self.end(token, id, CloseReason::Closed);
                     again = false;
                     break;
                 }
                 Ok(n) => {
-                    let deadline = self.idle.map(|d| self.now + d);
-                    self.set_deadline(token, id, deadline);
+                    // Idle means no complete line: trickling one never moves
+                    // the deadline (slowloris is cut).
+                    if scratch[..n].contains(&b'\n') {
+                        let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
+                        self.set_deadline(token, id, deadline);
+                    }
                     if let Some(reason) = self.handle_chunk(token, id, &scratch[..n]) {
                         self.stop(token, id, reason);
                         again = false;
@@ -378,7 +390,7 @@ impl<'a> Worker<'a> {
             Ok(_) => {
                 if conn.phase == Phase::Serving && !conn.paused && conn.pending() >= max_own {
                     conn.paused = true;
-                    let deadline = self.idle.map(|d| self.now + d);
+                    let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
                     self.set_deadline(token, id, deadline);
                 }
             }
@@ -410,7 +422,7 @@ impl<'a> Worker<'a> {
                     self.ready.push_back((token, id));
                 }
                 if progress {
-                    let deadline = self.idle.map(|d| self.now + d);
+                    let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
                     self.set_deadline(token, id, deadline);
                 }
             }
@@ -628,7 +640,7 @@ impl<'a> Worker<'a> {
         } else if self.shutting_down {
             self.stop(token, id, CloseReason::Shutdown);
         } else {
-            let deadline = self.idle.map(|d| self.now + d);
+            let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
             self.set_deadline(token, id, deadline);
         }
         self.finish_ending();
