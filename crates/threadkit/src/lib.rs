@@ -35,6 +35,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod client;
+pub mod queue;
 pub mod server;
 pub mod socket;
 mod sync;

@@ -44,7 +44,7 @@ mod semaphore;
 mod stack;
 mod stop;
 mod thread;
-mod timeout;
+pub(crate) mod timeout;
 mod timer;
 mod timer_service;
 
