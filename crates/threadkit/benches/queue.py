@@ -8,10 +8,15 @@ Run: python3 benches/queue.py   (prints ns per item / per round trip)
   ping-pong over two Queue(maxsize=1)), ns per round trip.
 """
 
-import queue
 import sys
-import threading
-import time
+
+# This file is itself named queue.py: take its directory off the path so that
+# `import queue` finds the standard library's module.
+del sys.path[0]
+
+import queue  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
 
 
 def transfer(producers, consumers, per_producer):
