@@ -3,6 +3,9 @@
 //!
 //! - [`threading`]: named threads you can list and join with a timeout, Python's
 //!   exit rule for non-daemon threads, hooks, cooperative stop and a thread dump.
+//! - [`queue`]: Python's `queue` module: [`queue::Queue`], [`queue::LifoQueue`],
+//!   [`queue::PriorityQueue`] and [`queue::SimpleQueue`], stop-aware, with 3.13's
+//!   `shutdown`.
 //! - [`socket`]: Python's `socket` calls and timeout rules over `socket2`
 //!   ([`socket::Socket`], [`socket::create_connection`], [`socket::create_server`]).
 //! - [`server`]: Python's `socketserver`: [`server::TcpServer`] (a thread per client
@@ -35,6 +38,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod client;
+pub mod queue;
 pub mod server;
 pub mod socket;
 mod sync;

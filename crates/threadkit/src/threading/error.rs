@@ -44,6 +44,9 @@ pub enum Error {
     /// A `Barrier` was broken by a timeout, `abort()` or `reset()` (Python:
     /// `BrokenBarrierError`).
     BrokenBarrier,
+    /// `Queue::task_done()` called more often than items were put (Python:
+    /// `ValueError`).
+    TaskDoneTooOften,
     /// The operating system refused to create a thread (Python: `RuntimeError`).
     Spawn(io::Error),
 }
@@ -61,6 +64,7 @@ impl fmt::Display for Error {
             Error::OverRelease => f.write_str("semaphore released too many times"),
             Error::InvalidStackSize => f.write_str("size not valid: 0 or at least 32768 bytes"),
             Error::BrokenBarrier => f.write_str("barrier is broken"),
+            Error::TaskDoneTooOften => f.write_str("task_done() called too many times"),
             Error::Spawn(e) => write!(f, "can't start new thread: {e}"),
         }
     }

@@ -47,7 +47,7 @@ mod stack;
 mod start;
 mod stop;
 mod thread;
-mod timeout;
+pub(crate) mod timeout;
 mod timer;
 mod timer_service;
 

@@ -1,0 +1,812 @@
+//! [`OrderedQueue`]: the one queue implementation behind [`Queue`], [`LifoQueue`]
+//! and [`PriorityQueue`], and its iterator [`Iter`].
+//!
+//! One `Mutex` guards the items, the task count and three wait queues (getters,
+//! putters, joiners) of [`Waiter`]s. Blocked callers are served in arrival order by
+//! *grants*: a put that finds a getter queued takes it off the queue and reserves
+//! one stored item for it (`reserved_items`), so a later caller cannot take that
+//! item first; a get that frees a slot in a full queue grants it to the oldest
+//! putter (`reserved_slots`) the same way. A woken waiter gives its grant back
+//! before it looks at the state, then takes what is free. The invariant, restored
+//! at the end of every critical section by `grant`: no getter is queued while an
+//! unreserved item is stored, no putter while an unreserved slot is free.
+//!
+//! No user code runs under the lock except `T::cmp` in [`Priority`]'s store; a
+//! panic there is caught, the invariant restored, the lock released and the panic
+//! resumed in the caller. Items a shutdown drops are dropped after the unlock.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::error::{GetError, PutError};
+use super::order::{Fifo, Lifo, Order, Priority};
+use crate::sync::{lock, AtomicBool, Mutex, MutexGuard, Ordering, Waiter, Wake};
+use crate::threading::timeout;
+use crate::threading::Error;
+
+/// Python's `queue.Queue`: first in, first out.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::queue::Queue;
+///
+/// let q = Queue::new(2);
+/// q.put("a")?;
+/// q.put("b")?;
+/// assert!(q.full());
+/// assert_eq!(q.get()?, "a");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type Queue<T> = OrderedQueue<T, Fifo<T>>;
+
+/// Python's `queue.LifoQueue`: last in, first out.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::queue::LifoQueue;
+///
+/// let q = LifoQueue::new(0);
+/// q.put(1)?;
+/// q.put(2)?;
+/// assert_eq!(q.get()?, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type LifoQueue<T> = OrderedQueue<T, Lifo<T>>;
+
+/// Python's `queue.PriorityQueue`: smallest first (as `heapq`), equal items in
+/// insertion order.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::queue::PriorityQueue;
+///
+/// let q = PriorityQueue::new(0);
+/// q.put((2, "later"))?;
+/// q.put((1, "first"))?;
+/// assert_eq!(q.get()?, (1, "first"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type PriorityQueue<T> = OrderedQueue<T, Priority<T>>;
+
+/// A blocking, optionally bounded queue whose order is `O` ([`Fifo`], [`Lifo`] or
+/// [`Priority`]); use it through [`Queue`], [`LifoQueue`] and [`PriorityQueue`].
+///
+/// `Send + Sync` for `T: Send`: share it with `Arc` or a scope.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::queue::Queue;
+///
+/// let q = Queue::new(0);
+/// std::thread::scope(|s| {
+///     s.spawn(|| {
+///         while let Ok(job) = q.get() {
+///             println!("job {job}");
+///             q.task_done().expect("one task_done per get");
+///         }
+///     });
+///     for job in 0..3 {
+///         q.put(job).expect("not shut down");
+///     }
+///     q.join(); // every job was processed
+///     q.shutdown(false);
+/// });
+/// ```
+pub struct OrderedQueue<T, O: Order<T>> {
+    state: Mutex<State<T, O>>,
+    // 0: unbounded.
+    maxsize: usize,
+}
+
+struct State<T, O> {
+    store: O,
+    // Items put and not yet marked done (Python's `unfinished_tasks`).
+    unfinished: usize,
+    shutdown: bool,
+    // Stored items promised to getters already taken off `getters`.
+    reserved_items: usize,
+    // Free slots promised to putters already taken off `putters`.
+    reserved_slots: usize,
+    getters: VecDeque<Arc<Queued>>,
+    putters: VecDeque<Arc<Queued>>,
+    joiners: Vec<Arc<Waiter>>,
+    _item: std::marker::PhantomData<fn(T) -> T>,
+}
+
+/// One blocked getter or putter: its waiter, and whether it was handed a grant
+/// (rather than woken by a shutdown). Written and read under the queue's lock.
+struct Queued {
+    waiter: Arc<Waiter>,
+    granted: AtomicBool,
+}
+
+/// What a critical section leaves to do after the unlock: waiters to wake and items
+/// to drop (a waiter woken on this core could otherwise preempt us and block on the
+/// lock we still hold; an item's `drop` is user code).
+struct After<T> {
+    wake: Vec<Arc<Waiter>>,
+    dropped: Vec<T>,
+}
+
+impl<T> After<T> {
+    fn new() -> Self {
+        After {
+            wake: Vec::new(),
+            dropped: Vec::new(),
+        }
+    }
+}
+
+impl<T> Drop for After<T> {
+    fn drop(&mut self) {
+        for w in self.wake.drain(..) {
+            w.notify();
+        }
+    }
+}
+
+/// Parks the calling thread on `me` until it is notified, `deadline` passes or (when
+/// `stoppable`) a stop is requested. The one place a queue call blocks: issue 12's
+/// wait record (`Queue.get` / `Queue.put`) goes here.
+fn block(me: &Waiter, deadline: Option<Instant>, stoppable: bool) -> Wake {
+    me.wait(deadline, stoppable)
+}
+
+impl<T, O: Order<T>> State<T, O> {
+    fn free_items(&self) -> usize {
+        // Saturating: an immediate shutdown drops reserved items too.
+        self.store.len().saturating_sub(self.reserved_items)
+    }
+
+    fn has_free_slot(&self, maxsize: usize) -> bool {
+        maxsize == 0 || self.store.len() + self.reserved_slots < maxsize
+    }
+
+    /// Restores the invariant: grants free items to queued getters and free slots
+    /// to queued putters, oldest first.
+    fn grant(&mut self, maxsize: usize, after: &mut After<T>) {
+        while self.free_items() > 0 {
+            let Some(g) = self.getters.pop_front() else {
+                break;
+            };
+            // Relaxed: read and written under the queue's lock only.
+            g.granted.store(true, Ordering::Relaxed);
+            self.reserved_items += 1;
+            after.wake.push(Arc::clone(&g.waiter));
+        }
+        while !self.shutdown && self.has_free_slot(maxsize) {
+            let Some(p) = self.putters.pop_front() else {
+                break;
+            };
+            p.granted.store(true, Ordering::Relaxed);
+            self.reserved_slots += 1;
+            after.wake.push(Arc::clone(&p.waiter));
+        }
+    }
+
+    /// Runs `f` (which may run `T::cmp`) on the store; on a panic, restores the
+    /// invariant, unlocks, wakes and resumes the panic in the caller.
+    fn guarded<'a, R>(
+        mut guard: MutexGuard<'a, Self>,
+        maxsize: usize,
+        after: &mut After<T>,
+        f: impl FnOnce(&mut O) -> R,
+    ) -> (MutexGuard<'a, Self>, R) {
+        match panic::catch_unwind(AssertUnwindSafe(|| f(&mut guard.store))) {
+            Ok(r) => (guard, r),
+            Err(payload) => {
+                guard.grant(maxsize, after);
+                drop(guard);
+                panic::resume_unwind(payload)
+            }
+        }
+    }
+}
+
+/// Takes `me` off `queue` if it is still there (its wait ended without a grant).
+/// Returns whether it was there.
+fn withdraw(queue: &mut VecDeque<Arc<Queued>>, me: &Arc<Queued>) -> bool {
+    match queue.iter().position(|q| Arc::ptr_eq(q, me)) {
+        Some(i) => {
+            queue.remove(i);
+            true
+        }
+        None => false,
+    }
+}
+
+impl<T, O: Order<T>> OrderedQueue<T, O> {
+    /// A queue holding at most `maxsize` items (0: unbounded). Python:
+    /// `Queue(maxsize)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q: Queue<String> = Queue::new(10);
+    /// assert_eq!(q.maxsize(), 10);
+    /// ```
+    pub fn new(maxsize: usize) -> Self {
+        OrderedQueue {
+            state: Mutex::new(State {
+                store: O::default(),
+                unfinished: 0,
+                shutdown: false,
+                reserved_items: 0,
+                reserved_slots: 0,
+                getters: VecDeque::new(),
+                putters: VecDeque::new(),
+                joiners: Vec::new(),
+                _item: std::marker::PhantomData,
+            }),
+            maxsize,
+        }
+    }
+
+    /// The bound given to [`new`](Self::new) (0: unbounded). Python: `maxsize`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// assert_eq!(Queue::<u8>::new(0).maxsize(), 0);
+    /// ```
+    pub fn maxsize(&self) -> usize {
+        self.maxsize
+    }
+
+    /// How many items the queue holds now (a snapshot). Python: `qsize()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(0);
+    /// q.put(1)?;
+    /// assert_eq!(q.qsize(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn qsize(&self) -> usize {
+        lock(&self.state).store.len()
+    }
+
+    /// Whether the queue holds no item now (a snapshot). Python: `empty()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// assert!(Queue::<u8>::new(0).empty());
+    /// ```
+    pub fn empty(&self) -> bool {
+        self.qsize() == 0
+    }
+
+    /// Whether the queue is bounded and holds `maxsize` items now (a snapshot).
+    /// Python: `full()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// q.put(1)?;
+    /// assert!(q.full());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn full(&self) -> bool {
+        self.maxsize > 0 && self.qsize() >= self.maxsize
+    }
+
+    /// Puts `item`, blocking while the queue is full. Not interrupted by a stop
+    /// request. Python: `put(item)`.
+    ///
+    /// # Errors
+    ///
+    /// [`PutError::ShutDown`] with the item when the queue is (or, while this call
+    /// waits, becomes) shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// q.put(1)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn put(&self, item: T) -> Result<(), PutError<T>> {
+        self.put_inner(item, None, false, true)
+    }
+
+    /// Puts `item`, waiting at most `timeout` (measured from the call) while the
+    /// queue is full; a stop request for the calling thread ends the wait early.
+    /// Python: `put(item, timeout=t)`.
+    ///
+    /// # Errors
+    ///
+    /// [`PutError::Full`] with the item when no slot became free in time (or a
+    /// stop was requested); [`PutError::ShutDown`] when the queue is shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::{PutError, Queue};
+    /// use std::time::Duration;
+    ///
+    /// let q = Queue::new(1);
+    /// q.put(1)?;
+    /// let err = q.put_timeout(2, Duration::from_millis(10)).unwrap_err();
+    /// assert!(matches!(err, PutError::Full(2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
+        self.put_inner(item, timeout::deadline(timeout), true, true)
+    }
+
+    /// Puts `item` only if a slot is free now; never blocks. Python:
+    /// `put_nowait(item)`.
+    ///
+    /// # Errors
+    ///
+    /// [`PutError::Full`] or [`PutError::ShutDown`], with the item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// assert!(q.try_put(1).is_ok());
+    /// assert_eq!(q.try_put(2).unwrap_err().into_inner(), 2);
+    /// ```
+    pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
+        self.put_inner(item, None, false, false)
+    }
+
+    fn put_inner(
+        &self,
+        item: T,
+        deadline: Option<Instant>,
+        stoppable: bool,
+        blocking: bool,
+    ) -> Result<(), PutError<T>> {
+        let mut after = After::new();
+        let mut st = lock(&self.state);
+        let mut granted = false;
+        if st.shutdown {
+            return Err(PutError::ShutDown(item));
+        }
+        if !st.has_free_slot(self.maxsize) {
+            if !blocking {
+                return Err(PutError::Full(item));
+            }
+            let me = Arc::new(Queued {
+                waiter: Waiter::new(),
+                granted: AtomicBool::new(false),
+            });
+            if stoppable && me.waiter.is_stopped() {
+                return Err(PutError::Full(item));
+            }
+            st.putters.push_back(Arc::clone(&me));
+            drop(st);
+            let wake = block(&me.waiter, deadline, stoppable);
+            st = lock(&self.state);
+            if wake != Wake::Notified && withdraw(&mut st.putters, &me) {
+                return Err(PutError::Full(item));
+            }
+            // Relaxed: written under the lock we hold.
+            granted = me.granted.load(Ordering::Relaxed);
+            if granted {
+                st.reserved_slots -= 1;
+            }
+            if st.shutdown {
+                // A grant given back here frees nobody: later puts fail too.
+                return Err(PutError::ShutDown(item));
+            }
+        }
+        debug_assert!(granted || st.has_free_slot(self.maxsize));
+        st.unfinished += 1;
+        let (mut st, ()) = State::guarded(st, self.maxsize, &mut after, |s| s.push(item));
+        st.grant(self.maxsize, &mut after);
+        Ok(())
+    }
+
+    /// Takes the next item, blocking while the queue is empty. Not interrupted by a
+    /// stop request. Python: `get()`.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::ShutDown`] when the queue is shut down and empty (at the call or
+    /// while this call waits).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(0);
+    /// q.put('x')?;
+    /// assert_eq!(q.get()?, 'x');
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get(&self) -> Result<T, GetError> {
+        self.get_inner(None, false, true)
+    }
+
+    /// Takes the next item, waiting at most `timeout` (measured from the call)
+    /// while the queue is empty; a stop request for the calling thread ends the
+    /// wait early. Python: `get(timeout=t)`.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Empty`] when no item came in time (or a stop was requested);
+    /// [`GetError::ShutDown`] when the queue is shut down and empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::{GetError, Queue};
+    /// use std::time::Duration;
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// assert_eq!(q.get_timeout(Duration::from_millis(10)), Err(GetError::Empty));
+    /// ```
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
+        self.get_inner(timeout::deadline(timeout), true, true)
+    }
+
+    /// Takes the next item only if one is there now; never blocks. Python:
+    /// `get_nowait()`.
+    ///
+    /// # Errors
+    ///
+    /// [`GetError::Empty`], or [`GetError::ShutDown`] when shut down and empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::{GetError, Queue};
+    ///
+    /// let q = Queue::new(0);
+    /// assert_eq!(q.try_get(), Err(GetError::Empty));
+    /// q.put(5)?;
+    /// assert_eq!(q.try_get(), Ok(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_get(&self) -> Result<T, GetError> {
+        self.get_inner(None, false, false)
+    }
+
+    fn get_inner(
+        &self,
+        deadline: Option<Instant>,
+        stoppable: bool,
+        blocking: bool,
+    ) -> Result<T, GetError> {
+        let mut after = After::new();
+        let mut st = lock(&self.state);
+        if st.free_items() == 0 {
+            if st.shutdown {
+                return Err(GetError::ShutDown);
+            }
+            if !blocking {
+                return Err(GetError::Empty);
+            }
+            let me = Arc::new(Queued {
+                waiter: Waiter::new(),
+                granted: AtomicBool::new(false),
+            });
+            if stoppable && me.waiter.is_stopped() {
+                return Err(GetError::Empty);
+            }
+            st.getters.push_back(Arc::clone(&me));
+            drop(st);
+            let wake = block(&me.waiter, deadline, stoppable);
+            st = lock(&self.state);
+            if wake != Wake::Notified && withdraw(&mut st.getters, &me) {
+                return Err(GetError::Empty);
+            }
+            // Relaxed: written under the lock we hold.
+            if me.granted.load(Ordering::Relaxed) {
+                st.reserved_items -= 1;
+            }
+            if st.free_items() == 0 {
+                // Woken by a shutdown, or an immediate one dropped our item.
+                return Err(GetError::ShutDown);
+            }
+        }
+        let (mut st, item) = State::guarded(st, self.maxsize, &mut after, |s| s.pop());
+        st.grant(self.maxsize, &mut after);
+        Ok(item.expect("a free item is stored"))
+    }
+
+    /// Marks one item taken by a get as processed. Python: `task_done()`.
+    ///
+    /// When the count of unfinished tasks reaches 0, every [`join`](Self::join)
+    /// returns.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TaskDoneTooOften`] when called more often than items were put.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    /// use threadkit::threading::Error;
+    ///
+    /// let q = Queue::new(0);
+    /// q.put(1)?;
+    /// q.get()?;
+    /// q.task_done()?;
+    /// assert!(matches!(q.task_done(), Err(Error::TaskDoneTooOften)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn task_done(&self) -> Result<(), Error> {
+        let mut after = After::<T>::new();
+        let mut st = lock(&self.state);
+        if st.unfinished == 0 {
+            return Err(Error::TaskDoneTooOften);
+        }
+        st.unfinished -= 1;
+        if st.unfinished == 0 {
+            after.wake.append(&mut st.joiners);
+        }
+        Ok(())
+    }
+
+    /// How many items were put and not yet marked done. Python:
+    /// `unfinished_tasks`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(0);
+    /// q.put(1)?;
+    /// assert_eq!(q.unfinished_tasks(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unfinished_tasks(&self) -> usize {
+        lock(&self.state).unfinished
+    }
+
+    /// How many threads are blocked in a put, a get or a join on this queue now (a
+    /// snapshot), as the `threading` primitives' `n_waiting()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// assert_eq!(Queue::<u8>::new(0).n_waiting(), 0);
+    /// ```
+    pub fn n_waiting(&self) -> usize {
+        let st = lock(&self.state);
+        st.getters.len() + st.putters.len() + st.joiners.len()
+    }
+
+    /// Blocks until every item put has been marked done with
+    /// [`task_done`](Self::task_done). Not interrupted by a stop request. Python:
+    /// `join()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// q.join(); // nothing was put: returns at once
+    /// ```
+    pub fn join(&self) {
+        self.join_inner(None, false);
+    }
+
+    /// As [`join`](Self::join), waiting at most `timeout`; a stop request ends the
+    /// wait early. Returns `true` when every task was done in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    /// use std::time::Duration;
+    ///
+    /// let q = Queue::new(0);
+    /// q.put(1)?;
+    /// assert!(!q.join_timeout(Duration::from_millis(10)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> bool {
+        self.join_inner(timeout::deadline(timeout), true)
+    }
+
+    fn join_inner(&self, deadline: Option<Instant>, stoppable: bool) -> bool {
+        let me = {
+            let mut st = lock(&self.state);
+            if st.unfinished == 0 {
+                return true;
+            }
+            let me = Waiter::new();
+            if stoppable && me.is_stopped() {
+                return false;
+            }
+            st.joiners.push(Arc::clone(&me));
+            me
+        };
+        if block(&me, deadline, stoppable) == Wake::Notified {
+            return true;
+        }
+        let mut st = lock(&self.state);
+        match st.joiners.iter().position(|w| Arc::ptr_eq(w, &me)) {
+            Some(i) => {
+                st.joiners.swap_remove(i);
+                false
+            }
+            // Woken meanwhile: every task was done.
+            None => true,
+        }
+    }
+
+    /// Shuts the queue down (Python 3.13's `shutdown(immediate)`): later puts fail
+    /// with [`PutError::ShutDown`], gets take what is left and then fail with
+    /// [`GetError::ShutDown`], and every blocked caller wakes. With `immediate`, the
+    /// items left are dropped (after the queue's lock is released) and counted done
+    /// for [`join`](Self::join).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::{GetError, Queue};
+    ///
+    /// let q = Queue::new(0);
+    /// q.put(1)?;
+    /// q.shutdown(false);
+    /// assert_eq!(q.get(), Ok(1));
+    /// assert_eq!(q.get(), Err(GetError::ShutDown));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shutdown(&self, immediate: bool) {
+        let mut after = After::new();
+        let mut st = lock(&self.state);
+        st.shutdown = true;
+        if immediate {
+            // Every stored item goes, reserved ones too: their getters then find the
+            // queue empty and shut down.
+            let (guard, left) = State::guarded(st, self.maxsize, &mut after, |s| {
+                let mut left = Vec::with_capacity(s.len());
+                while let Some(item) = s.pop() {
+                    left.push(item);
+                }
+                left
+            });
+            st = guard;
+            st.unfinished = st.unfinished.saturating_sub(left.len());
+            after.dropped = left;
+        }
+        let getters: Vec<_> = st.getters.drain(..).collect();
+        let putters: Vec<_> = st.putters.drain(..).collect();
+        after.wake.extend(
+            getters
+                .into_iter()
+                .chain(putters)
+                .map(|q| Arc::clone(&q.waiter)),
+        );
+        if st.unfinished == 0 {
+            after.wake.append(&mut st.joiners);
+        }
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called. Python 3.13: `is_shutdown`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q: Queue<u8> = Queue::new(0);
+    /// q.shutdown(true);
+    /// assert!(q.is_shutdown());
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        lock(&self.state).shutdown
+    }
+
+    /// An iterator of items taken with [`get`](Self::get), until the queue is shut
+    /// down and empty: Python's worker loop `while True: item = q.get()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let q = Queue::new(0);
+    /// q.put(1)?;
+    /// q.put(2)?;
+    /// q.shutdown(false);
+    /// assert_eq!(q.iter().collect::<Vec<_>>(), [1, 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T, O> {
+        Iter { queue: self }
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for OrderedQueue<T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = lock(&self.state);
+        f.debug_struct("OrderedQueue")
+            .field("maxsize", &self.maxsize)
+            .field("qsize", &st.store.len())
+            .field("unfinished_tasks", &st.unfinished)
+            .field("is_shutdown", &st.shutdown)
+            .field("getters", &st.getters.len())
+            .field("putters", &st.putters.len())
+            .finish()
+    }
+}
+
+/// The iterator of [`OrderedQueue::iter`]: blocking gets until the queue is shut
+/// down and empty.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::queue::Queue;
+///
+/// let q = Queue::new(0);
+/// q.put("job")?;
+/// q.shutdown(false);
+/// for job in &q {
+///     assert_eq!(job, "job");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Iter<'a, T, O: Order<T>> {
+    queue: &'a OrderedQueue<T, O>,
+}
+
+impl<T, O: Order<T>> Iterator for Iter<'_, T, O> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        // A blocking get fails only when shut down and empty.
+        self.queue.get().ok()
+    }
+}
+
+impl<T, O: Order<T>> fmt::Debug for Iter<'_, T, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter").field("queue", self.queue).finish()
+    }
+}
+
+impl<'a, T, O: Order<T>> IntoIterator for &'a OrderedQueue<T, O> {
+    type Item = T;
+    type IntoIter = Iter<'a, T, O>;
+
+    fn into_iter(self) -> Iter<'a, T, O> {
+        self.iter()
+    }
+}
+
+#[cfg(not(loom))]
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Queue<std::cell::Cell<u8>>>();
+    send_sync::<PriorityQueue<u8>>();
+    send_sync::<LifoQueue<u8>>();
+};

@@ -1,0 +1,90 @@
+//! The queue's hand-off: grants to blocked getters and putters, and shutdown.
+
+use std::sync::Arc;
+
+use loom::thread;
+use threadkit::queue::{GetError, PutError, Queue};
+
+use super::spin_until;
+
+#[test]
+fn put_wakes_a_blocked_get() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.get());
+        q.put(1).unwrap();
+        assert_eq!(t.join().unwrap(), Ok(1));
+        assert_eq!(q.n_waiting(), 0);
+        assert!(q.empty());
+    });
+}
+
+#[test]
+fn a_granted_item_is_not_taken_by_a_later_try_get() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.get());
+        spin_until(|| q.n_waiting() == 1);
+        q.put(1).unwrap();
+        assert_eq!(q.try_get(), Err(GetError::Empty));
+        assert_eq!(t.join().unwrap(), Ok(1));
+    });
+}
+
+#[test]
+fn get_wakes_a_blocked_put_in_order() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.put(2));
+        assert_eq!(q.get(), Ok(1));
+        assert_eq!(q.get(), Ok(2));
+        t.join().unwrap().unwrap();
+        assert_eq!(q.unfinished_tasks(), 2);
+    });
+}
+
+#[test]
+fn shutdown_loses_no_item_and_wakes_everyone() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(0).unwrap();
+        let (qp, qg) = (q.clone(), q.clone());
+        let putter = thread::spawn(move || qp.put(1));
+        let getter = thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Ok(item) = qg.get() {
+                got.push(item);
+            }
+            got
+        });
+        q.shutdown(false);
+        let put = putter.join().unwrap();
+        let got = getter.join().unwrap();
+        match put {
+            Ok(()) => assert_eq!(got, [0, 1]),
+            Err(PutError::ShutDown(1)) => assert_eq!(got, [0]),
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+        assert_eq!(q.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn task_done_wakes_join() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        q.put(1).unwrap();
+        let q2 = q.clone();
+        let t = thread::spawn(move || {
+            q2.get().unwrap();
+            q2.task_done().unwrap();
+        });
+        q.join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        t.join().unwrap();
+    });
+}
