@@ -46,6 +46,12 @@ pub enum Error {
     BrokenBarrier,
     /// The operating system refused to create a thread (Python: `RuntimeError`).
     Spawn(io::Error),
+    /// `submit` or `map` on an executor that was shut down, or once the exit rule
+    /// started (Python: `RuntimeError`).
+    ExecutorShutdown,
+    /// `submit` or `map` on an executor whose initializer panicked (Python:
+    /// `BrokenThreadPool`, a `RuntimeError`).
+    BrokenExecutor,
 }
 
 impl fmt::Display for Error {
@@ -62,6 +68,10 @@ impl fmt::Display for Error {
             Error::InvalidStackSize => f.write_str("size not valid: 0 or at least 32768 bytes"),
             Error::BrokenBarrier => f.write_str("barrier is broken"),
             Error::Spawn(e) => write!(f, "can't start new thread: {e}"),
+            Error::ExecutorShutdown => f.write_str("cannot schedule new futures after shutdown"),
+            Error::BrokenExecutor => {
+                f.write_str("a thread initializer failed, the thread pool is not usable anymore")
+            }
         }
     }
 }
