@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, Once, Weak};
 use std::time::{Duration, Instant};
 
 use super::error::FutureError;
-use super::future::{Future, Shared};
+use super::future::{spin_until, Future, Shared};
 use crate::sync::{lock, Waiter};
 use crate::threading::{self, panic_message, Error, Thread};
 
@@ -64,6 +64,9 @@ struct State {
 
 struct Pool {
     state: Mutex<State>,
+    /// The queue's length, mirrored under the lock: what an idle worker polls
+    /// while it spins before parking.
+    queued: AtomicUsize,
     max_workers: usize,
     prefix: String,
     initializer: Option<Initializer>,
@@ -94,6 +97,7 @@ impl Pool {
             Some(_) => s.queue.drain(..).collect(),
             None => Vec::new(),
         };
+        self.queued.store(s.queue.len(), Ordering::Relaxed);
         let parked = std::mem::take(&mut s.parked);
         drop(s);
         for w in parked {
@@ -120,14 +124,18 @@ impl Pool {
         }
         // Started for a task: busy until it finds the queue empty.
         let mut idle = false;
+        // Whether it spun since its last task (it spins once, then parks).
+        let mut spun = false;
         let mut s = lock(&self.state);
         loop {
             if let Some(job) = s.queue.pop_front() {
+                self.queued.store(s.queue.len(), Ordering::Relaxed);
                 if idle {
                     s.idle -= 1;
                 }
                 drop(s);
                 idle = false;
+                spun = false;
                 job.run(&mut || {
                     lock(&self.state).idle += 1;
                     idle = true;
@@ -142,6 +150,15 @@ impl Pool {
             if s.shutdown || s.broken {
                 s.idle -= 1;
                 return;
+            }
+            if !spun {
+                // The next task often follows within microseconds: catch it
+                // without parking and being woken (submit only wakes parked ones).
+                spun = true;
+                drop(s);
+                spin_until(|| self.queued.load(Ordering::Relaxed) > 0);
+                s = lock(&self.state);
+                continue;
             }
             let waiter = Waiter::new();
             s.parked.push(Arc::clone(&waiter));
@@ -298,6 +315,7 @@ impl ThreadPoolExecutorBuilder {
             n => n,
         };
         let pool = Arc::new(Pool {
+            queued: AtomicUsize::new(0),
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 started: 0,
@@ -408,6 +426,7 @@ impl ThreadPoolExecutor {
             return Err(Error::ExecutorShutdown);
         }
         s.queue.push_back(job);
+        pool.queued.store(s.queue.len(), Ordering::Relaxed);
         if let Some(w) = s.parked.pop() {
             w.notify();
         }
@@ -433,6 +452,7 @@ impl ThreadPoolExecutor {
                 if s.threads.is_empty() {
                     // No worker would ever run what is queued (this task included).
                     let dropped: Vec<_> = s.queue.drain(..).collect();
+                    pool.queued.store(0, Ordering::Relaxed);
                     drop(s);
                     for job in dropped {
                         job.abandon(FutureError::Broken);

@@ -1,7 +1,7 @@
 //! [`Future`]: the handle to one submitted task's result.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -49,6 +49,8 @@ struct State<T> {
 /// What a [`Future`] and the task that completes it share.
 pub(crate) struct Shared<T> {
     state: Mutex<State<T>>,
+    /// Set with the Finished stage: what a waiter polls while it spins, lock-free.
+    finished: AtomicBool,
 }
 
 impl<T> Shared<T> {
@@ -60,6 +62,7 @@ impl<T> Shared<T> {
                 waiters: Vec::new(),
                 callbacks: Vec::new(),
             }),
+            finished: AtomicBool::new(false),
         })
     }
 
@@ -111,6 +114,8 @@ impl<T> Shared<T> {
                     _ => None,
                 };
                 s.stage = Stage::Finished(Arc::clone(outcome), err, seq);
+                // Release: the outcome is visible to a spinner that sees the flag.
+                self.finished.store(true, Ordering::Release);
                 break std::mem::take(&mut s.waiters);
             }
         };
@@ -158,6 +163,27 @@ pub(crate) fn block_on_futures(
     stoppable: bool,
 ) -> Wake {
     waiter.wait(deadline, stoppable)
+}
+
+/// Busy rounds, then yields, before a thread parks: a few microseconds at most.
+const SPIN_ROUNDS: u32 = 64;
+const BUSY_ROUNDS: u32 = 32;
+
+/// Polls `ready` a bounded number of times (busy rounds, then yields), so a
+/// hand-off that completes within microseconds needs no park and wake; true as
+/// soon as `ready` is.
+pub(crate) fn spin_until(ready: impl Fn() -> bool) -> bool {
+    for round in 0..SPIN_ROUNDS {
+        if ready() {
+            return true;
+        }
+        if round < BUSY_ROUNDS {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    ready()
 }
 
 /// The handle to a submitted task's result (Python's `concurrent.futures.Future`).
@@ -270,7 +296,9 @@ impl<T> Future<T> {
 
     /// Waits until done or `deadline` (None: no deadline); true when done.
     pub(crate) fn wait_deadline(&self, deadline: Option<Instant>, stoppable: bool) -> bool {
-        if self.done() {
+        // A short task is often done within a few microseconds: catch that without
+        // the cost of parking and being woken.
+        if spin_until(|| self.shared.finished.load(Ordering::Acquire)) {
             return true;
         }
         let waiter = Waiter::new();
