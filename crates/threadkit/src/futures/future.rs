@@ -103,7 +103,7 @@ impl<T> Shared<T> {
     /// Runs the done-callbacks (those added meanwhile too), then publishes the
     /// outcome and wakes the waiters.
     fn finish(&self, outcome: &Outcome<T>) {
-        let guard = lock(outcome);
+        let guard = lock(&**outcome);
         let waiters = loop {
             self.drain_callbacks(&guard);
             let mut s = lock(&self.state);
@@ -243,7 +243,7 @@ impl<T> Future<T> {
             unreachable!("wait() returned before the future finished");
         };
         drop(s);
-        let mut guard = lock(&outcome);
+        let mut guard = lock(&*outcome);
         // Callbacks a thread queued while another held the outcome run first.
         self.shared.drain_callbacks(&guard);
         std::mem::replace(&mut *guard, Err(FutureError::Cancelled))
