@@ -106,7 +106,6 @@ pub fn wait<T>(
             return (done, not_done);
         }
         block_on_any(fs, &not_done, deadline);
-        done.clear();
     }
 }
 
