@@ -11,6 +11,8 @@
 //! - [`server`]: Python's `socketserver`: [`server::TcpServer`] (a thread per client
 //!   or one client at a time) and [`server::UdpServer`], running the line protocols
 //!   (echo, chat) as sans-IO services or Python-style blocking handlers.
+//! - [`futures`]: Python's `concurrent.futures` on threads: [`futures::ThreadPoolExecutor`]
+//!   hands back [`futures::Future`]s; [`futures::wait`] and [`futures::as_completed`].
 //! - [`client`]: the interactive TCP client and the UDP request behind the
 //!   program's `connect` and `udp-send`, over any input and output.
 //!
@@ -38,6 +40,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod client;
+pub mod futures;
 pub mod queue;
 pub mod server;
 pub mod socket;

@@ -49,6 +49,12 @@ pub enum Error {
     TaskDoneTooOften,
     /// The operating system refused to create a thread (Python: `RuntimeError`).
     Spawn(io::Error),
+    /// `submit` or `map` on an executor that was shut down, or once the exit rule
+    /// started (Python: `RuntimeError`).
+    ExecutorShutdown,
+    /// `submit` or `map` on an executor whose initializer panicked (Python:
+    /// `BrokenThreadPool`, a `RuntimeError`).
+    BrokenExecutor,
 }
 
 impl fmt::Display for Error {
@@ -66,6 +72,10 @@ impl fmt::Display for Error {
             Error::BrokenBarrier => f.write_str("barrier is broken"),
             Error::TaskDoneTooOften => f.write_str("task_done() called too many times"),
             Error::Spawn(e) => write!(f, "can't start new thread: {e}"),
+            Error::ExecutorShutdown => f.write_str("cannot schedule new futures after shutdown"),
+            Error::BrokenExecutor => {
+                f.write_str("a thread initializer failed, the thread pool is not usable anymore")
+            }
         }
     }
 }

@@ -12,7 +12,7 @@
 //! a non-daemon thread that calls `std::process::exit` while `main` is already exiting
 //! waits forever.
 
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 
 use super::registry;
 use super::thread::{Kind, Thread};
@@ -44,10 +44,23 @@ fn wait_for_non_daemon(threads: impl Fn() -> Vec<Thread>, skip_tid: u64, parker:
     }
 }
 
+/// What runs when the exit rule starts, before it waits (the executors' shutdown).
+static BEFORE_WAIT: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
+
+/// Registers `f` to run when the exit rule starts, before it waits for non-daemon
+/// threads. `f` runs in the exit hook, so it must not touch thread-locals.
+pub(crate) fn before_exit_wait(f: fn()) {
+    sync::lock(&BEFORE_WAIT).push(f);
+}
+
 /// The exit hook. glibc has destroyed the exiting thread's thread-locals before exit
 /// hooks run, so nothing here touches them: the parker is a static and the caller is
 /// recognised by its kernel tid.
 extern "C" fn exit_hook() {
+    let before: Vec<fn()> = sync::lock(&BEFORE_WAIT).clone();
+    for f in before {
+        f();
+    }
     static EXIT_PARKER: OnceLock<Arc<Parker>> = OnceLock::new();
     let parker = EXIT_PARKER.get_or_init(|| Arc::new(Parker::new()));
     let me = sys::gettid();

@@ -318,21 +318,7 @@ pub(crate) fn run_body(thread: &Thread, body: impl FnOnce()) -> bool {
         if let Some(trace) = &trace {
             call_quietly(|| trace(thread, TraceEvent::Panic));
         }
-        let site = PANIC_SITE.with(|s| s.borrow_mut().take());
-        let (location, backtrace) = site.map_or((None, None), |s| (s.location, s.backtrace));
-        let args = ExceptHookArgs {
-            thread: thread.clone(),
-            message: panic_message(payload.as_ref()),
-            location,
-            backtrace,
-        };
-        let hook = read(&EXCEPTHOOK);
-        call_quietly(|| match &hook {
-            Some(hook) => hook(&args),
-            None => default_excepthook(&args),
-        });
-        // The payload's own Drop could panic: drop it where that cannot escape.
-        call_quietly(move || drop(payload));
+        report(thread, payload);
     }
     if let Some(trace) = &trace {
         call_quietly(|| trace(thread, TraceEvent::End));
@@ -341,6 +327,39 @@ pub(crate) fn run_body(thread: &Thread, body: impl FnOnce()) -> bool {
         call_quietly(|| profile(thread, profiled));
     }
     panicked
+}
+
+/// Hands a panic `payload` from `thread` to the excepthook (or the default one).
+fn report(thread: &Thread, payload: Box<dyn Any + Send>) {
+    let site = PANIC_SITE.with(|s| s.borrow_mut().take());
+    let (location, backtrace) = site.map_or((None, None), |s| (s.location, s.backtrace));
+    let args = ExceptHookArgs {
+        thread: thread.clone(),
+        message: panic_message(payload.as_ref()),
+        location,
+        backtrace,
+    };
+    let hook = read(&EXCEPTHOOK);
+    call_quietly(|| match &hook {
+        Some(hook) => hook(&args),
+        None => default_excepthook(&args),
+    });
+    // The payload's own Drop could panic: drop it where that cannot escape.
+    call_quietly(move || drop(payload));
+}
+
+/// Runs `f`, user code that is not a thread body (a Future's done-callback), and
+/// reports its panic to the excepthook with `current_thread()`, printed once: the
+/// panic hook stays silent meanwhile, as for a thread body.
+pub(crate) fn call_reporting(f: impl FnOnce()) {
+    install_panic_hook();
+    PANIC_SITE.with(|s| s.borrow_mut().take());
+    let was_in_body = IN_BODY.replace(true);
+    let outcome = panic::catch_unwind(AssertUnwindSafe(f));
+    IN_BODY.set(was_in_body);
+    if let Err(payload) = outcome {
+        report(&super::registry::current_thread(), payload);
+    }
 }
 
 /// Runs a hook; a panic inside it is reported to stderr and goes no further (as

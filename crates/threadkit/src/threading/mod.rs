@@ -57,8 +57,9 @@ pub use condition::{Condition, ConditionGuard, ConditionLock};
 pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
 pub use error::Error;
 pub use event::Event;
+pub(crate) use exit::before_exit_wait;
 pub use exit::shutdown;
-pub(crate) use hooks::panic_message;
+pub(crate) use hooks::{call_reporting, panic_message};
 pub use hooks::{
     clear_profile, clear_trace, restore_excepthook, set_excepthook, setprofile, settrace,
     ExceptHookArgs, Profile, TraceEvent,
