@@ -31,7 +31,9 @@
 
 mod barrier;
 mod condition;
+mod deadlock;
 mod dump;
+mod dump_later;
 mod error;
 mod event;
 mod exit;
@@ -47,10 +49,13 @@ mod thread;
 mod timeout;
 mod timer;
 mod timer_service;
+mod wait;
 
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard, ConditionLock};
+pub use deadlock::{deadlocks, watch_deadlocks, Deadlock, DeadlockWatch};
 pub use dump::{dump, dump_all, ThreadInfo, ThreadState};
+pub use dump_later::{dump_later, DumpLater};
 pub use error::Error;
 pub use event::Event;
 pub use exit::shutdown;
@@ -71,3 +76,4 @@ pub use stop::stop_requested;
 pub use thread::{Run, Thread, ThreadBuilder};
 pub use timeout::TIMEOUT_MAX;
 pub use timer::Timer;
+pub use wait::{WaitInfo, WaitKind};
