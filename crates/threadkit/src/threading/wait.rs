@@ -112,7 +112,8 @@ pub struct WaitInfo {
     pub object: String,
     /// How long this thread has waited so far.
     pub waited: Duration,
-    /// The timeout of the wait, `None` for a wait without limit.
+    /// The time the wait had left when the thread blocked (its timeout, less any
+    /// brief spinning first), `None` for a wait without limit.
     pub timeout: Option<Duration>,
     /// The ident of the thread that holds the object, where one is known: an
     /// `RLock`'s owner, a `Lock`'s last acquirer, the thread being joined.
