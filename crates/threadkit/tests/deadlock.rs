@@ -7,22 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use threadkit::threading::{
-    deadlocks, dump, watch_deadlocks, Condition, Deadlock, Event, Lock, RLock, Thread, WaitKind,
+    deadlocks, watch_deadlocks, Condition, Deadlock, Event, Lock, RLock, Thread, WaitKind,
 };
 
 /// Long enough never to run out during a test, short enough to end a hung one.
 const LONG: Duration = Duration::from_secs(60);
-/// How long a test waits for something to appear.
-const PATIENCE: Duration = Duration::from_secs(20);
-
-fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Thread {
-    Thread::builder()
-        .name(name)
-        .daemon(true)
-        .target(f)
-        .spawn()
-        .expect("spawn")
-}
+mod seeing;
+use seeing::{blocked, spawn, PATIENCE};
 
 /// The deadlock whose threads are exactly `names` (in some rotation), polled
 /// until it appears.
@@ -43,18 +34,6 @@ fn find_deadlock(names: &[&str]) -> Deadlock {
             "no deadlock of {names:?} appeared"
         );
         std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Polls until the thread named `name` is blocked in a wait of `kind`.
-fn wait_blocked(name: &str, kind: WaitKind) {
-    let start = Instant::now();
-    while !dump()
-        .iter()
-        .any(|r| r.name == name && r.waiting.as_ref().is_some_and(|w| w.kind == kind))
-    {
-        assert!(start.elapsed() < PATIENCE, "{name} never blocked on {kind}");
-        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
@@ -225,7 +204,7 @@ fn a_notified_waiter_taking_the_lock_again_is_part_of_a_cycle() {
         o1.release().unwrap();
         let _ = c1.release();
     });
-    wait_blocked("cv-1", WaitKind::Condition);
+    blocked("cv-1", WaitKind::Condition);
     let (c2, o2) = (Arc::clone(&cond), Arc::clone(&other));
     let t2 = spawn("cv-2", move || {
         c2.acquire();

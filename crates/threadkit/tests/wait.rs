@@ -2,41 +2,14 @@
 //! threadkit wait and cleared on every way out; object names and short ids.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use threadkit::threading::{
-    dump, Barrier, Condition, Event, Lock, RLock, Thread, ThreadInfo, WaitInfo, WaitKind,
+    dump, Barrier, Condition, Event, Lock, RLock, Thread, ThreadInfo, WaitKind,
 };
 
-const PATIENCE: Duration = Duration::from_secs(20);
-
-fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Thread {
-    Thread::builder()
-        .name(name)
-        .daemon(true)
-        .target(f)
-        .spawn()
-        .expect("spawn")
-}
-
-fn waiting_of(name: &str) -> Option<WaitInfo> {
-    dump()
-        .into_iter()
-        .find(|r| r.name == name)
-        .and_then(|r| r.waiting)
-}
-
-/// Polls until `name` waits (in a wait of `kind`), and returns the record.
-fn blocked(name: &str, kind: WaitKind) -> WaitInfo {
-    let start = Instant::now();
-    loop {
-        if let Some(w) = waiting_of(name).filter(|w| w.kind == kind) {
-            return w;
-        }
-        assert!(start.elapsed() < PATIENCE, "{name} never blocked on {kind}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
+mod seeing;
+use seeing::{blocked, spawn, waiting_of};
 
 /// Joins `t` and checks that no record of `name` is left.
 fn ends_clear(t: Thread, name: &str) {
