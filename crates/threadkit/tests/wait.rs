@@ -165,3 +165,18 @@ fn unnamed_objects_keep_one_short_id() {
     assert_eq!(ids[0], ids[1]);
     l.release().unwrap();
 }
+
+#[test]
+fn a_semaphore_wait_is_recorded_and_cleared_when_a_permit_comes() {
+    let sem = Arc::new(threadkit::threading::BoundedSemaphore::new(1).with_name("slots"));
+    sem.acquire();
+    let s = Arc::clone(&sem);
+    let t = spawn("sem-waiter", move || {
+        assert!(s.acquire_timeout(Duration::from_secs(60)));
+        s.release().unwrap();
+    });
+    let w = blocked("sem-waiter", WaitKind::Semaphore);
+    assert_eq!((w.object.as_str(), w.holder), ("slots", None));
+    sem.release().unwrap();
+    ends_clear(t, "sem-waiter");
+}
