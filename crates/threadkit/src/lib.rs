@@ -35,6 +35,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod client;
+pub mod monitor;
 pub mod server;
 pub mod socket;
 mod sync;
