@@ -150,6 +150,7 @@ mod outgoing;
 mod scalable;
 mod service;
 mod shutdown;
+mod stats;
 mod tcp;
 mod threaded;
 mod udp;
