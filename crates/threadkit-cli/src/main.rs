@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use threadkit::monitor;
 use threadkit::server::{
     ChatRoom, Echo, Model, ServerConfig, ServerEvent, Service, TcpServer, UdpEcho, UdpServer,
 };
@@ -65,6 +66,10 @@ struct ServeArgs {
     /// Print only the first line (`listening on ADDR`) and warnings.
     #[arg(long)]
     quiet: bool,
+    /// Serve the live thread page (and /threads.json, /server.json) on ADDR and
+    /// print each deadlock found to stderr; a port alone means 127.0.0.1:PORT.
+    #[arg(long, value_name = "ADDR")]
+    monitor: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -183,8 +188,12 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         Echo.into()
     };
     let open_files = raise_open_files_limit();
-    let server = TcpServer::bind(&args.bind, config, service)?;
+    let server = std::sync::Arc::new(TcpServer::bind(&args.bind, config, service)?);
     eprintln!("listening on {}", server.local_addr());
+    let _monitor = args
+        .monitor
+        .map(|a| start_monitor(&a, &server))
+        .transpose()?;
     if let Some(limit) = open_files {
         // Each client holds a descriptor; keep a few for stdio, the listener, logs.
         let needed = args.max_clients as u64 + 16;
@@ -209,6 +218,25 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     server.serve_forever()?;
     server.server_close();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the live page on `addr` (`9100` alone: 127.0.0.1:9100) with the
+/// server's counters, and prints every deadlock to stderr once.
+fn start_monitor(
+    addr: &str,
+    server: &std::sync::Arc<TcpServer>,
+) -> Result<(monitor::Monitor, threading::DeadlockWatch)> {
+    let addr = match addr.parse::<u16>() {
+        Ok(port) => format!("127.0.0.1:{port}"),
+        Err(_) => addr.to_string(),
+    };
+    let page = monitor::Monitor::bind(&addr)
+        .with_context(|| format!("cannot serve the monitor on {addr}"))?;
+    eprintln!("monitor on http://{}/", page.local_addr());
+    let s = std::sync::Arc::clone(server);
+    monitor::register_server(move || s.counters());
+    let watch = threading::watch_deadlocks(Duration::from_secs(1), |d| eprint!("{d}"));
+    Ok((page, watch))
 }
 
 /// Raises the soft open-files limit to the hard one; the limit now in force.
@@ -236,7 +264,10 @@ fn on_signals(stop: impl Fn() + Send + 'static) -> Result<()> {
             for signal in signals.forever() {
                 match signal {
                     SIGUSR1 => {
-                        let dump = ThreadInfo::table(&threading::dump()).to_string();
+                        let mut dump = ThreadInfo::table(&threading::dump()).to_string();
+                        threading::deadlocks()
+                            .iter()
+                            .for_each(|d| dump += &d.to_string());
                         let _ = io::stderr().lock().write_all(dump.as_bytes());
                     }
                     _ if stopping => std::process::exit(1),

@@ -207,7 +207,7 @@ fn sigusr1_writes_a_thread_dump_to_stderr() {
         seen.push(line);
     }
     let dump = seen.join("\n");
-    assert!(dump.contains("IDENT"), "{dump}");
+    assert!(dump.contains("IDENT") && dump.contains("WAITING"), "{dump}");
     assert!(dump.contains("MainThread"), "{dump}");
     assert!(!dump.contains("worker"), "internal threads listed: {dump}");
 }
@@ -581,4 +581,38 @@ fn accept_failures_are_logged_and_retried_without_spinning() {
             "a client was served after the descriptors came back"
         );
     }
+}
+
+#[test]
+fn monitor_serves_the_thread_page_and_the_server_counters() {
+    let mut server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--monitor", "0"]);
+    let line = server.next_line();
+    let page: SocketAddr = line
+        .strip_prefix("monitor on http://")
+        .and_then(|a| a.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .parse()
+        .unwrap();
+    // A port alone means loopback.
+    assert_eq!(page.ip().to_string(), "127.0.0.1");
+    let (mut s, mut r) = client(server.addr);
+    s.write_all(b"hi\n").unwrap();
+    assert_eq!(read_line(&mut r), "hi\n");
+    let get = |path: &str| {
+        let mut c = TcpStream::connect(page).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(c, "GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let counters = get("/server.json");
+    assert!(counters.starts_with("HTTP/1.1 200"), "{counters}");
+    assert!(
+        counters.contains("\"clients\":1") && counters.contains("\"lines_in\":1"),
+        "{counters}"
+    );
+    assert!(get("/threads.json").contains("\"MainThread\""));
+    server.signal("TERM");
+    assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
 }

@@ -27,7 +27,12 @@ fn find_browser() -> Option<PathBuf> {
 /// Runs the browser with `args` against `url`, killing it after the limit.
 fn run_browser(browser: &PathBuf, args: &[&str], url: &str) -> Output {
     let mut child = Command::new(browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
         .args(["--disable-dev-shm-usage", "--virtual-time-budget=5000"])
         .args(args)
         .arg(url)
@@ -49,7 +54,8 @@ fn run_browser(browser: &PathBuf, args: &[&str], url: &str) -> Output {
 fn threads_json(addr: SocketAddr) -> serde_json::Value {
     let mut c = TcpStream::connect(addr).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    c.write_all(b"GET /threads.json HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    c.write_all(b"GET /threads.json HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
     let mut answer = String::new();
     c.read_to_string(&mut answer).unwrap();
     serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap()
@@ -100,7 +106,10 @@ fn the_page_shows_the_threads_from_the_json_in_headless_chromium() {
             if names.len() == 3 && !v["deadlocks"].as_array().unwrap().is_empty() {
                 break names;
             }
-            assert!(start.elapsed() < Duration::from_secs(20), "threads never waited");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "threads never waited"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     };
@@ -114,7 +123,10 @@ fn the_page_shows_the_threads_from_the_json_in_headless_chromium() {
             String::from_utf8_lossy(&dom.stderr)
         );
     }
-    assert!(html.contains("class=\"deadlock\""), "no deadlock box:\n{html}");
+    assert!(
+        html.contains("class=\"deadlock\""),
+        "no deadlock box:\n{html}"
+    );
     assert!(html.contains("Lock ledger"), "{html}");
 
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("monitor.png");
