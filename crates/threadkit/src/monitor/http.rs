@@ -233,7 +233,9 @@ fn respond(conn: &mut TcpStream, status: u16, kind: &str, body: &[u8]) -> io::Re
          Cache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    conn.write_all(head.as_bytes())?;
-    conn.write_all(body)?;
+    // One write: a separate small head would wait on Nagle's algorithm.
+    let mut answer = head.into_bytes();
+    answer.extend_from_slice(body);
+    conn.write_all(&answer)?;
     conn.flush()
 }
