@@ -49,7 +49,7 @@ mod thread;
 mod timeout;
 mod timer;
 mod timer_service;
-mod wait;
+pub(crate) mod wait;
 
 pub use barrier::Barrier;
 pub use condition::{Condition, ConditionGuard, ConditionLock};
