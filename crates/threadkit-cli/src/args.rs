@@ -82,6 +82,10 @@ pub struct ServeArgs {
     /// Print only the first line (`listening on ADDR`) and warnings.
     #[arg(long)]
     pub quiet: bool,
+    /// Serve the live thread page (and /threads.json, /server.json) on ADDR and
+    /// print each deadlock found to stderr; a port alone means 127.0.0.1:PORT.
+    #[arg(long, value_name = "ADDR")]
+    pub monitor: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -12,11 +12,13 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Parser;
+use threadkit::monitor;
 use threadkit::server::{
     ChatRoom, Echo, Model, ServerConfig, ServerEvent, Service, TcpServer, UdpEcho, UdpServer,
 };
+use threadkit::threading;
 
 use args::{Bind, Cli, Command, ConnectArgs, ServeArgs, UdpSendArgs, UdpServeArgs};
 
@@ -111,7 +113,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         Echo.into()
     };
     let open_files = raise_open_files_limit();
-    let server = TcpServer::bind(addr, config, service)?;
+    let server = std::sync::Arc::new(TcpServer::bind(addr, config, service)?);
     if !args.quiet {
         server.on_event(|event| {
             // Accept errors reach stderr through the log facade already.
@@ -123,6 +125,10 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     let handle = server.shutdown_handle();
     signals.spawn(move || handle.shutdown())?;
     announce(server.local_addr())?;
+    let _monitor = args
+        .monitor
+        .map(|a| start_monitor(&a, &server))
+        .transpose()?;
     if let Some(limit) = open_files {
         // Each client holds a descriptor; keep a few for stdio, the listener, logs.
         let needed = args.max_clients as u64 + 16;
@@ -137,6 +143,27 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     server.serve_forever()?;
     server.server_close();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the live page on `addr` (`9100` alone: 127.0.0.1:9100) with the
+/// server's counters, and logs every deadlock once.
+fn start_monitor(
+    addr: &str,
+    server: &std::sync::Arc<TcpServer>,
+) -> Result<(monitor::Monitor, threading::DeadlockWatch)> {
+    let addr = match addr.parse::<u16>() {
+        Ok(port) => format!("127.0.0.1:{port}"),
+        Err(_) => addr.to_string(),
+    };
+    let page = monitor::Monitor::bind(&addr)
+        .with_context(|| format!("cannot serve the monitor on {addr}"))?;
+    logger::line(format!("monitor on http://{}/", page.local_addr()));
+    let s = std::sync::Arc::clone(server);
+    monitor::register_server(move || s.counters());
+    let watch = threading::watch_deadlocks(Duration::from_secs(1), |d| {
+        logger::line(d.to_string().trim_end())
+    });
+    Ok((page, watch))
 }
 
 /// Raises the soft open-files limit to the hard one; the limit now in force. A

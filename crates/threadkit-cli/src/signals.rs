@@ -44,7 +44,10 @@ impl Signals {
                 for signal in signals.forever() {
                     match signal {
                         SIGUSR1 => {
-                            let dump = ThreadInfo::table(&threading::dump_all()).to_string();
+                            let mut dump = ThreadInfo::table(&threading::dump_all()).to_string();
+                            for deadlock in threading::deadlocks() {
+                                dump += &deadlock.to_string();
+                            }
                             logger::line(dump.trim_end());
                         }
                         _ if stopping => std::process::exit(1),

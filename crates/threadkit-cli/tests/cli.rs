@@ -228,7 +228,7 @@ fn sigusr1_dump_lists_the_scalable_workers_marked_internal() {
         seen.push(line);
     }
     let dump = seen.join("\n");
-    assert!(dump.contains("IDENT"), "{dump}");
+    assert!(dump.contains("IDENT") && dump.contains("WAITING"), "{dump}");
     assert!(dump.contains("MainThread"), "{dump}");
     assert!(
         seen.iter().any(|l| l.ends_with("tk-worker-0 (internal)")),
@@ -843,6 +843,40 @@ fn lines_dropped_while_stderr_was_not_read_are_counted_once_it_is() {
         .expect(&connect)
         != connect
     {}
+    server.signal("TERM");
+    assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
+}
+
+#[test]
+fn monitor_serves_the_thread_page_and_the_server_counters() {
+    let mut server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--monitor", "0"]);
+    let line = server.next_line();
+    let page: SocketAddr = line
+        .strip_prefix("monitor on http://")
+        .and_then(|a| a.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .parse()
+        .unwrap();
+    // A port alone means loopback.
+    assert_eq!(page.ip().to_string(), "127.0.0.1");
+    let (mut s, mut r) = client(server.addr);
+    s.write_all(b"hi\n").unwrap();
+    assert_eq!(read_line(&mut r), "hi\n");
+    let get = |path: &str| {
+        let mut c = TcpStream::connect(page).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(c, "GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let counters = get("/server.json");
+    assert!(counters.starts_with("HTTP/1.1 200"), "{counters}");
+    assert!(
+        counters.contains("\"clients\":1") && counters.contains("\"lines_in\":1"),
+        "{counters}"
+    );
+    assert!(get("/threads.json").contains("\"MainThread\""));
     server.signal("TERM");
     assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0));
 }

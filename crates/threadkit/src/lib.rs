@@ -41,6 +41,7 @@
 
 pub mod client;
 pub mod futures;
+pub mod monitor;
 pub mod queue;
 pub mod server;
 pub mod socket;

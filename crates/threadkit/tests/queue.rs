@@ -425,7 +425,10 @@ fn simple_queue_puts_never_block_and_gets_in_order() {
     }
     assert_eq!(q.qsize(), 1000);
     assert_eq!(q.try_get(), Some(0));
-    assert_eq!((1..1000).map(|_| q.get()).sum::<i32>(), (1..1000).sum());
+    assert_eq!(
+        (1..1000).map(|_| q.get()).sum::<i32>(),
+        (1..1000).sum::<i32>()
+    );
     assert!(q.empty());
     let start = Instant::now();
     assert_eq!(q.get_timeout(SHORT), None);

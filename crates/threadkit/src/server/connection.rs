@@ -330,6 +330,7 @@ impl<'a> LineConn<'a> {
             match event {
                 LineEvent::Line(line) => {
                     self.service.on_line(self.conn.id, line, &mut self.outbox);
+                    self.shared.events.stats.line(self.outbox.actions());
                     if self.carry_out() {
                         ended = Some(CloseReason::Closed);
                         break;

@@ -8,6 +8,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::conn::{CloseReason, ConnId};
+use super::stats::Stats;
 
 /// Something that happened to a TCP server: a client connected, a client left,
 /// `accept` failed.
@@ -73,6 +74,8 @@ pub(crate) type Observer = Arc<dyn Fn(&ServerEvent) + Send + Sync>;
 #[derive(Default)]
 pub(crate) struct Events {
     observer: RwLock<Option<Observer>>,
+    /// The counters `/server.json` shows.
+    pub(crate) stats: Stats,
 }
 
 impl Events {
@@ -86,6 +89,7 @@ impl Events {
     /// Logs `event`, then calls the observer outside any lock; a panicking
     /// observer is logged and otherwise ignored, so it cannot stop the server.
     pub(crate) fn emit(&self, event: ServerEvent) {
+        self.stats.record(&event);
         match &event {
             ServerEvent::AcceptError { .. } => log::warn!("{event}"),
             _ => log::info!("{event}"),

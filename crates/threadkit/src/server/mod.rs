@@ -153,6 +153,7 @@ mod scalable;
 mod service;
 mod shared;
 mod shutdown;
+mod stats;
 mod tcp;
 mod threaded;
 mod udp;

@@ -19,6 +19,7 @@ use super::service::{Service, ServiceKind};
 use super::shared::Shared;
 use super::shutdown::{Serving, ShutdownHandle, Stop};
 use super::threaded::{self, Slot, Slots, ThreadSet};
+use crate::monitor::ServerCounters;
 use crate::socket::{Family, Kind, Socket};
 
 /// The first pause after a failed `accept`; it doubles on each failure in a
@@ -278,6 +279,30 @@ impl TcpServer {
     /// ```
     pub fn on_event(&self, observer: impl Fn(&ServerEvent) + Send + Sync + 'static) {
         self.server.shared.events.set(Arc::new(observer));
+    }
+
+    /// The server's counters now: clients connected, accepted, refused, lines in
+    /// and out (lines the service sent; a broadcast counts once), disconnects by
+    /// reason. What [`Monitor`](crate::monitor::Monitor) shows at `/server.json`
+    /// once passed to [`register_server`](crate::monitor::register_server).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threadkit::monitor::register_server;
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = Arc::new(TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?);
+    /// assert_eq!(server.counters().accepted, 0);
+    /// let s = Arc::clone(&server);
+    /// register_server(move || s.counters());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn counters(&self) -> ServerCounters {
+        self.server.shared.events.stats.counters()
     }
 
     /// Accepts and serves clients until the server is shut down, then returns

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::error::Error;
 use super::timeout;
+use super::wait::{self, Holder, Object, WaitKind};
 use crate::sync::{lock, Mutex, MutexGuard, Waiter, Wake};
 
 /// Where the barrier is in its cycle: CPython's states plus `Action`, which CPython
@@ -114,6 +115,8 @@ pub struct Barrier {
     /// What `wait()` uses; `None`: no timeout.
     timeout: Option<Duration>,
     state: Mutex<State>,
+    /// Its name, for the records of threads waiting at it.
+    meta: Arc<Object>,
 }
 
 impl Barrier {
@@ -144,7 +147,37 @@ impl Barrier {
                 waiters: Vec::new(),
                 woken: Vec::new(),
             }),
+            meta: Object::new(WaitKind::Barrier),
         }
+    }
+
+    /// Names the barrier, for thread dumps and wait records.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Barrier;
+    ///
+    /// let b = Barrier::new(2).with_name("start line");
+    /// assert_eq!(b.name().as_deref(), Some("start line"));
+    /// ```
+    pub fn with_name(mut self, name: impl Into<String>) -> Barrier {
+        Object::named(&mut self.meta, name.into());
+        self
+    }
+
+    /// The name given by [`with_name`](Self::with_name), if any (unnamed ones
+    /// are shown as `Barrier#7`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Barrier;
+    ///
+    /// assert_eq!(Barrier::new(2).name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.meta.name()
     }
 
     /// Sets the action: run once per cycle by the last thread to arrive, before any
@@ -363,7 +396,10 @@ impl Barrier {
         let me = Waiter::new();
         st.waiters.push(Arc::clone(&me));
         unlock(st);
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let record = wait::begin(WaitKind::Barrier, &self.meta, Holder::Nobody, timeout);
         let wake = me.wait(deadline, stoppable);
+        drop(record);
         let mut st = lock(&self.state);
         if wake != Wake::Notified {
             if let Some(i) = st.waiters.iter().position(|w| Arc::ptr_eq(w, &me)) {

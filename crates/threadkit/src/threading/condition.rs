@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::timeout;
+use super::wait::{self, Holder, Object, WaitKind};
 use super::{Error, Lock, RLock};
 use crate::sync::{lock, Mutex, Waiter, Wake};
 
@@ -120,6 +121,8 @@ pub struct Condition {
     /// Threads blocked in a wait, oldest first; each is woken through its own
     /// `Waiter`, so a notification reaches exactly the waiter it chose.
     waiters: Mutex<VecDeque<Arc<Waiter>>>,
+    /// Its name, for the records of threads waiting on it.
+    meta: Arc<Object>,
 }
 
 impl Condition {
@@ -165,7 +168,37 @@ impl Condition {
         Condition {
             lock: lock.into(),
             waiters: Mutex::new(VecDeque::new()),
+            meta: Object::new(WaitKind::Condition),
         }
+    }
+
+    /// Names the condition, for thread dumps, wait records and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Condition;
+    ///
+    /// let cond = Condition::new().with_name("work ready");
+    /// assert_eq!(cond.name().as_deref(), Some("work ready"));
+    /// ```
+    pub fn with_name(mut self, name: impl Into<String>) -> Condition {
+        Object::named(&mut self.meta, name.into());
+        self
+    }
+
+    /// The name given by [`with_name`](Self::with_name), if any (unnamed ones
+    /// are shown as `Condition#7`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Condition;
+    ///
+    /// assert_eq!(Condition::new().name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.meta.name()
     }
 
     /// The lock this condition waits over.
@@ -554,6 +587,9 @@ impl Condition {
                 return Err(e);
             }
         };
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        // Not an edge of the wait-for graph: nobody owns a notification.
+        let record = wait::begin(WaitKind::Condition, &self.meta, Holder::Nobody, timeout);
         let wake = match waiter.wait(deadline, true) {
             Wake::Notified => Wake::Notified,
             // Timed out or stopped: leave the queue; if we are not in it any
@@ -561,6 +597,7 @@ impl Condition {
             other if self.dequeue(&waiter) => other,
             _ => Wake::Notified,
         };
+        drop(record);
         self.acquire_restore(saved);
         Ok(wake)
     }
@@ -599,8 +636,8 @@ impl Condition {
     /// with the lock held.
     fn acquire_restore(&self, depth: usize) {
         match &self.lock {
-            ConditionLock::Lock(l) => l.acquire(),
-            ConditionLock::RLock(r) => r.acquire_restore(depth),
+            ConditionLock::Lock(l) => l.acquire_shown_as(&self.meta),
+            ConditionLock::RLock(r) => r.acquire_restore(depth, &self.meta),
         }
     }
 }

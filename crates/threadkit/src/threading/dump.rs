@@ -1,10 +1,12 @@
 //! [`dump`]: a snapshot of every live thread, for people (a thread dump).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::registry;
 use super::thread::{Life, Thread};
+use super::wait::{self, Snap, WaitInfo};
 
 /// What a listed thread is doing, as [`ThreadInfo::state`] reports it.
 ///
@@ -66,19 +68,27 @@ pub struct ThreadInfo {
     pub age: Duration,
     /// Whether it is one of threadkit's own threads (not listed by `enumerate()`).
     pub internal: bool,
+    /// What it is blocked on right now, if it is blocked in a threadkit wait.
+    pub waiting: Option<WaitInfo>,
 }
 
 impl ThreadInfo {
-    fn of(t: &Thread, now: Instant) -> Option<ThreadInfo> {
+    fn of(
+        t: &Thread,
+        now: Instant,
+        waits: &HashMap<u64, Snap>,
+        names: &HashMap<u64, String>,
+    ) -> Option<ThreadInfo> {
         let state = match t.life() {
             Life::Initial => return None,
             Life::Pending => ThreadState::Pending,
             Life::Running => ThreadState::Running,
             Life::Finished => ThreadState::Exiting,
         };
+        let ident = t.ident()?;
         Some(ThreadInfo {
             name: t.name(),
-            ident: t.ident()?,
+            ident,
             native_id: t.native_id(),
             daemon: t.is_daemon(),
             state,
@@ -86,6 +96,7 @@ impl ThreadInfo {
                 .started_at()
                 .map_or(Duration::ZERO, |s| now.saturating_duration_since(s)),
             internal: t.inner.internal,
+            waiting: waits.get(&ident).map(|w| w.info(now, names)),
         })
     }
 
@@ -111,8 +122,8 @@ impl fmt::Display for Table<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:>6} {:>8} {:<7} {:<8} {:>10}  NAME",
-            "IDENT", "NATIVE", "DAEMON", "STATE", "AGE"
+            "{:>6} {:>8} {:<7} {:<8} {:>10}  {:<24} WAITING",
+            "IDENT", "NATIVE", "DAEMON", "STATE", "AGE", "NAME"
         )?;
         for row in self.0 {
             writeln!(f, "{row}")?;
@@ -127,16 +138,25 @@ impl fmt::Display for ThreadInfo {
             .native_id
             .map_or_else(|| "-".to_string(), |n| n.to_string());
         let age = format!("{:.3}s", self.age.as_secs_f64());
+        let name = format!(
+            "{}{}",
+            self.name,
+            if self.internal { " (internal)" } else { "" }
+        );
+        let waiting = self
+            .waiting
+            .as_ref()
+            .map_or_else(|| "-".to_string(), WaitInfo::to_string);
         write!(
             f,
-            "{:>6} {:>8} {:<7} {:<8} {:>10}  {}{}",
+            "{:>6} {:>8} {:<7} {:<8} {:>10}  {:<24} {}",
             self.ident,
             native,
             if self.daemon { "yes" } else { "no" },
             self.state,
             age,
-            self.name,
-            if self.internal { " (internal)" } else { "" }
+            name,
+            waiting
         )
     }
 }
@@ -167,9 +187,25 @@ pub fn dump() -> Vec<ThreadInfo> {
 /// assert!(dump_all().iter().any(|i| i.name == "MainThread"));
 /// ```
 pub fn dump_all() -> Vec<ThreadInfo> {
+    let threads = registry::snapshot();
+    let waits = wait::snapshot();
+    rows(&threads, &waits)
+}
+
+/// The rows for `threads`, with their waits from `waits`.
+pub(crate) fn rows(threads: &[Thread], waits: &HashMap<u64, Snap>) -> Vec<ThreadInfo> {
     let now = Instant::now();
-    registry::snapshot()
+    let holders: HashSet<u64> = waits.values().filter_map(|w| w.holder).collect();
+    let names: HashMap<u64, String> = threads
         .iter()
-        .filter_map(|t| ThreadInfo::of(t, now))
+        .filter_map(|t| {
+            t.ident()
+                .filter(|i| holders.contains(i))
+                .map(|i| (i, t.name()))
+        })
+        .collect();
+    threads
+        .iter()
+        .filter_map(|t| ThreadInfo::of(t, now, waits, &names))
         .collect()
 }

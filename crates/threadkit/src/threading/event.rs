@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::timeout;
+use super::wait::{self, Holder, Object, WaitKind};
 use crate::sync::{lock, AtomicBool, Mutex, Ordering, Waiter, Wake};
 
 /// A flag that threads can wait for: [`set`](Self::set) wakes every waiter, and
@@ -41,6 +42,8 @@ pub struct Event {
     /// Threads blocked in a wait. Only queued while the flag is false (checked under
     /// this lock), and `set` takes them all under it: a waiter cannot miss a `set`.
     waiters: Mutex<Vec<Arc<Waiter>>>,
+    /// Its name, for the records of threads waiting on it.
+    meta: Arc<Object>,
 }
 
 impl Event {
@@ -58,7 +61,37 @@ impl Event {
         Event {
             flag: AtomicBool::new(false),
             waiters: Mutex::new(Vec::new()),
+            meta: Object::new(WaitKind::Event),
         }
+    }
+
+    /// Names the event, for thread dumps and wait records.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Event;
+    ///
+    /// let ev = Event::new().with_name("ready");
+    /// assert_eq!(ev.name().as_deref(), Some("ready"));
+    /// ```
+    pub fn with_name(mut self, name: impl Into<String>) -> Event {
+        Object::named(&mut self.meta, name.into());
+        self
+    }
+
+    /// The name given by [`with_name`](Self::with_name), if any (unnamed ones
+    /// are shown as `Event#7`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Event;
+    ///
+    /// assert_eq!(Event::new().name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.meta.name()
     }
 
     /// Whether the flag is set: one atomic load. Python: `is_set()`.
@@ -247,6 +280,8 @@ impl Event {
             }
             queue.push(Arc::clone(&me));
         }
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let _record = wait::begin(WaitKind::Event, &self.meta, Holder::Nobody, timeout);
         match me.wait(deadline, true) {
             Wake::Notified => true,
             Wake::TimedOut | Wake::Stopped => {

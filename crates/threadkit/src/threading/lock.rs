@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::timeout;
+use super::wait::{self, Holder, Object, WaitKind};
 use super::Error;
 use crate::sync::{lock, AtomicU32, Mutex, Ordering, Waiter, Wake};
 
@@ -74,6 +75,9 @@ pub struct Lock {
     state: AtomicU32,
     /// Threads blocked in an acquire, oldest first; a release wakes the front one.
     queue: Mutex<VecDeque<Arc<Waiter>>>,
+    /// Its name and last acquirer, shared with the records of threads waiting
+    /// on it (a dump reads the holder as it is then).
+    meta: Arc<Object>,
 }
 
 impl Lock {
@@ -88,10 +92,45 @@ impl Lock {
     /// assert!(!lock.locked());
     /// ```
     pub fn new() -> Lock {
+        Lock::of_kind(WaitKind::Lock)
+    }
+
+    /// A lock shown in wait records as `kind` (an RLock's inner lock).
+    pub(crate) fn of_kind(kind: WaitKind) -> Lock {
         Lock {
             state: AtomicU32::new(0),
             queue: Mutex::new(VecDeque::new()),
+            meta: Object::new(kind),
         }
+    }
+
+    /// Names the lock, for thread dumps, wait records and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Lock;
+    ///
+    /// let lock = Lock::new().with_name("accounts");
+    /// assert_eq!(lock.name().as_deref(), Some("accounts"));
+    /// ```
+    pub fn with_name(mut self, name: impl Into<String>) -> Lock {
+        Object::named(&mut self.meta, name.into());
+        self
+    }
+
+    /// The name given by [`with_name`](Self::with_name), if any (unnamed locks
+    /// are shown as `Lock#7`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Lock;
+    ///
+    /// assert_eq!(Lock::new().name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.meta.name()
     }
 
     /// Acquires the lock, blocking as long as it takes. Python: `acquire()`.
@@ -112,7 +151,15 @@ impl Lock {
     #[inline]
     pub fn acquire(&self) {
         if !self.try_acquire_fast() {
-            self.acquire_slow(None, false);
+            self.acquire_slow(None, false, &self.meta);
+        }
+    }
+
+    /// Acquires the lock as [`acquire`](Self::acquire) does, but a blocked wait
+    /// is recorded as one on `shown` (a Condition taking its lock again).
+    pub(crate) fn acquire_shown_as(&self, shown: &Arc<Object>) {
+        if !self.try_acquire_fast() {
+            self.acquire_slow(None, false, shown);
         }
     }
 
@@ -141,7 +188,10 @@ impl Lock {
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return true,
+                Ok(_) => {
+                    self.meta.hold();
+                    return true;
+                }
                 Err(now) => s = now,
             }
         }
@@ -172,7 +222,7 @@ impl Lock {
         if self.try_acquire_fast() {
             return true;
         }
-        self.acquire_slow(timeout::deadline(timeout), true)
+        self.acquire_slow(timeout::deadline(timeout), true, &self.meta)
     }
 
     /// Releases the lock, from any thread. Python: `release()`.
@@ -314,18 +364,30 @@ impl Lock {
     fn try_acquire_fast(&self) -> bool {
         // Acquire pairs with the Release of the previous release. Failure
         // Relaxed: the slow path reloads.
-        self.state
+        let ok = self
+            .state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+            .is_ok();
+        if ok {
+            self.meta.hold();
+        }
+        ok
     }
 
     /// The contended acquire: spin a little, then queue and park until woken,
     /// retrying after each wake-up (a woken waiter competes with newcomers).
     /// Returns false when `deadline` passes or, if `stoppable`, a stop is
-    /// requested.
+    /// requested. While it blocks, its thread's wait record names `shown`.
     #[cold]
-    fn acquire_slow(&self, deadline: Option<Instant>, stoppable: bool) -> bool {
+    fn acquire_slow(
+        &self,
+        deadline: Option<Instant>,
+        stoppable: bool,
+        shown: &Arc<Object>,
+    ) -> bool {
         let mut spins = 0;
+        // Written before the first park, kept over retries, cleared on return.
+        let mut record = None;
         loop {
             if self.try_acquire() {
                 return true;
@@ -366,6 +428,15 @@ impl Lock {
                 queue.push_back(Arc::clone(&waiter));
             }
 
+            record.get_or_insert_with(|| {
+                let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                wait::begin(
+                    shown.kind(),
+                    shown,
+                    Holder::Of(Arc::clone(&self.meta)),
+                    timeout,
+                )
+            });
             match waiter.wait(deadline, stoppable) {
                 Wake::Notified => spins = 0,
                 Wake::TimedOut | Wake::Stopped => {

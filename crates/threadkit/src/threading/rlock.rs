@@ -3,8 +3,10 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::wait::{Object, WaitKind};
 use super::{Error, Lock};
 use crate::sync::{current_ident, AtomicUsize, Ordering};
 
@@ -62,10 +64,39 @@ impl RLock {
     /// ```
     pub fn new() -> RLock {
         RLock {
-            lock: Lock::new(),
+            lock: Lock::of_kind(WaitKind::RLock),
             owner: AtomicUsize::new(0),
             count: AtomicUsize::new(0),
         }
+    }
+
+    /// Names the lock, for thread dumps, wait records and deadlock reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// let rlock = RLock::new().with_name("registry");
+    /// assert_eq!(rlock.name().as_deref(), Some("registry"));
+    /// ```
+    pub fn with_name(mut self, name: impl Into<String>) -> RLock {
+        self.lock = self.lock.with_name(name);
+        self
+    }
+
+    /// The name given by [`with_name`](Self::with_name), if any (unnamed ones
+    /// are shown as `RLock#7`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::RLock;
+    ///
+    /// assert_eq!(RLock::new().name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.lock.name()
     }
 
     /// Acquires the lock, or adds one level if the calling thread owns it already;
@@ -364,8 +395,9 @@ impl RLock {
 
     /// Acquires the lock (blocking, not stoppable) and restores `depth` levels,
     /// after [`release_save`](Self::release_save). Python: `_acquire_restore()`.
-    pub(crate) fn acquire_restore(&self, depth: usize) {
-        self.lock.acquire();
+    /// While it blocks, the wait is recorded as one on `shown` (the Condition).
+    pub(crate) fn acquire_restore(&self, depth: usize, shown: &Arc<Object>) {
+        self.lock.acquire_shown_as(shown);
         self.take(me(), depth);
     }
 

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::error::Error;
 use super::timeout;
+use super::wait::{self, Holder, Object, WaitKind};
 use crate::sync::{lock, AtomicUsize, Mutex, Ordering, Waiter, Wake};
 
 // The state word: `permits << 1 | QUEUED`.
@@ -32,6 +33,8 @@ struct Core {
     /// Threads waiting for a permit, oldest first. A waiter in this queue has not
     /// been given a permit; one taken off it by a release has.
     queue: Mutex<VecDeque<Arc<Waiter>>>,
+    /// Its name, for the records of threads waiting on it.
+    meta: Arc<Object>,
 }
 
 impl Core {
@@ -43,7 +46,13 @@ impl Core {
         Core {
             state: AtomicUsize::new(permits * ONE),
             queue: Mutex::new(VecDeque::new()),
+            meta: Object::new(WaitKind::Semaphore),
         }
+    }
+
+    fn named(mut self, name: String) -> Core {
+        Object::named(&mut self.meta, name);
+        self
     }
 
     fn permits(&self) -> usize {
@@ -114,6 +123,8 @@ impl Core {
             }
             queue.push_back(Arc::clone(&me));
         }
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let _record = wait::begin(WaitKind::Semaphore, &self.meta, Holder::Nobody, timeout);
         match me.wait(deadline, stoppable) {
             // A release took us off the queue and handed us its permit.
             Wake::Notified => true,
@@ -272,6 +283,35 @@ impl Semaphore {
         Semaphore {
             core: Core::new(value),
         }
+    }
+
+    /// Names the semaphore, for thread dumps and wait records.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Semaphore;
+    ///
+    /// let sem = Semaphore::new(2).with_name("db slots");
+    /// assert_eq!(sem.name().as_deref(), Some("db slots"));
+    /// ```
+    pub fn with_name(mut self, name: impl Into<String>) -> Semaphore {
+        self.core = self.core.named(name.into());
+        self
+    }
+
+    /// The name given by [`with_name`](Self::with_name), if any (unnamed ones
+    /// are shown as `Semaphore#7`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::Semaphore;
+    ///
+    /// assert_eq!(Semaphore::new(2).name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.core.meta.name()
     }
 
     /// Takes a permit, blocking until one is free. Python: `acquire()`.
@@ -519,6 +559,35 @@ impl BoundedSemaphore {
             core: Core::new(value),
             bound: value,
         }
+    }
+
+    /// Names the semaphore, for thread dumps and wait records.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::BoundedSemaphore;
+    ///
+    /// let sem = BoundedSemaphore::new(2).with_name("db slots");
+    /// assert_eq!(sem.name().as_deref(), Some("db slots"));
+    /// ```
+    pub fn with_name(mut self, name: impl Into<String>) -> BoundedSemaphore {
+        self.core = self.core.named(name.into());
+        self
+    }
+
+    /// The name given by [`with_name`](Self::with_name), if any (unnamed ones
+    /// are shown as `Semaphore#7`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::threading::BoundedSemaphore;
+    ///
+    /// assert_eq!(BoundedSemaphore::new(2).name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.core.meta.name()
     }
 
     /// Takes a permit, blocking until one is free; not interrupted by a stop

@@ -382,6 +382,9 @@ impl Thread {
             }
             lock(joiners).push(Arc::clone(&waiter));
         }
+        let _record = self
+            .ident()
+            .map(|id| super::wait::begin_join(id, self.name(), deadline));
         if waiter.wait(deadline, stoppable) == Wake::Notified {
             return true;
         }

@@ -316,6 +316,7 @@ impl<'a> Worker<'a> {
                 match event {
                     LineEvent::Line(line) => {
                         hub.service.on_line(id, line, &mut self.outbox);
+                        self.shared.events.stats.line(self.outbox.actions());
                         let closed = match open.as_mut() {
                             Some(open) => self.carry_out(open, token, id),
                             None => match self.carry_out_own(token, id) {

@@ -1,0 +1,364 @@
+//! What a thread waits on: [`WaitInfo`] and [`WaitKind`], the per-thread wait
+//! records behind them, and the names of the objects waited on.
+//!
+//! A primitive writes a record only on its slow path, just before its thread
+//! blocks ([`begin`]), and the returned [`WaitGuard`] clears it on every way out
+//! (woken, timed out, stopped, panicked through). The records live in a few
+//! sharded maps keyed by the waiting thread's ident, so a dump or the deadlock
+//! check reads them without touching the waiting threads.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::sync::{current_ident, lock};
+
+/// What kind of object a thread waits on, as [`WaitInfo::kind`] reports it.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::threading::WaitKind;
+///
+/// assert_eq!(WaitKind::QueueGet.to_string(), "Queue.get");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WaitKind {
+    /// Acquiring a [`Lock`](super::Lock).
+    Lock,
+    /// Acquiring an [`RLock`](super::RLock).
+    RLock,
+    /// Waiting on a [`Condition`](super::Condition), or taking its lock again
+    /// after being notified.
+    Condition,
+    /// Acquiring a [`Semaphore`](super::Semaphore) or
+    /// [`BoundedSemaphore`](super::BoundedSemaphore).
+    Semaphore,
+    /// Waiting for an [`Event`](super::Event).
+    Event,
+    /// Waiting at a [`Barrier`](super::Barrier).
+    Barrier,
+    /// Taking an item from a queue.
+    QueueGet,
+    /// Putting an item into a full queue.
+    QueuePut,
+    /// Joining a thread ([`Thread::join`](super::Thread::join)).
+    Join,
+    /// Waiting for a future's result.
+    Future,
+}
+
+impl WaitKind {
+    fn text(self) -> &'static str {
+        match self {
+            WaitKind::Lock => "Lock",
+            WaitKind::RLock => "RLock",
+            WaitKind::Condition => "Condition",
+            WaitKind::Semaphore => "Semaphore",
+            WaitKind::Event => "Event",
+            WaitKind::Barrier => "Barrier",
+            WaitKind::QueueGet => "Queue.get",
+            WaitKind::QueuePut => "Queue.put",
+            WaitKind::Join => "join",
+            WaitKind::Future => "Future",
+        }
+    }
+}
+
+impl fmt::Display for WaitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+/// What a blocked thread waits on, for how long, and who holds it:
+/// [`ThreadInfo::waiting`](super::ThreadInfo::waiting).
+///
+/// `Display` writes one line: `Lock "accounts" held by worker-2 (ident 5) for 3.200s`.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use threadkit::threading::{dump, Lock, Thread, WaitKind};
+///
+/// # fn main() -> Result<(), threadkit::threading::Error> {
+/// let lock = Arc::new(Lock::new().with_name("accounts"));
+/// lock.acquire();
+/// let l = Arc::clone(&lock);
+/// let t = Thread::builder().name("waiter").target(move || {
+///     l.acquire_timeout(Duration::from_secs(10));
+/// }).spawn()?;
+/// while lock.n_waiting() == 0 {
+///     std::thread::yield_now();
+/// }
+/// let row = dump().into_iter().find(|r| r.name == "waiter").unwrap();
+/// let w = row.waiting.expect("blocked");
+/// assert_eq!((w.kind, w.object.as_str()), (WaitKind::Lock, "accounts"));
+/// lock.release()?;
+/// t.join()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitInfo {
+    /// What kind of object it waits on.
+    pub kind: WaitKind,
+    /// The object's name, or its kind and a short id (`Lock#7`).
+    pub object: String,
+    /// How long this thread has waited so far.
+    pub waited: Duration,
+    /// The time the wait had left when the thread blocked (its timeout, less any
+    /// brief spinning first), `None` for a wait without limit.
+    pub timeout: Option<Duration>,
+    /// The ident of the thread that holds the object, where one is known: an
+    /// `RLock`'s owner, a `Lock`'s last acquirer, the thread being joined.
+    pub holder: Option<u64>,
+    /// That thread's name, if it is listed.
+    pub holder_name: Option<String>,
+}
+
+impl fmt::Display for WaitInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.object.contains('#') {
+            write!(f, "{} {}", self.kind, self.object)?;
+        } else {
+            write!(f, "{} {:?}", self.kind, self.object)?;
+        }
+        if let Some(h) = self.holder {
+            let name = self.holder_name.as_deref().unwrap_or("?");
+            let verb = if self.kind == WaitKind::Join {
+                "of"
+            } else {
+                "held by"
+            };
+            write!(f, " {verb} {name} (ident {h})")?;
+        }
+        write!(f, " for {:.3}s", self.waited.as_secs_f64())?;
+        if let Some(t) = self.timeout {
+            write!(f, " (timeout {:.3}s)", t.as_secs_f64())?;
+        }
+        Ok(())
+    }
+}
+
+/// The identity of an object that can be waited on: its kind, its name or lazy
+/// short id, and (for locks) the ident of its last acquirer. Shared with the wait
+/// records, so a dump reads the holder as it is now.
+pub(crate) struct Object {
+    kind: WaitKind,
+    name: Option<String>,
+    /// Assigned when the object is first shown, so creating one costs nothing.
+    id: OnceLock<u64>,
+    /// The last acquirer's ident (0: none yet); only locks write it.
+    holder: AtomicU64,
+}
+
+/// The short ids of unnamed objects: one counter for every kind.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Object {
+    pub(crate) fn new(kind: WaitKind) -> Arc<Object> {
+        Arc::new(Object {
+            kind,
+            name: None,
+            id: OnceLock::new(),
+            holder: AtomicU64::new(0),
+        })
+    }
+
+    /// The same object under a name (a new identity if `this` is shared).
+    pub(crate) fn named(this: &mut Arc<Object>, name: String) {
+        match Arc::get_mut(this) {
+            Some(o) => o.name = Some(name),
+            None => {
+                *this = Arc::new(Object {
+                    kind: this.kind,
+                    name: Some(name),
+                    id: OnceLock::new(),
+                    holder: AtomicU64::new(this.holder.load(Ordering::Relaxed)),
+                })
+            }
+        }
+    }
+
+    pub(crate) fn kind(&self) -> WaitKind {
+        self.kind
+    }
+
+    pub(crate) fn name(&self) -> Option<String> {
+        self.name.clone()
+    }
+
+    /// The name, or the kind and short id (`Lock#7`).
+    pub(crate) fn label(&self) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => {
+                let id = self
+                    .id
+                    .get_or_init(|| NEXT_ID.fetch_add(1, Ordering::Relaxed));
+                format!("{}#{id}", self.kind)
+            }
+        }
+    }
+
+    /// Records `ident` as the holder. Relaxed: the value is only shown and
+    /// checked again by the deadlock search; it orders nothing.
+    #[inline]
+    pub(crate) fn set_holder(&self, ident: u64) {
+        self.holder.store(ident, Ordering::Relaxed);
+    }
+
+    /// Records the calling thread as the holder.
+    #[inline]
+    pub(crate) fn hold(&self) {
+        self.set_holder(current_ident());
+    }
+
+    fn holder(&self) -> Option<u64> {
+        Some(self.holder.load(Ordering::Relaxed)).filter(|&h| h != 0)
+    }
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+/// Who holds what a thread waits on.
+pub(crate) enum Holder {
+    /// Nobody owns it (Event, Semaphore, Barrier, a Condition not yet notified).
+    Nobody,
+    /// The object's current holder (a Lock's last acquirer, an RLock's owner).
+    Of(Arc<Object>),
+    /// A fixed thread (the one being joined).
+    Thread(u64),
+}
+
+struct Record {
+    kind: WaitKind,
+    object: Arc<Object>,
+    holder: Holder,
+    since: Instant,
+    timeout: Option<Duration>,
+    /// Tells two waits of one thread apart (the deadlock search checks again).
+    seq: u64,
+}
+
+const SHARDS: usize = 16;
+
+fn shards() -> &'static [Mutex<HashMap<u64, Record>>; SHARDS] {
+    static S: OnceLock<[Mutex<HashMap<u64, Record>>; SHARDS]> = OnceLock::new();
+    S.get_or_init(|| std::array::from_fn(|_| Mutex::new(HashMap::new())))
+}
+
+fn shard(ident: u64) -> &'static Mutex<HashMap<u64, Record>> {
+    &shards()[(ident as usize) % SHARDS]
+}
+
+static NEXT_SEQ: AtomicU64 = AtomicU64::new(1);
+
+/// Records that the calling thread is about to block on `object` (shown as
+/// `kind`), until the returned guard drops.
+pub(crate) fn begin(
+    kind: WaitKind,
+    object: &Arc<Object>,
+    holder: Holder,
+    timeout: Option<Duration>,
+) -> WaitGuard {
+    let ident = current_ident();
+    let rec = Record {
+        kind,
+        object: Arc::clone(object),
+        holder,
+        since: Instant::now(),
+        timeout,
+        seq: NEXT_SEQ.fetch_add(1, Ordering::Relaxed),
+    };
+    lock(shard(ident)).insert(ident, rec);
+    WaitGuard { ident }
+}
+
+/// Records that the calling thread is about to block joining the thread
+/// `name` (ident `ident`), with `deadline`, until the returned guard drops.
+pub(crate) fn begin_join(ident: u64, name: String, deadline: Option<Instant>) -> WaitGuard {
+    let mut object = Object::new(WaitKind::Join);
+    Object::named(&mut object, name);
+    let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    begin(WaitKind::Join, &object, Holder::Thread(ident), timeout)
+}
+
+/// Clears the calling thread's wait record when dropped.
+pub(crate) struct WaitGuard {
+    ident: u64,
+}
+
+impl Drop for WaitGuard {
+    fn drop(&mut self) {
+        lock(shard(self.ident)).remove(&self.ident);
+    }
+}
+
+/// One thread's wait as read now, before names are resolved.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Snap {
+    pub(crate) kind: WaitKind,
+    pub(crate) object: String,
+    pub(crate) since: Instant,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) holder: Option<u64>,
+    /// Whether the holder relation is an edge of the wait-for graph.
+    pub(crate) edge: bool,
+    pub(crate) seq: u64,
+}
+
+impl Snap {
+    fn of(r: &Record) -> Snap {
+        let (holder, edge) = match &r.holder {
+            Holder::Nobody => (None, false),
+            Holder::Of(o) => (o.holder(), true),
+            Holder::Thread(t) => (Some(*t), true),
+        };
+        Snap {
+            kind: r.kind,
+            object: r.object.label(),
+            since: r.since,
+            timeout: r.timeout,
+            holder,
+            edge,
+            seq: r.seq,
+        }
+    }
+
+    /// The public view, at `now`, with the holder's name looked up in `names`.
+    pub(crate) fn info(&self, now: Instant, names: &HashMap<u64, String>) -> WaitInfo {
+        WaitInfo {
+            kind: self.kind,
+            object: self.object.clone(),
+            waited: now.saturating_duration_since(self.since),
+            timeout: self.timeout,
+            holder: self.holder,
+            holder_name: self.holder.and_then(|h| names.get(&h).cloned()),
+        }
+    }
+}
+
+/// Every thread's wait record now, by ident.
+pub(crate) fn snapshot() -> HashMap<u64, Snap> {
+    let mut all = HashMap::new();
+    for s in shards() {
+        all.extend(lock(s).iter().map(|(&id, r)| (id, Snap::of(r))));
+    }
+    all
+}
+
+/// The wait record of one thread now.
+pub(crate) fn snapshot_of(ident: u64) -> Option<Snap> {
+    lock(shard(ident)).get(&ident).map(Snap::of)
+}
