@@ -12,8 +12,9 @@
 //! happens under the server's one service lock, so every client sees the lines
 //! of all the others in the same order.
 //!
-//! - a read chunk is processed in one go under the lock; the lines the
-//!   connection sends itself are gathered and queued with one write;
+//! - a read chunk is processed under the lock until the connection's own
+//!   answers reach `max_queue` (the rest waits, unparsed, until the queue
+//!   drains); the lines it sends itself are gathered and queued with one write;
 //! - the connection's own answers never drop it: when its queue reaches
 //!   `max_queue` it is simply not read until the queue shrinks (backpressure);
 //!   if nothing is written for the idle timeout meanwhile it is closed
