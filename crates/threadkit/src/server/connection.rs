@@ -12,8 +12,9 @@
 //! happens under the server's one service lock, so every client sees the lines
 //! of all the others in the same order.
 //!
-//! - a read chunk is processed in one go under the lock; the lines the
-//!   connection sends itself are gathered and queued with one write;
+//! - a read chunk is processed under the lock until the connection's own
+//!   answers reach `max_queue` (the rest waits, unparsed, until the queue
+//!   drains); the lines it sends itself are gathered and queued with one write;
 //! - the connection's own answers never drop it: when its queue reaches
 //!   `max_queue` it is simply not read until the queue shrinks (backpressure);
 //!   if nothing is written for the idle timeout meanwhile it is closed
@@ -170,6 +171,9 @@ struct LineConn<'a> {
     /// This connection's own lines from the current callbacks, queued in one
     /// write when they are done.
     staged: Vec<u8>,
+    /// Input read but not parsed: the rest of a chunk whose answers reached
+    /// `max_queue`. Served before the socket is read again; freed once served.
+    unread: Vec<u8>,
     /// Other connections given lines under the service lock, to flush after it.
     touched: Vec<Arc<Conn>>,
 }
@@ -183,6 +187,7 @@ impl<'a> LineConn<'a> {
             service,
             outbox: Outbox::new(),
             staged: Vec::new(),
+            unread: Vec::new(),
             touched: Vec::new(),
         }
     }
@@ -254,6 +259,28 @@ impl<'a> LineConn<'a> {
             if let Some(reason) = self.conn.stop_reason() {
                 return reason;
             }
+            // Backpressure: the client's own answers wait to be written.
+            if self.out.pending() >= max_queue {
+                if !self
+                    .out
+                    .wait_below(max_queue, idle, || self.conn.stop_reason().is_some())
+                {
+                    return CloseReason::TooSlow;
+                }
+                if self.out.is_broken() {
+                    return self.conn.stop_reason().unwrap_or(CloseReason::Reset);
+                }
+                // It reads its answers: not idle.
+                idle_at = idle.and_then(threading::deadline);
+                continue; // stopped, or room again: look again
+            }
+            if !self.unread.is_empty() {
+                let unread = std::mem::take(&mut self.unread);
+                if let Some(reason) = self.handle_chunk(&unread, &mut splitter) {
+                    return reason;
+                }
+                continue;
+            }
             if let (Some(full), Some(at)) = (idle, idle_at) {
                 let left = at.saturating_duration_since(Instant::now());
                 if left.is_zero() {
@@ -266,19 +293,6 @@ impl<'a> LineConn<'a> {
                         .set_read_timeout(Some(want.max(Duration::from_micros(1))));
                     read_timeout = Some(want);
                 }
-            }
-            // Backpressure: the client's own answers wait to be written.
-            if self.out.pending() >= max_queue {
-                if !self
-                    .out
-                    .wait_below(max_queue, idle, || self.conn.stop_reason().is_some())
-                {
-                    return CloseReason::TooSlow;
-                }
-                if self.out.is_broken() {
-                    return self.conn.stop_reason().unwrap_or(CloseReason::Reset);
-                }
-                continue; // stopped, or room again: look again
             }
             match self.conn.sock.recv_into(&mut buf) {
                 Ok(0) => {
@@ -312,18 +326,26 @@ impl<'a> LineConn<'a> {
 
     /// Feeds one chunk through the splitter and the service, under the service
     /// lock. `Some` when the connection must end.
+    ///
+    /// Its own answers stop the parsing once its queue reaches `max_queue`:
+    /// the rest of the chunk is kept in `unread`, served before the socket is
+    /// read again.
     fn handle_chunk(&mut self, chunk: &[u8], splitter: &mut LineSplitter) -> Option<CloseReason> {
-        let ended = self.handle_chunk_locked(chunk, splitter);
+        let (ended, rest) = self.handle_chunk_locked(chunk, splitter);
+        if ended.is_none() && !rest.is_empty() {
+            self.unread = rest.to_vec();
+        }
         self.send_queued();
         ended
     }
 
-    fn handle_chunk_locked(
+    fn handle_chunk_locked<'c>(
         &mut self,
-        chunk: &[u8],
+        chunk: &'c [u8],
         splitter: &mut LineSplitter,
-    ) -> Option<CloseReason> {
+    ) -> (Option<CloseReason>, &'c [u8]) {
         let _lock = self.lock_service();
+        let (queued, max_own) = (self.out.pending(), self.shared.config.max_queue.max(1));
         let mut rest = chunk;
         let mut ended = None;
         while let Some(event) = splitter.next(&mut rest) {
@@ -342,9 +364,12 @@ impl<'a> LineConn<'a> {
                     break;
                 }
             }
+            if queued + self.staged.len() >= max_own {
+                break;
+            }
         }
         self.flush_staged();
-        ended
+        (ended, rest)
     }
 
     /// Carries out the outbox (under the service lock); true when it closed

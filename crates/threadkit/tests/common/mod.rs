@@ -176,6 +176,16 @@ impl Client {
         }
     }
 
+    /// Reads until a line starting with `prefix`; that line.
+    pub fn recv_until_prefix(&mut self, prefix: &str) -> String {
+        loop {
+            let line = self.recv();
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+    }
+
     /// Asserts the server closed: end of input (or a reset) with nothing more.
     pub fn expect_closed(&mut self) {
         let mut rest = Vec::new();
