@@ -2,7 +2,7 @@
 //! looks for them periodically.
 //!
 //! The graph has an edge from a blocked thread to the thread that holds what it
-//! waits on: a `Lock`'s last acquirer, an `RLock`'s owner, the lock a notified
+//! waits on: a `Lock`'s acquirer while it is locked, an `RLock`'s owner, the lock a notified
 //! `Condition` waiter takes again, the thread being joined. Every thread waits on
 //! one thing at a time, so each node has at most one edge out and the cycles are
 //! found in one pass. Waits nobody owns (Event, Semaphore, a Condition not yet

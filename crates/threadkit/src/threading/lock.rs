@@ -75,7 +75,7 @@ pub struct Lock {
     state: AtomicU32,
     /// Threads blocked in an acquire, oldest first; a release wakes the front one.
     queue: Mutex<VecDeque<Arc<Waiter>>>,
-    /// Its name and last acquirer, shared with the records of threads waiting
+    /// Its name and holder (the acquirer, until the release), shared with the records of threads waiting
     /// on it (a dump reads the holder as it is then).
     meta: Arc<Object>,
 }
@@ -246,6 +246,12 @@ impl Lock {
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), Error> {
+        // Forget the holder while the lock is still ours: a thread that blocks after
+        // our release must not see itself (or us) as the holder before the next
+        // acquirer has written its ident, or deadlocks() would report a self-deadlock
+        // that is not there. This store happens before our release, so the next
+        // acquirer's store comes after it in the holder's modification order.
+        self.meta.set_holder(0);
         // Release: our writes under the lock are visible to the next acquirer,
         // whose CAS is Acquire. Failure Relaxed: we only look at the bits.
         match self

@@ -147,14 +147,14 @@ impl fmt::Display for WaitInfo {
 }
 
 /// The identity of an object that can be waited on: its kind, its name or lazy
-/// short id, and (for locks) the ident of its last acquirer. Shared with the wait
+/// short id, and (for locks) the ident of its holder. Shared with the wait
 /// records, so a dump reads the holder as it is now.
 pub(crate) struct Object {
     kind: WaitKind,
     name: Option<String>,
     /// Assigned when the object is first shown, so creating one costs nothing.
     id: OnceLock<u64>,
-    /// The last acquirer's ident (0: none yet); only locks write it.
+    /// The acquirer's ident while locked (0: none); only locks write it.
     holder: AtomicU64,
 }
 
@@ -235,7 +235,7 @@ impl fmt::Debug for Object {
 pub(crate) enum Holder {
     /// Nobody owns it (Event, Semaphore, Barrier, a Condition not yet notified).
     Nobody,
-    /// The object's current holder (a Lock's last acquirer, an RLock's owner).
+    /// The object's current holder (a Lock's acquirer while locked, an RLock's owner).
     Of(Arc<Object>),
     /// A fixed thread (the one being joined).
     Thread(u64),
