@@ -180,3 +180,46 @@ fn a_semaphore_wait_is_recorded_and_cleared_when_a_permit_comes() {
     sem.release().unwrap();
     ends_clear(t, "sem-waiter");
 }
+
+#[test]
+fn queue_gets_and_puts_are_recorded_and_cleared() {
+    use threadkit::queue::Queue;
+    let q = Arc::new(Queue::<u32>::new(1).with_name("jobs"));
+    let q2 = Arc::clone(&q);
+    let getter = spawn("q-get", move || assert_eq!(q2.get(), Ok(7)));
+    let w = blocked("q-get", WaitKind::QueueGet);
+    assert_eq!(
+        (w.object.as_str(), w.timeout, w.holder),
+        ("jobs", None, None)
+    );
+    q.put(7).unwrap();
+    ends_clear(getter, "q-get");
+
+    // Full: a timed put waits as Queue.put, an unnamed queue shows as Queue#N.
+    let full = Arc::new(Queue::<u32>::new(1));
+    full.put(1).unwrap();
+    let f = Arc::clone(&full);
+    let putter = spawn("q-put", move || {
+        assert!(f.put_timeout(2, Duration::from_secs(60)).is_ok());
+    });
+    let w = blocked("q-put", WaitKind::QueuePut);
+    assert!(w.object.starts_with("Queue#"), "{}", w.object);
+    assert!(w.timeout.is_some());
+    assert_eq!(full.get(), Ok(1));
+    ends_clear(putter, "q-put");
+}
+
+#[test]
+fn a_future_wait_is_recorded_and_cleared() {
+    use threadkit::futures::ThreadPoolExecutor;
+    let pool = ThreadPoolExecutor::new(1);
+    let go = Arc::new(Event::new());
+    let g = Arc::clone(&go);
+    let fut = Arc::new(pool.submit(move || assert!(g.wait())).unwrap());
+    let f = Arc::clone(&fut);
+    let t = spawn("fut-wait", move || f.wait());
+    let w = blocked("fut-wait", WaitKind::Future);
+    assert!(w.object.starts_with("Future#"), "{}", w.object);
+    go.set();
+    ends_clear(t, "fut-wait");
+}

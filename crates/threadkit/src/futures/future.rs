@@ -2,12 +2,13 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
 use super::error::FutureError;
 use crate::sync::{lock, Waiter, Wake};
 use crate::threading::call_reporting;
+use crate::threading::wait::{self, Holder, Object, WaitKind};
 
 type Callback<T> = Box<dyn FnOnce(&Result<T, FutureError>) + Send>;
 
@@ -51,6 +52,9 @@ pub(crate) struct Shared<T> {
     state: Mutex<State<T>>,
     /// Set with the Finished stage: what a waiter polls while it spins, lock-free.
     finished: AtomicBool,
+    /// Its identity in wait records (`Future#7`), made when a thread first blocks on
+    /// it, so a future nobody waits for costs nothing more.
+    meta: OnceLock<Arc<Object>>,
 }
 
 impl<T> Shared<T> {
@@ -63,7 +67,13 @@ impl<T> Shared<T> {
                 callbacks: Vec::new(),
             }),
             finished: AtomicBool::new(false),
+            meta: OnceLock::new(),
         })
+    }
+
+    /// Its identity in wait records.
+    fn meta(&self) -> &Arc<Object> {
+        self.meta.get_or_init(|| Object::new(WaitKind::Future))
     }
 
     /// Pending -> Running; false when the future was cancelled (or completed) first.
@@ -155,13 +165,16 @@ impl<T> Shared<T> {
 
 /// Blocks the calling thread on futures until `waiter` is notified, `deadline`
 /// passes or (when `stoppable`) a stop is requested. Every wait on a [`Future`]
-/// goes through here: the one place where a thread blocks on futures (issue 12
-/// records `Future` waits here).
-pub(crate) fn block_on_futures(
+/// goes through here, so this writes the wait record (`Future` on `on`, the first
+/// of the futures waited for) and clears it on every way out.
+pub(crate) fn block_on_futures<T>(
     waiter: &Waiter,
+    on: &Future<T>,
     deadline: Option<Instant>,
     stoppable: bool,
 ) -> Wake {
+    let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    let _record = wait::begin(WaitKind::Future, on.shared.meta(), Holder::Nobody, timeout);
     waiter.wait(deadline, stoppable)
 }
 
@@ -305,7 +318,7 @@ impl<T> Future<T> {
         if self.register(&waiter) {
             return true;
         }
-        let woke = block_on_futures(&waiter, deadline, stoppable);
+        let woke = block_on_futures(&waiter, self, deadline, stoppable);
         if woke != Wake::Notified {
             self.unregister(&waiter);
         }

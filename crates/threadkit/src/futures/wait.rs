@@ -46,8 +46,8 @@ fn block_on_any<T>(fs: &[Future<T>], pending: &[usize], deadline: Option<Instant
         }
         queued.push(i);
     }
-    if queued.len() == pending.len() {
-        block_on_futures(&waiter, deadline, deadline.is_some());
+    if let (true, Some(&first)) = (queued.len() == pending.len(), pending.first()) {
+        block_on_futures(&waiter, &fs[first], deadline, deadline.is_some());
     }
     for i in queued {
         fs[i].unregister(&waiter);

@@ -25,6 +25,7 @@ use super::error::{GetError, PutError};
 use super::order::{Fifo, Lifo, Order, Priority};
 use crate::sync::{lock, AtomicBool, Mutex, MutexGuard, Ordering, Waiter, Wake};
 use crate::threading::timeout;
+use crate::threading::wait::{self, Holder, Object, WaitKind};
 use crate::threading::Error;
 
 /// Python's `queue.Queue`: first in, first out.
@@ -103,6 +104,8 @@ pub struct OrderedQueue<T, O: Order<T>> {
     state: Mutex<State<T, O>>,
     // 0: unbounded.
     maxsize: usize,
+    // Its name or short id, for the wait records of threads blocked on it.
+    meta: Arc<Object>,
 }
 
 struct State<T, O> {
@@ -153,9 +156,18 @@ impl<T> Drop for After<T> {
 }
 
 /// Parks the calling thread on `me` until it is notified, `deadline` passes or (when
-/// `stoppable`) a stop is requested. The one place a queue call blocks: issue 12's
-/// wait record (`Queue.get` / `Queue.put`) goes here.
-fn block(me: &Waiter, deadline: Option<Instant>, stoppable: bool) -> Wake {
+/// `stoppable`) a stop is requested. The one place a queue call blocks, so the one
+/// place its wait record (`Queue.get` / `Queue.put` on `meta`) is written; it is
+/// cleared on every way out.
+fn block(
+    me: &Waiter,
+    deadline: Option<Instant>,
+    stoppable: bool,
+    kind: WaitKind,
+    meta: &Arc<Object>,
+) -> Wake {
+    let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+    let _record = wait::begin(kind, meta, Holder::Nobody, timeout);
     me.wait(deadline, stoppable)
 }
 
@@ -248,7 +260,38 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
                 _item: std::marker::PhantomData,
             }),
             maxsize,
+            meta: Object::new(WaitKind::QueueGet),
         }
+    }
+
+    /// The same queue under `name`, shown in the dumps of threads blocked on it
+    /// (unnamed, it is shown as `Queue#7`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// let jobs = Queue::<u32>::new(8).with_name("jobs");
+    /// assert_eq!(jobs.name().as_deref(), Some("jobs"));
+    /// ```
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        Object::named(&mut self.meta, name.into());
+        self
+    }
+
+    /// The name given by [`with_name`](Self::with_name), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::Queue;
+    ///
+    /// assert_eq!(Queue::<u32>::new(0).name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.meta.name()
     }
 
     /// The bound given to [`new`](Self::new) (0: unbounded). Python: `maxsize`.
@@ -402,7 +445,13 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
             }
             st.putters.push_back(Arc::clone(&me));
             drop(st);
-            let wake = block(&me.waiter, deadline, stoppable);
+            let wake = block(
+                &me.waiter,
+                deadline,
+                stoppable,
+                WaitKind::QueuePut,
+                &self.meta,
+            );
             st = lock(&self.state);
             if wake != Wake::Notified && withdraw(&mut st.putters, &me) {
                 return Err(PutError::Full(item));
@@ -514,7 +563,13 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
             }
             st.getters.push_back(Arc::clone(&me));
             drop(st);
-            let wake = block(&me.waiter, deadline, stoppable);
+            let wake = block(
+                &me.waiter,
+                deadline,
+                stoppable,
+                WaitKind::QueueGet,
+                &self.meta,
+            );
             st = lock(&self.state);
             if wake != Wake::Notified && withdraw(&mut st.getters, &me) {
                 return Err(GetError::Empty);
@@ -647,7 +702,8 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
             st.joiners.push(Arc::clone(&me));
             me
         };
-        if block(&me, deadline, stoppable) == Wake::Notified {
+        // A join waits on the tasks, not on a put or a get: it has no wait kind.
+        if me.wait(deadline, stoppable) == Wake::Notified {
             return true;
         }
         let mut st = lock(&self.state);

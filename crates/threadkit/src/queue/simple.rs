@@ -43,6 +43,36 @@ impl<T> SimpleQueue<T> {
         }
     }
 
+    /// The same queue under `name`, shown in the dumps of threads blocked on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::SimpleQueue;
+    ///
+    /// let q = SimpleQueue::<u8>::new().with_name("events");
+    /// assert_eq!(q.name().as_deref(), Some("events"));
+    /// ```
+    #[must_use]
+    pub fn with_name(self, name: impl Into<String>) -> Self {
+        SimpleQueue {
+            inner: self.inner.with_name(name),
+        }
+    }
+
+    /// The name given by [`with_name`](Self::with_name), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::queue::SimpleQueue;
+    ///
+    /// assert_eq!(SimpleQueue::<u8>::new().name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.inner.name()
+    }
+
     /// Adds `item`; never blocks. Python: `put(item)`.
     ///
     /// # Examples

@@ -202,7 +202,11 @@ impl Object {
                 let id = self
                     .id
                     .get_or_init(|| NEXT_ID.fetch_add(1, Ordering::Relaxed));
-                format!("{}#{id}", self.kind)
+                let kind = match self.kind {
+                    WaitKind::QueueGet | WaitKind::QueuePut => "Queue".to_string(),
+                    kind => kind.to_string(),
+                };
+                format!("{kind}#{id}")
             }
         }
     }
