@@ -91,7 +91,7 @@ impl fmt::Display for WaitKind {
 /// lock.acquire();
 /// let l = Arc::clone(&lock);
 /// let t = Thread::builder().name("waiter").target(move || {
-///     l.acquire_timeout(Duration::from_secs(10));
+///     let _ = l.acquire_timeout(Duration::from_secs(10));
 /// }).spawn()?;
 /// while lock.n_waiting() == 0 {
 ///     std::thread::yield_now();
