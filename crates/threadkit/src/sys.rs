@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 /// Returns `false` only when the deadline had passed; every other return (a wake, a
 /// changed value, a signal, a spurious wake-up) is `true`, and the caller re-checks
 /// its condition either way.
+// Under loom the parker is loom's own; these stay for the real build.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn futex_wait(futex: &AtomicU32, expected: u32, deadline: Option<Instant>) -> bool {
     let timeout = match deadline {
         None => None,
@@ -53,6 +55,8 @@ pub(crate) fn futex_wait(futex: &AtomicU32, expected: u32, deadline: Option<Inst
 }
 
 /// Wakes up to `n` threads blocked in [`futex_wait`] on `futex`; returns how many woke.
+// Under loom the parker is loom's own; these stay for the real build.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) fn futex_wake(futex: &AtomicU32, n: u32) -> usize {
     let n = n.min(i32::MAX as u32) as libc::c_int;
     // SAFETY: FUTEX_WAKE does not access the memory behind the pointer; it only uses
@@ -68,6 +72,8 @@ pub(crate) fn futex_wake(futex: &AtomicU32, n: u32) -> usize {
     r.max(0) as usize
 }
 
+// Under loom the parker is loom's own; these stay for the real build.
+#[cfg_attr(loom, allow(dead_code))]
 fn duration_to_timespec(d: Duration) -> libc::timespec {
     // Cap at ~292 years so tv_sec never overflows; such a wait is "forever" anyway
     // and the caller loops.

@@ -99,8 +99,9 @@ pub struct ServerConfig {
     /// The most unsent output bytes queued for one client: past it, the server
     /// stops reading that client (echo) or drops it (chat). Default: 1 MiB.
     pub max_queue: usize,
-    /// Worker threads of [`Model::Scalable`]; 0: one per core
-    /// (`std::thread::available_parallelism`). Default: 0.
+    /// Worker threads of [`Model::Scalable`], and the size of a `UdpServer`'s
+    /// handler pool; 0: one per core (`std::thread::available_parallelism`; at
+    /// least 2 for the UDP pool). Default: 0.
     pub workers: usize,
 }
 

@@ -1,5 +1,5 @@
 //! The thread-per-client model (Python's `ThreadingMixIn`): one threadkit
-//! [`Thread`] per connection (or per datagram), named after the peer, counted
+//! [`Thread`] per connection, named after the peer, counted
 //! against `max_clients` by a [`Slot`], remembered in a [`ThreadSet`] so
 //! `server_close` can join them.
 
