@@ -178,6 +178,16 @@ impl Lock {
     #[inline]
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
+        let ok = self.take_state();
+        if ok {
+            self.meta.hold();
+        }
+        ok
+    }
+
+    /// Sets LOCKED if it is clear; whether it did. The caller records itself as
+    /// the holder (after clearing any wait record of its own, see `acquire_slow`).
+    fn take_state(&self) -> bool {
         let mut s = self.state.load(Ordering::Relaxed);
         while s & LOCKED == 0 {
             // Acquire: what the last holder wrote before its release is visible
@@ -188,10 +198,7 @@ impl Lock {
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => {
-                    self.meta.hold();
-                    return true;
-                }
+                Ok(_) => return true,
                 Err(now) => s = now,
             }
         }
@@ -395,7 +402,12 @@ impl Lock {
         // Written before the first park, kept over retries, cleared on return.
         let mut record = None;
         loop {
-            if self.try_acquire() {
+            if self.take_state() {
+                // Our wait record goes before we name ourselves the holder: a dump
+                // in between would otherwise see us waiting on a lock we hold, a
+                // self-deadlock that is not there.
+                drop(record.take());
+                self.meta.hold();
                 return true;
             }
             // Spin only while nobody is queued: with waiters queued, we would
