@@ -8,35 +8,10 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use threadkit::queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue};
-use threadkit::threading::{Error, Thread};
+use threadkit::threading::Error;
 
-/// Polls `cond` until it holds; panics after 10 s (so a bug fails, not hangs).
-fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
-
-fn spawn(f: impl FnOnce() + Send + 'static) -> Thread {
-    Thread::builder().target(f).spawn().unwrap()
-}
-
-fn join(t: &Thread) {
-    assert!(
-        t.join_timeout(Duration::from_secs(20)).unwrap(),
-        "thread hung"
-    );
-    assert!(!t.panicked());
-}
-
-fn stress_count(default: usize) -> usize {
-    std::env::var("THREADKIT_STRESS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
+mod primitives;
+use primitives::{join, spawn, stress_count, wait_until};
 
 const SHORT: Duration = Duration::from_millis(50);
 

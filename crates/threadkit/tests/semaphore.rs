@@ -11,33 +11,8 @@ use threadkit::threading::{
     current_thread, BoundedSemaphore, Error, Semaphore, Thread, TIMEOUT_MAX,
 };
 
-/// Polls `cond` until it holds; panics after 10 s (so a bug fails, not hangs).
-fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
-
-fn spawn(f: impl FnOnce() + Send + 'static) -> Thread {
-    Thread::builder().target(f).spawn().unwrap()
-}
-
-fn join(t: &Thread) {
-    assert!(
-        t.join_timeout(Duration::from_secs(10)).unwrap(),
-        "thread hung"
-    );
-    assert!(!t.panicked());
-}
-
-fn stress_ops(default: usize) -> usize {
-    std::env::var("THREADKIT_STRESS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
+mod primitives;
+use primitives::{join, spawn, stress_count, wait_until};
 
 #[test]
 fn zero_permits_means_try_acquire_fails() {
@@ -318,7 +293,7 @@ fn stress_four_threads_keep_an_exact_count() {
     // 4 threads x N operations on a semaphore of 1 (so threads do park): never
     // more than 1 inside, and exactly 1 permit at the end.
     const THREADS: usize = 4;
-    let ops = stress_ops(100_000);
+    let ops = stress_count(100_000);
     let sem = Arc::new(Semaphore::new(1));
     let inside = Arc::new(AtomicUsize::new(0));
     let contended = Arc::new(AtomicUsize::new(0));
