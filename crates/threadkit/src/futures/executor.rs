@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::error::FutureError;
 use super::future::{spin_until, Future, Shared};
 use crate::sync::{lock, Waiter};
-use crate::threading::{self, panic_message, Error, Thread};
+use crate::threading::{self, panic_message, timeout, Error, Thread};
 
 type Initializer = Arc<dyn Fn() + Send + Sync>;
 
@@ -534,7 +534,7 @@ impl ThreadPoolExecutor {
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         T: Send + 'static,
     {
-        self.map_deadline(f, items, Some(Instant::now().checked_add(timeout)))
+        self.map_deadline(f, items, Some(timeout::deadline(timeout)))
     }
 
     fn map_deadline<I, F, T>(

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::error::FutureError;
 use crate::sync::{lock, Waiter, Wake};
 use crate::threading::call_reporting;
+use crate::threading::timeout;
 use crate::threading::wait::{self, Holder, Object, WaitKind};
 
 type Callback<T> = Box<dyn FnOnce(&Result<T, FutureError>) + Send>;
@@ -303,7 +304,7 @@ impl<T> Future<T> {
     /// ```
     #[must_use]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now().checked_add(timeout);
+        let deadline = timeout::deadline(timeout);
         self.wait_deadline(deadline, true)
     }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::error::TimedOut;
 use super::future::{block_on_futures, Future};
 use crate::sync::Waiter;
+use crate::threading::timeout;
 
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`,
 /// `ALL_COMPLETED`).
@@ -81,7 +82,7 @@ pub fn wait<T>(
     timeout: Option<Duration>,
     return_when: ReturnWhen,
 ) -> (Vec<usize>, Vec<usize>) {
-    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    let deadline = timeout.and_then(timeout::deadline);
     loop {
         let (mut done, mut not_done) = (Vec::new(), Vec::new());
         let mut exception = false;
@@ -134,7 +135,7 @@ pub fn as_completed<T>(
     AsCompleted {
         fs,
         pending: (0..fs.len()).collect(),
-        deadline: timeout.map(|t| Instant::now().checked_add(t)),
+        deadline: timeout.map(timeout::deadline),
         ended: false,
     }
 }
