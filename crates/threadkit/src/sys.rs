@@ -8,7 +8,9 @@
 //! - [`thread_cpu_time`]: CPU time of the calling thread (the profile hook);
 //! - [`at_exit`]: register a process exit hook (Python's exit rule);
 //! - [`recv_from`]: `recvfrom(2)` into initialised memory, keeping a missing sender
-//!   address (a socket woken by `shutdown`) instead of failing on it.
+//!   address (a socket woken by `shutdown`) instead of failing on it;
+//! - [`tcp_peer_closed`]: whether a TCP peer's FIN came (`TCP_INFO`), which
+//!   `recv` no longer tells once the receive side is shut down.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -140,10 +142,60 @@ pub(crate) fn recv_from(
     Ok((n, addr.as_socket()))
 }
 
+/// Whether the peer of a TCP socket has closed its side (its FIN came), read
+/// from the connection's state (`TCP_INFO`): once the receive side is shut
+/// down, `recv` returns 0 whether the peer closed or not, and only the state
+/// tells.
+pub(crate) fn tcp_peer_closed(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    let mut info = MaybeUninit::<libc::tcp_info>::zeroed();
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: `info` is a writable buffer of `len` bytes for the duration of
+    // the call, and the kernel writes at most `len` bytes into it.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: zeroed, then (partly) filled by the kernel: every field is an
+    // integer, valid for any bytes.
+    let state = unsafe { info.assume_init() }.tcpi_state;
+    // Still open from the peer: established, or our FIN sent and no FIN back.
+    const ESTABLISHED: u8 = 1;
+    const FIN_WAIT1: u8 = 4;
+    const FIN_WAIT2: u8 = 5;
+    Ok(!matches!(state, ESTABLISHED | FIN_WAIT1 | FIN_WAIT2))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::Ordering;
+
+    #[test]
+    fn tcp_peer_closed_sees_the_fin_after_the_receive_side_was_shut_down() {
+        use std::io::Write;
+        use std::os::fd::AsFd;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        server.shutdown(std::net::Shutdown::Read).unwrap();
+        client.write_all(b"still open").unwrap();
+        assert!(!tcp_peer_closed(server.as_fd()).unwrap());
+        drop(client);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !tcp_peer_closed(server.as_fd()).unwrap() {
+            assert!(Instant::now() < deadline, "the FIN never showed");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 
     #[test]
     fn futex_wait_returns_at_once_on_changed_value() {

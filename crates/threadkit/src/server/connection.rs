@@ -12,9 +12,11 @@
 //! happens under the server's one service lock, so every client sees the lines
 //! of all the others in the same order.
 //!
-//! - a read chunk is processed under the lock until the connection's own
-//!   answers reach `max_queue` (the rest waits, unparsed, until the queue
-//!   drains); the lines it sends itself are gathered and queued with one write;
+//! - a read chunk is served in slices of a few hundred lines, each under the
+//!   lock, each slice's output written after it with the lock released; the
+//!   lines it sends itself are gathered and queued with one write; parsing
+//!   stops once its own answers reach `max_queue` (the rest waits, unparsed,
+//!   until the queue drains);
 //! - the connection's own answers never drop it: when its queue reaches
 //!   `max_queue` it is simply not read until the queue shrinks (backpressure);
 //!   if nothing is written for the idle timeout meanwhile it is closed
@@ -28,12 +30,15 @@
 //! At the end: `on_close` (exactly once, also after a panicking service), the
 //! server's notice (`* idle timeout`, `* error: line too long ...`,
 //! `* server shutting down`), a flush bounded by [`FLUSH_TIMEOUT`], a shutdown
-//! of the socket. A drop guard gives back the client slot, the registry entry
+//! of the write side, and for `closed`, `too long` and `shutdown` a moment
+//! ([`LINGER`], [`SHUTDOWN_DISCARD`]) reading and discarding what the client
+//! still sends, so it reads the last lines and a clean end, not a reset. A drop guard gives back the client slot, the registry entry
 //! and the descriptor whatever happens, then reports the disconnect.
 
 use crate::threading::{self, panic_message};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -45,11 +50,12 @@ use super::conn::{CloseReason, ConnId};
 use super::events::ServerEvent;
 use super::lines::{self, LineEvent, LineSplitter};
 use super::outbox::{Action, Outbox};
-use super::outgoing::{Outgoing, Push, WriterSpec};
+use super::outgoing::{release, Outgoing, Push, WriterSpec};
 use super::service::{LineService, ServiceKind};
 use super::shared::{Conn, Shared};
 use super::threaded::Slot;
 use crate::socket::Socket;
+use crate::sys;
 
 /// How long a closing connection may take to write what is queued for it.
 pub(crate) const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -59,11 +65,23 @@ pub(crate) const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 /// the client gets the last lines and a clean end instead of a reset.
 pub(crate) const LINGER: Duration = Duration::from_millis(200);
 
+/// How long a connection closed by the server's shutdown reads and discards
+/// what the client still sends, after the notice and the shutdown of its
+/// write side: the client reads the notice and a clean end, not a reset.
+pub(crate) const SHUTDOWN_DISCARD: Duration = Duration::from_secs(1);
+
+/// How often a lingering connection whose receive side is shut down looks
+/// whether the client closed.
+const LINGER_POLL: Duration = Duration::from_millis(10);
+
 /// The most bytes discarded while lingering.
 pub(crate) const LINGER_BYTES: usize = 4 << 20;
 
 /// The read buffer of a line connection.
 const READ_BUF: usize = 16 * 1024;
+
+/// Lines served under one hold of the service lock.
+const SLICE_LINES: usize = 256;
 
 /// Gives everything back however the connection ends, then reports it.
 struct ConnGuard<'a> {
@@ -324,31 +342,49 @@ impl<'a> LineConn<'a> {
         }
     }
 
-    /// Feeds one chunk through the splitter and the service, under the service
-    /// lock. `Some` when the connection must end.
+    /// Feeds one chunk through the splitter and the service. `Some` when the
+    /// connection must end.
     ///
-    /// Its own answers stop the parsing once its queue reaches `max_queue`:
-    /// the rest of the chunk is kept in `unread`, served before the socket is
-    /// read again.
+    /// The chunk is served in slices of [`SLICE_LINES`] lines, each under the
+    /// service lock, and the slice's output is written after it, with the
+    /// lock released: a burst of short lines holds the others up one slice
+    /// at a time. Its own answers stop the parsing once its queue reaches
+    /// `max_queue`: the rest of the chunk is kept in `unread`, served before
+    /// the socket is read again.
     fn handle_chunk(&mut self, chunk: &[u8], splitter: &mut LineSplitter) -> Option<CloseReason> {
-        let (ended, rest) = self.handle_chunk_locked(chunk, splitter);
-        if ended.is_none() && !rest.is_empty() {
-            self.unread = rest.to_vec();
+        let mut rest = chunk;
+        loop {
+            let (ended, more) = self.handle_slice(&mut rest, splitter);
+            self.send_queued();
+            if ended.is_some() {
+                return ended;
+            }
+            if rest.is_empty() {
+                return None;
+            }
+            if !more {
+                self.unread = rest.to_vec();
+                return None;
+            }
         }
-        self.send_queued();
-        ended
     }
 
-    fn handle_chunk_locked<'c>(
+    /// One slice of [`handle_chunk`](Self::handle_chunk), under the service
+    /// lock: the end, if the connection must end, and whether it may go on
+    /// (its own queue is below `max_queue`).
+    fn handle_slice(
         &mut self,
-        chunk: &'c [u8],
+        rest: &mut &[u8],
         splitter: &mut LineSplitter,
-    ) -> (Option<CloseReason>, &'c [u8]) {
+    ) -> (Option<CloseReason>, bool) {
         let _lock = self.lock_service();
         let (queued, max_own) = (self.out.pending(), self.shared.config.max_queue.max(1));
-        let mut rest = chunk;
         let mut ended = None;
-        while let Some(event) = splitter.next(&mut rest) {
+        let mut more = true;
+        for _ in 0..SLICE_LINES {
+            let Some(event) = splitter.next(rest) else {
+                break;
+            };
             match event {
                 LineEvent::Line(line) => {
                     self.service.on_line(self.conn.id, line, &mut self.outbox);
@@ -365,11 +401,12 @@ impl<'a> LineConn<'a> {
                 }
             }
             if queued + self.staged.len() >= max_own {
+                more = false;
                 break;
             }
         }
         self.flush_staged();
-        (ended, rest)
+        (ended, more)
     }
 
     /// Carries out the outbox (under the service lock); true when it closed
@@ -434,6 +471,7 @@ impl<'a> LineConn<'a> {
         if !self.staged.is_empty() {
             self.out.enqueue(&self.staged, None);
             self.staged.clear();
+            release(&mut self.staged);
         }
     }
 
@@ -443,7 +481,8 @@ impl<'a> LineConn<'a> {
         if let Some(out) = &other.out {
             match out.enqueue(line, Some(max_queue)) {
                 Push::Full => other.stop(CloseReason::TooSlow),
-                Push::Queued => self.touched.push(Arc::clone(other)),
+                Push::Queued { flush: true } => self.touched.push(Arc::clone(other)),
+                Push::Queued { flush: false } => {}
                 Push::Closed => {}
             }
         }
@@ -497,29 +536,61 @@ impl<'a> LineConn<'a> {
                 }
             }
         }
-        let _ = sock.shutdown(Shutdown::Write);
-        if matches!(reason, CloseReason::TooLong | CloseReason::Closed) {
-            linger(sock);
+        let discard = match reason {
+            CloseReason::TooLong | CloseReason::Closed => Some(LINGER),
+            CloseReason::Shutdown => Some(SHUTDOWN_DISCARD),
+            _ => None,
+        };
+        match discard {
+            // Another thread shut the receive side down to wake the read:
+            // Linux resets a connection that gets data once both sides are
+            // shut, so the write side waits for the client's end (or the
+            // limit) here. The client has the notice already.
+            Some(limit) if self.conn.stop_reason().is_some() => {
+                linger(sock, limit);
+                let _ = sock.shutdown(Shutdown::Write);
+            }
+            Some(limit) => {
+                let _ = sock.shutdown(Shutdown::Write);
+                linger(sock, limit);
+            }
+            None => {
+                let _ = sock.shutdown(Shutdown::Write);
+            }
         }
         let _ = sock.shutdown(Shutdown::Both);
         self.out.join_writer();
     }
 }
 
-/// Reads and discards what the client still sends, briefly, so closing does
-/// not reset the connection before it read our last lines.
-fn linger(sock: &Socket) {
-    let deadline = Instant::now() + LINGER;
+/// Reads and discards what the client still sends, for at most `limit`, so
+/// closing does not reset the connection before it read our last lines.
+///
+/// A connection stopped by another thread had its receive side shut down (to
+/// wake its read): `recv` then returns 0 when nothing is queued, whether the
+/// client closed or not, and the TCP state tells which.
+fn linger(sock: &Socket, limit: Duration) {
+    let deadline = threading::deadline(limit);
     let mut buf = [0u8; 8192];
     let mut discarded = 0;
     while discarded < LINGER_BYTES {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = deadline.map_or(limit, |d| d.saturating_duration_since(Instant::now()));
         if left.is_zero() || sock.settimeout(Some(left)).is_err() {
             return;
         }
         match sock.recv_into(&mut buf) {
-            Ok(0) | Err(_) => return,
+            Ok(0) => {
+                if sys::tcp_peer_closed(sock.as_fd()).unwrap_or(true) {
+                    // What came before the client's end may have come after
+                    // that `recv`: read it too, or the close resets.
+                    let _ = sock.setblocking(false);
+                    while let Ok(1..) = sock.recv_into(&mut buf) {}
+                    return;
+                }
+                std::thread::sleep(left.min(LINGER_POLL));
+            }
             Ok(n) => discarded += n,
+            Err(_) => return,
         }
     }
 }

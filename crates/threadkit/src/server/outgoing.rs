@@ -37,8 +37,11 @@ const WRITER_JOIN: Duration = Duration::from_secs(2);
 /// The result of queueing bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Push {
-    /// Written or queued.
-    Queued,
+    /// Written or queued. `flush`: the queue had nothing waiting before, so
+    /// the caller must [`flush`](Outgoing::flush) it (once the service lock is
+    /// released); otherwise whoever queued the bytes before does, or the
+    /// writer thread has them.
+    Queued { flush: bool },
     /// The connection takes no more output (closing, closed, or broken).
     Closed,
     /// Refused: the queue would pass the given limit.
@@ -128,8 +131,9 @@ impl Outgoing {
         if matches!(limit, Some(max) if pending > 0 && pending + data.len() > max) {
             return Push::Full;
         }
+        let flush = st.buf.is_empty();
         st.buf.extend_from_slice(data);
-        Push::Queued
+        Push::Queued { flush }
     }
 
     /// Writes what was [`enqueue`](Outgoing::enqueue)d: hands it to the writer
@@ -146,6 +150,7 @@ impl Outgoing {
                     st.written += n as u64;
                     st.buf.drain(..n);
                     if st.buf.is_empty() {
+                        release(&mut st.buf);
                         self.inner.changed.notify_all();
                         return;
                     }
@@ -187,7 +192,7 @@ impl Outgoing {
                 }
             }
             if data.is_empty() {
-                return Push::Queued;
+                return Push::Queued { flush: false };
             }
         }
         st.buf.extend_from_slice(data);
@@ -202,7 +207,7 @@ impl Outgoing {
         } else {
             self.inner.changed.notify_all();
         }
-        Push::Queued
+        Push::Queued { flush: false }
     }
 
     /// No writer thread could be had: the connection cannot go on.
@@ -367,12 +372,14 @@ impl Inner {
                         .wait(st)
                         .unwrap_or_else(PoisonError::into_inner);
                 }
-                // Swap buffers: the queue keeps an allocation to grow into.
+                // Swap buffers: the queue keeps an allocation to grow into
+                // while this one is written.
                 chunk.clear();
                 std::mem::swap(&mut chunk, &mut st.buf);
                 st.in_flight = chunk.len();
             }
             let mut data = &chunk[..];
+            let mut drained = false;
             while !data.is_empty() {
                 let result = self.sock.send(data);
                 let mut st = self.lock();
@@ -381,6 +388,11 @@ impl Inner {
                         data = &data[n..];
                         st.in_flight -= n;
                         st.written += n as u64;
+                        if data.is_empty() && st.buf.is_empty() {
+                            // Drained: the memory of a burst goes back.
+                            release(&mut st.buf);
+                            drained = true;
+                        }
                         self.changed.notify_all();
                     }
                     // The socket's idle timeout also bounds each send: keep
@@ -399,7 +411,21 @@ impl Inner {
                     }
                 }
             }
+            if drained && chunk.capacity() > KEEP {
+                chunk = Vec::new();
+            }
         }
+    }
+}
+
+/// The most an empty queue keeps allocated: a drained queue gives back the
+/// memory of a burst (an idle connection holds no large buffer).
+const KEEP: usize = 16 * 1024;
+
+/// Frees an empty buffer's allocation when it is larger than [`KEEP`].
+pub(crate) fn release(buf: &mut Vec<u8>) {
+    if buf.is_empty() && buf.capacity() > KEEP {
+        *buf = Vec::new();
     }
 }
 

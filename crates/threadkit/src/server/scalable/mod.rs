@@ -25,12 +25,13 @@
 //! the lock; a broadcast puts one shared copy in each other worker's mailbox.
 //! A worker applies its mailbox first whenever it takes the lock, so what
 //! reaches a connection reaches it in the order of the lock: every client sees
-//! the same order. The limit rules are part 1's: a line for another connection
+//! the same order. The other workers are woken once the lock is released (no
+//! system call is made under it). The limit rules are part 1's: a line for another connection
 //! that would pass `max_queue` drops that connection (`too slow`), decided by
 //! the worker that owns it.
 //!
-//! See `worker.rs` for the event loop itself: buffers, backpressure, timers,
-//! closing.
+//! See `worker.rs` for the event loop itself: turns and slices, buffers,
+//! backpressure, timers, closing.
 
 mod worker;
 
@@ -131,14 +132,16 @@ enum Item {
 }
 
 impl Mailbox {
-    /// Adds an item (called under the service lock) and wakes the worker.
-    fn push(&self, item: Item) {
+    /// Adds an item (called under the service lock); true when the worker
+    /// must be woken (it was not told of earlier items yet). The caller wakes
+    /// it once the lock is released.
+    fn push(&self, item: Item) -> bool {
         let mut inbox = self.lock();
         if inbox.closed {
-            return;
+            return false;
         }
         inbox.items.push(item);
-        self.wake_locked();
+        !self.pending.swap(true, Ordering::AcqRel)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inbox> {

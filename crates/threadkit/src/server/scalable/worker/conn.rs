@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use socket2::SockRef;
@@ -19,8 +19,8 @@ pub(super) enum Phase {
     /// Read, framed, served.
     Serving,
     /// Ended: writing what is queued, then shutting the write side down;
-    /// `linger`: then reading and discarding for a moment.
-    Flushing { linger: bool },
+    /// `linger`: then reading and discarding input for at most that long.
+    Flushing { linger: Option<Duration> },
     /// Written and half-closed: discarding input until the client closes.
     Lingering { discarded: usize },
 }
@@ -31,6 +31,11 @@ pub(super) struct Conn {
     pub(super) id: ConnId,
     pub(super) peer: SocketAddr,
     pub(super) splitter: LineSplitter,
+    /// Input read but not served yet (a slice ended in the middle of a read,
+    /// or the connection paused): `input[input_at..]`, at most one read.
+    /// Served before the socket is read again; freed once served.
+    pub(super) input: Vec<u8>,
+    pub(super) input_at: usize,
     /// Output the kernel did not take yet: `out[sent..]`. Freed once written.
     pub(super) out: Vec<u8>,
     pub(super) sent: usize,
@@ -42,6 +47,10 @@ pub(super) struct Conn {
     pub(super) ending: Option<CloseReason>,
     /// Backpressure: not read until its own output queue shrinks.
     pub(super) paused: bool,
+    /// On the worker's `dirty` list: output queued this turn, to write.
+    pub(super) dirty: bool,
+    /// On the worker's `ready` list: to serve without waiting for an event.
+    pub(super) ready: bool,
     /// When its timer fires (meaning by phase; see the module docs).
     pub(super) deadline: Option<Instant>,
     /// The earliest entry it has in the timer heap.
@@ -55,22 +64,22 @@ impl Conn {
         self.out.len() - self.sent
     }
 
-    /// Queues `data`, writing at once what the kernel takes when nothing is
-    /// queued before it. `Ok(false)`: with a `limit`, the rest would make the
-    /// queue pass it, and was not queued.
-    pub(super) fn queue(&mut self, mut data: &[u8], limit: Option<usize>) -> io::Result<bool> {
-        if self.pending() == 0 {
-            let n = send_now(&self.stream, data)?;
-            data = &data[n..];
-            if data.is_empty() {
-                return Ok(true);
-            }
-        }
-        if limit.is_some_and(|max| self.pending() + data.len() > max) {
-            return Ok(false);
+    /// Whether it is served: serving, not ending, not paused.
+    pub(super) fn takes_input(&self) -> bool {
+        self.phase == Phase::Serving && self.ending.is_none() && !self.paused
+    }
+
+    /// Queues `data` (no system call: the worker writes once per turn).
+    /// False, and nothing queued, when with a `limit` bytes are already
+    /// waiting and `data` would make them pass it (into an empty queue any
+    /// line goes: it is written this turn).
+    pub(super) fn append(&mut self, data: &[u8], limit: Option<usize>) -> bool {
+        let pending = self.pending();
+        if limit.is_some_and(|max| pending > 0 && pending + data.len() > max) {
+            return false;
         }
         self.out.extend_from_slice(data);
-        Ok(true)
+        true
     }
 
     /// Writes what the kernel takes of the queue; true if anything went.

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
 
 use super::conn::conn_at;
-use super::{stage, Worker};
+use super::Worker;
 use crate::server::conn::{CloseReason, ConnId};
 use crate::server::outbox::Action;
 use crate::server::scalable::{Item, Open, Place};
@@ -15,16 +15,33 @@ use crate::server::scalable::{Item, Open, Place};
 impl<'a> Worker<'a> {
     /// The service lock, with the mailbox's lines applied first: they were
     /// queued under the lock before this, so they go out before anything
-    /// queued under it now.
+    /// queued under it now. Most are applied before the lock is taken (so a
+    /// recipient near its limit can be written); the few that came meanwhile,
+    /// under it.
     pub(super) fn lock(&mut self) -> MutexGuard<'a, Open> {
+        self.take_items();
         let open = self.hub.lock_open();
         if self.mailbox.pending.load(Ordering::Acquire) {
             let mut items = mem::take(&mut self.items);
             mem::swap(&mut self.mailbox.lock().items, &mut items);
-            self.apply(&mut items);
+            self.apply(&mut items, false);
             self.items = items;
         }
         open
+    }
+
+    /// Applies other workers' lines between two lines of a slice (the
+    /// service lock released), writing each recipient near its limit at
+    /// once: a burst from another worker reaches a fast reader as fast as
+    /// the kernel takes it. New clients wait for the turn's mailbox.
+    pub(super) fn take_items(&mut self) {
+        if !self.mailbox.pending.load(Ordering::Acquire) {
+            return;
+        }
+        let mut items = mem::take(&mut self.items);
+        mem::swap(&mut self.mailbox.lock().items, &mut items);
+        self.apply(&mut items, true);
+        self.items = items;
     }
 
     /// Takes new clients and other workers' lines from the mailbox.
@@ -40,7 +57,7 @@ impl<'a> Worker<'a> {
             mem::swap(&mut inbox.items, &mut items);
             self.mailbox.pending.store(false, Ordering::Release);
         }
-        self.apply(&mut items);
+        self.apply(&mut items, true);
         self.finish_ending();
         for a in accepted.drain(..) {
             self.open_conn(a);
@@ -49,9 +66,13 @@ impl<'a> Worker<'a> {
         self.items = items;
     }
 
-    /// Carries out other workers' requests, in order.
-    pub(super) fn apply(&mut self, items: &mut Vec<Item>) {
+    /// Carries out other workers' requests, in order; `unlocked`: the service
+    /// lock is not held, so recipients near their limit are written at once.
+    pub(super) fn apply(&mut self, items: &mut Vec<Item>, unlocked: bool) {
         for item in items.drain(..) {
+            if unlocked {
+                self.flush_urgent();
+            }
             match item {
                 Item::Send { to, token, data } => self.deliver(token, to, &data),
                 Item::Broadcast { except, data } => {
@@ -70,8 +91,6 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Carries out the outbox of a callback for `me` (under the service
-    /// lock); true when it closed `me`.
     /// Carries out an outbox that only answers or closes the calling connection,
     /// without the service lock: `Some(closed_me)`. `None` (nothing done) when an
     /// action is for another connection: then [`carry_out`](Self::carry_out) it
@@ -89,12 +108,8 @@ impl<'a> Worker<'a> {
         let mut outbox = mem::take(&mut self.outbox);
         for action in outbox.drain() {
             match action {
-                Action::Send { text, .. } => {
-                    let me_open = conn_at(&mut self.conns, me_token, me).is_some_and(|c| c.open);
-                    if !closed_me && me_open {
-                        stage(&mut self.staged, &text);
-                    }
-                }
+                Action::Send { text, .. } if !closed_me => self.queue_own(me_token, me, &text),
+                Action::Send { .. } => {}
                 _ => closed_me = true,
             }
         }
@@ -102,15 +117,16 @@ impl<'a> Worker<'a> {
         Some(closed_me)
     }
 
+    /// Carries out the outbox of a callback for `me` (under the service
+    /// lock); true when it closed `me`.
     pub(super) fn carry_out(&mut self, open: &mut Open, me_token: usize, me: ConnId) -> bool {
         let mut closed_me = false;
         let mut outbox = mem::take(&mut self.outbox);
         for action in outbox.drain() {
             match action {
                 Action::Send { to, text } if to == me => {
-                    let me_open = conn_at(&mut self.conns, me_token, me).is_some_and(|c| c.open);
-                    if !closed_me && me_open {
-                        stage(&mut self.staged, &text);
+                    if !closed_me {
+                        self.queue_own(me_token, me, &text);
                     }
                 }
                 Action::Send { to, mut text } => {
@@ -121,11 +137,14 @@ impl<'a> Worker<'a> {
                     if place.worker == self.index {
                         self.deliver(place.token, to, text.as_bytes());
                     } else {
-                        self.hub.mailboxes[place.worker].push(Item::Send {
-                            to,
-                            token: place.token,
-                            data: text.into_bytes().into_boxed_slice(),
-                        });
+                        self.post(
+                            place.worker,
+                            Item::Send {
+                                to,
+                                token: place.token,
+                                data: text.into_bytes().into_boxed_slice(),
+                            },
+                        );
                     }
                 }
                 Action::Broadcast { except, mut text } => {
@@ -139,12 +158,10 @@ impl<'a> Worker<'a> {
                             continue;
                         }
                         let id = c.id;
-                        if id == me {
-                            if !closed_me {
-                                self.staged.extend_from_slice(text.as_bytes());
-                            }
-                        } else {
+                        if id != me {
                             self.deliver(token, id, text.as_bytes());
+                        } else if !closed_me {
+                            self.append_own(token, id, text.as_bytes());
                         }
                     }
                 }
@@ -156,7 +173,7 @@ impl<'a> Worker<'a> {
                     if worker == self.index {
                         self.stop(token, id, CloseReason::Closed);
                     } else {
-                        self.hub.mailboxes[worker].push(Item::Close { to: id, token });
+                        self.post(worker, Item::Close { to: id, token });
                     }
                 }
             }
@@ -167,17 +184,22 @@ impl<'a> Worker<'a> {
 
     /// One shared copy of a broadcast line for each other worker with open
     /// connections.
-    pub(super) fn broadcast_elsewhere(&self, open: &Open, except: Option<ConnId>, text: &str) {
+    pub(super) fn broadcast_elsewhere(&mut self, open: &Open, except: Option<ConnId>, text: &str) {
         let mut data: Option<Arc<[u8]>> = None;
         for (worker, &n) in open.per_worker.iter().enumerate() {
             if worker == self.index || n == 0 {
                 continue;
             }
-            let data = data.get_or_insert_with(|| Arc::from(text.as_bytes()));
-            self.hub.mailboxes[worker].push(Item::Broadcast {
-                except,
-                data: Arc::clone(data),
-            });
+            let data = Arc::clone(data.get_or_insert_with(|| Arc::from(text.as_bytes())));
+            self.post(worker, Item::Broadcast { except, data });
+        }
+    }
+
+    /// Puts an item in another worker's mailbox (under the service lock); the
+    /// worker is woken after the lock is released.
+    fn post(&mut self, worker: usize, item: Item) {
+        if self.hub.mailboxes[worker].push(item) {
+            self.to_wake[worker] = true;
         }
     }
 
@@ -191,10 +213,44 @@ impl<'a> Worker<'a> {
         if !conn.open || conn.ending.is_some() {
             return;
         }
-        match conn.queue(data, Some(max)) {
-            Ok(true) => {}
-            Ok(false) => self.stop(token, id, CloseReason::TooSlow),
-            Err(_) => self.stop(token, id, CloseReason::Reset),
+        if !conn.append(data, Some(max)) {
+            self.stop(token, id, CloseReason::TooSlow);
+            return;
+        }
+        if conn.pending() >= max / 2 {
+            self.urgent.push((token, id));
+        }
+        self.mark_dirty(token, id);
+    }
+
+    /// Queues one of the served connection's own lines (no limit: it pauses
+    /// between lines instead).
+    pub(super) fn queue_own(&mut self, token: usize, id: ConnId, text: &str) {
+        if let Some(conn) = conn_at(&mut self.conns, token, id) {
+            if conn.open {
+                conn.out.reserve(text.len() + 1);
+                conn.out.extend_from_slice(text.as_bytes());
+                conn.out.push(b'\n');
+                self.mark_dirty(token, id);
+            }
+        }
+    }
+
+    /// Queues bytes (a line with its `\n`) for the served connection.
+    fn append_own(&mut self, token: usize, id: ConnId, data: &[u8]) {
+        if let Some(conn) = conn_at(&mut self.conns, token, id) {
+            conn.append(data, None);
+            self.mark_dirty(token, id);
+        }
+    }
+
+    /// Puts a connection on the `dirty` list (once): written at the turn's end.
+    fn mark_dirty(&mut self, token: usize, id: ConnId) {
+        if let Some(conn) = conn_at(&mut self.conns, token, id) {
+            if !conn.dirty {
+                conn.dirty = true;
+                self.dirty.push((token, id));
+            }
         }
     }
 }
