@@ -39,6 +39,13 @@ fn tcp_pair() -> (Socket, Socket) {
     (client, conn)
 }
 
+/// A selector watching `source` for `events`, with no data.
+fn watching(source: &impl AsRawFd, events: Events) -> DefaultSelector {
+    let mut sel = DefaultSelector::new().unwrap();
+    sel.register(source, events, ()).unwrap();
+    sel
+}
+
 /// The ready (fd, events) pairs of one `select`.
 fn ready<T: Clone>(sel: &mut DefaultSelector<T>, timeout: Duration) -> Vec<(RawFd, Events)> {
     let mut got: Vec<_> = sel
@@ -174,8 +181,7 @@ fn a_socketpair_is_reported_readable_once_its_peer_writes() {
 #[test]
 fn data_left_unread_is_reported_again_until_it_is_read() {
     let (mut a, mut b) = pair();
-    let mut sel = DefaultSelector::new().unwrap();
-    sel.register(&a, EVENT_READ, ()).unwrap();
+    let mut sel = watching(&a, EVENT_READ);
     b.write_all(b"0123456789").unwrap();
 
     let fd = a.as_raw_fd();
@@ -197,8 +203,7 @@ fn data_left_unread_is_reported_again_until_it_is_read() {
 #[test]
 fn a_writable_socket_is_reported_on_every_select_it_is_watched_for_writing() {
     let (client, conn) = tcp_pair();
-    let mut sel = DefaultSelector::new().unwrap();
-    sel.register(&client, EVENT_READ | EVENT_WRITE, ()).unwrap();
+    let mut sel = watching(&client, EVENT_READ | EVENT_WRITE);
     let fd = client.as_raw_fd();
     for round in 0..3 {
         assert_eq!(ready(&mut sel, GUARD), [(fd, EVENT_WRITE)], "round {round}");
@@ -256,8 +261,7 @@ fn tcp_register_modify_unregister_change_what_select_reports() {
 #[test]
 fn a_timeout_with_nothing_ready_returns_empty_and_not_early() {
     let (a, _b) = pair();
-    let mut sel = DefaultSelector::new().unwrap();
-    sel.register(&a, EVENT_READ, ()).unwrap();
+    let mut sel = watching(&a, EVENT_READ);
     for timeout in [Duration::from_millis(1), Duration::from_millis(250)] {
         let start = Instant::now();
         assert!(sel.select(Some(timeout)).unwrap().is_empty());
@@ -277,8 +281,7 @@ fn a_timeout_with_nothing_ready_returns_empty_and_not_early() {
 #[test]
 fn a_zero_timeout_polls_and_a_huge_one_waits_for_readiness() {
     let (a, b) = pair();
-    let mut sel = DefaultSelector::new().unwrap();
-    sel.register(&a, EVENT_READ, ()).unwrap();
+    let mut sel = watching(&a, EVENT_READ);
     let start = Instant::now();
     assert!(sel.select(Some(Duration::ZERO)).unwrap().is_empty());
     assert!(start.elapsed() < GUARD, "a zero timeout blocked");
@@ -296,8 +299,7 @@ fn a_zero_timeout_polls_and_a_huge_one_waits_for_readiness() {
 #[test]
 fn no_timeout_blocks_until_another_thread_writes() {
     let (a, b) = pair();
-    let mut sel = DefaultSelector::new().unwrap();
-    sel.register(&a, EVENT_READ, ()).unwrap();
+    let mut sel = watching(&a, EVENT_READ);
     let writer = primitives::spawn(move || {
         std::thread::sleep(Duration::from_millis(50));
         (&b).write_all(b"wake").unwrap();
@@ -317,8 +319,7 @@ fn ready_blocking(sel: &mut DefaultSelector) -> Vec<(RawFd, Events)> {
 #[test]
 fn a_hang_up_is_reported_as_every_event_watched_and_recv_sees_the_end() {
     let (client, conn) = tcp_pair();
-    let mut sel = DefaultSelector::new().unwrap();
-    sel.register(&conn, EVENT_READ, ()).unwrap();
+    let mut sel = watching(&conn, EVENT_READ);
     client.close();
     assert_eq!(ready(&mut sel, GUARD), [(conn.as_raw_fd(), EVENT_READ)]);
     assert!(conn.recv(16).unwrap().is_empty(), "end of stream");
@@ -339,8 +340,7 @@ fn a_hang_up_is_reported_as_every_event_watched_and_recv_sees_the_end() {
 fn a_source_closed_without_unregistering_is_never_reported_and_unregisters() {
     let (a, mut b) = pair();
     let fd = a.as_raw_fd();
-    let mut sel = DefaultSelector::new().unwrap();
-    sel.register(&a, EVENT_READ, ()).unwrap();
+    let mut sel = watching(&a, EVENT_READ);
     b.write_all(b"unread").unwrap();
     assert_eq!(ready(&mut sel, GUARD), [(fd, EVENT_READ)]);
     drop(a); // closed while its readiness awaits re-arming
@@ -367,11 +367,8 @@ fn one_select_reports_every_ready_source_past_the_first_capacity() {
 #[test]
 fn close_keeps_the_sources_open_for_another_selector() {
     let (a, mut b) = pair();
-    let mut sel = DefaultSelector::new().unwrap();
-    sel.register(&a, EVENT_READ, ()).unwrap();
-    sel.close();
-    let mut second = DefaultSelector::new().unwrap();
-    second.register(&a, EVENT_READ, ()).unwrap();
+    watching(&a, EVENT_READ).close();
+    let mut second = watching(&a, EVENT_READ);
     b.write_all(b"still open").unwrap();
     assert_eq!(ready(&mut second, GUARD), [(a.as_raw_fd(), EVENT_READ)]);
 }
@@ -384,9 +381,7 @@ fn the_selector_and_its_keys_are_send_sync_and_debug() {
     send_sync::<Error>();
 
     let (a, _b) = pair();
-    let mut sel = DefaultSelector::new().unwrap();
-    sel.register(&a, EVENT_READ | EVENT_WRITE, ()).unwrap();
-    let shown = format!("{sel:?}");
+    let shown = format!("{:?}", watching(&a, EVENT_READ | EVENT_WRITE));
     assert!(shown.contains("EVENT_READ | EVENT_WRITE"), "{shown}");
     assert_eq!(format!("{:?}", Events::default()), "0");
 }
@@ -461,4 +456,105 @@ fn a_selector_loop_echoes_for_many_clients_at_once() {
     for t in &client_threads {
         primitives::join(t);
     }
+}
+
+#[test]
+fn a_modify_epoll_refuses_drops_the_registration_as_python_does() {
+    let (a, _b) = pair();
+    let fd = a.as_raw_fd();
+    let mut sel = watching(&a, EVENT_READ);
+    drop(a); // closed before it was unregistered: epoll has forgotten it
+    let e = sel.modify(&Fd(fd), EVENT_WRITE, ()).unwrap_err();
+    assert!(matches!(e, Error::Io(_)), "{e:?}");
+    let gone = sel.get_key(&Fd(fd));
+    assert!(
+        matches!(gone, Err(Error::NotRegistered(f)) if f == fd),
+        "{gone:?}"
+    );
+}
+
+#[test]
+fn unregister_after_the_number_was_closed_and_reused_works_and_frees_it() {
+    let (a, _b) = pair();
+    let fd = a.as_raw_fd();
+    let mut sel = watching(&a, EVENT_READ);
+    drop(a);
+    // The kernel hands out the lowest free number, but a parallel test may take it.
+    let mut held = Vec::new();
+    let reused = (0..64).find_map(|_| {
+        let (c, d) = pair();
+        if c.as_raw_fd() == fd {
+            Some(c)
+        } else if d.as_raw_fd() == fd {
+            Some(d)
+        } else {
+            held.push((c, d));
+            None
+        }
+    });
+    sel.unregister(&Fd(fd)).unwrap();
+    if let Some(new) = reused {
+        // The new file under the old number is watched like any other.
+        sel.register(&new, EVENT_WRITE, ()).unwrap();
+        assert_eq!(ready(&mut sel, GUARD), [(fd, EVENT_WRITE)]);
+    }
+}
+
+/// The marker the child below prints once it is about to wait.
+const SELECTING: &str = "selecting now";
+
+/// The child half of `a_stop_and_continue_during_select_is_retried_with_what_remains`
+/// (run alone in its own process, so stopping it stops no other test).
+#[test]
+#[ignore = "a child process of a_stop_and_continue_during_select_is_retried_with_what_remains"]
+fn child_selects_for_a_second_and_a_half() {
+    let (a, _b) = pair();
+    let mut sel = watching(&a, EVENT_READ);
+    let timeout = Duration::from_millis(1500);
+    println!("{SELECTING}");
+    let start = Instant::now();
+    let got = sel.select(Some(timeout)).expect("select failed");
+    assert!(got.is_empty());
+    let waited = start.elapsed();
+    assert!(waited >= timeout, "returned after {waited:?}");
+}
+
+/// On Linux a stopped and continued process sees `EINTR` from `epoll_wait` even
+/// without a signal handler (signal(7)); Python retries with the time that remains
+/// (PEP 475), so `select` neither fails nor returns early.
+#[test]
+fn a_stop_and_continue_during_select_is_retried_with_what_remains() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_selects_for_a_second_and_a_half"])
+        .args(["--ignored", "--nocapture", "--test-threads=1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = lines.any(|l| l.is_ok_and(|l| l.contains(SELECTING)));
+    assert!(started, "the child never reached select");
+    // Let it block in epoll_wait, then stop and continue it.
+    std::thread::sleep(Duration::from_millis(300));
+    for signal in ["-STOP", "-CONT"] {
+        let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success(), "kill {signal} failed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the child hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(status.success(), "child failed:\n{}", output.join("\n"));
 }

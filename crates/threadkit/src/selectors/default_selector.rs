@@ -12,6 +12,7 @@ use mio::{Interest, Poll, Token};
 
 use super::error::Error;
 use super::events::{Events, EVENT_READ, EVENT_WRITE};
+use super::fd::Fd;
 use super::selector_key::SelectorKey;
 use crate::threading::timeout;
 
@@ -273,7 +274,7 @@ impl<T: Clone> DefaultSelector<T> {
     /// [`Error::InvalidEvents`] when `events` is empty, [`Error::InvalidFd`] for a
     /// negative descriptor, [`Error::NotRegistered`] when `fileobj` is not registered,
     /// and [`Error::Io`] when epoll refuses the change (the descriptor was closed
-    /// before it was unregistered).
+    /// before it was unregistered); then, as in Python, the registration is dropped.
     ///
     /// # Examples
     ///
@@ -303,9 +304,16 @@ impl<T: Clone> DefaultSelector<T> {
         let (fd, interest) = checked(fileobj, events)?;
         let key = self.map.get_mut(&fd).ok_or(Error::NotRegistered(fd))?;
         if key.events != events {
-            self.poll
+            let changed = self
+                .poll
                 .registry()
-                .reregister(&mut SourceFd(&fd), token(fd), interest)?;
+                .reregister(&mut SourceFd(&fd), token(fd), interest);
+            if let Err(e) = changed {
+                // As CPython (bpo-30014): a registration epoll no longer accepts is
+                // dropped, so the map never names what epoll does not watch.
+                let _ = self.unregister(&Fd(fd));
+                return Err(Error::Io(e));
+            }
             key.events = events;
         }
         key.data = data;
