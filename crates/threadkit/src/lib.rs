@@ -13,6 +13,8 @@
 //!   (echo, chat) as sans-IO services or Python-style blocking handlers.
 //! - [`futures`]: Python's `concurrent.futures` on threads: [`futures::ThreadPoolExecutor`]
 //!   hands back [`futures::Future`]s; [`futures::wait`] and [`futures::as_completed`].
+//! - [`selectors`]: Python's `selectors`: [`selectors::DefaultSelector`] watches
+//!   many sockets from one thread, level-triggered as Python's, over mio.
 //! - [`client`]: the interactive TCP client and the UDP request behind the
 //!   program's `connect` and `udp-send`, over any input and output.
 //!
@@ -43,6 +45,7 @@ pub mod client;
 pub mod futures;
 pub mod monitor;
 pub mod queue;
+pub mod selectors;
 pub mod server;
 pub mod socket;
 mod sync;
