@@ -7,9 +7,11 @@
 //! `poll`, then: each event (a writable socket is written, a readable one
 //! served one slice), the mailbox (new clients, other workers' lines), the
 //! `ready` list (one slice each), the timers, and last the `dirty` list: every
-//! connection that got output during the turn is written with one call. A
-//! broadcast line costs an append per recipient, not a system call, and a
-//! room of 200 costs 200 writes per turn however many lines went round.
+//! connection that got output during the turn is written with one call (a
+//! served connection's own answers go right after its slice, so a request
+//! does not wait for the turn). A broadcast line costs an append per
+//! recipient, not a system call, and a room of 200 costs at most two writes
+//! per connection per turn however many lines went round.
 //!
 //! # Slices
 //!
@@ -262,7 +264,15 @@ impl<'a> Worker<'a> {
 
     fn read(&mut self, token: usize, id: ConnId, to_end: bool) {
         match conn_at(&mut self.conns, token, id).map(|c| c.phase) {
-            Some(Phase::Serving) => self.serve_slice(token, id, to_end),
+            Some(Phase::Serving) => {
+                self.serve_slice(token, id, to_end);
+                // Its own answers go out now (one write): a request does not
+                // wait for the rest of the turn. Lines others send it later
+                // in the turn go with the turn's writes.
+                if conn_at(&mut self.conns, token, id).is_some_and(|c| c.pending() > 0) {
+                    self.flush(token, id);
+                }
+            }
             Some(Phase::Lingering { .. }) => self.linger(token, id),
             Some(Phase::Flushing { .. }) | None => {}
         }
