@@ -116,8 +116,12 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     let server = std::sync::Arc::new(TcpServer::bind(addr, config, service)?);
     if !args.quiet {
         server.on_event(|event| {
-            // Accept errors reach stderr through the log facade already.
-            if !matches!(event, ServerEvent::AcceptError { .. }) {
+            // Accept and handler errors reach stderr through the log facade
+            // already (as warnings).
+            if !matches!(
+                event,
+                ServerEvent::AcceptError { .. } | ServerEvent::HandlerError { .. }
+            ) {
                 logger::line(event.to_string());
             }
         });

@@ -115,7 +115,7 @@ pub struct ServerCounters {
     pub clients: u64,
     /// Connections accepted since the start.
     pub accepted: u64,
-    /// Connections refused (over the client limit).
+    /// Connections refused (over the client limit, or by `verify_request`).
     pub refused: u64,
     /// Lines received.
     pub lines_in: u64,

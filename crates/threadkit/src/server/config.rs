@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::hooks::{RequestFilter, ServiceActions};
+
 /// How a server runs its connections.
 ///
 /// # Examples
@@ -48,8 +50,8 @@ pub enum Model {
     Scalable,
 }
 
-/// A server's settings and limits, with Python-like defaults; build one with
-/// struct update syntax.
+/// A server's settings, limits and hooks, with Python-like defaults; build one
+/// with struct update syntax.
 ///
 /// The limits apply to line services in every model; a
 /// [`RequestHandler`](super::RequestHandler) owns its socket, so only
@@ -84,6 +86,17 @@ pub struct ServerConfig {
     /// Set `SO_REUSEADDR` before binding (Python's `allow_reuse_address`).
     /// Default: true.
     pub reuse_address: bool,
+    /// Set `SO_REUSEPORT` before binding (Python's `allow_reuse_port`): several
+    /// sockets may then listen on one port, the kernel spreading clients over
+    /// them. Default: false.
+    pub allow_reuse_port: bool,
+    /// Python's `verify_request`: clients it refuses are closed at once
+    /// (`refused`), datagrams it refuses dropped. Default: `None`, every
+    /// client is served.
+    pub verify_request: Option<RequestFilter>,
+    /// Python's `service_actions`: run by `serve_forever` between waits.
+    /// Default: `None`.
+    pub service_actions: Option<ServiceActions>,
     /// Make connection threads daemon threads (Python's `daemon_threads`), so
     /// they do not hold the process at exit. Default: false.
     pub daemon_threads: bool,
@@ -113,6 +126,9 @@ impl Default for ServerConfig {
             idle_timeout: Some(Duration::from_secs(300)),
             backlog: 1024,
             reuse_address: true,
+            allow_reuse_port: false,
+            verify_request: None,
+            service_actions: None,
             daemon_threads: false,
             block_on_close: true,
             handler_stack_size: None,

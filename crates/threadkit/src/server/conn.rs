@@ -91,13 +91,17 @@ pub enum CloseReason {
     Full,
     /// The server is shutting down (`shutdown`).
     Shutdown,
+    /// [`ServerConfig::verify_request`](super::ServerConfig::verify_request)
+    /// refused the client; such a connection never reaches the service
+    /// (`refused`).
+    Refused,
     /// Any other error on the connection (`error`).
     Error,
 }
 
 impl CloseReason {
     /// The REASON word: `closed`, `reset`, `idle`, `too long`, `too slow`, `full`,
-    /// `shutdown` or `error`.
+    /// `refused`, `shutdown` or `error`.
     ///
     /// # Examples
     ///
@@ -114,6 +118,7 @@ impl CloseReason {
             CloseReason::TooLong => "too long",
             CloseReason::TooSlow => "too slow",
             CloseReason::Full => "full",
+            CloseReason::Refused => "refused",
             CloseReason::Shutdown => "shutdown",
             CloseReason::Error => "error",
         }

@@ -138,30 +138,36 @@ pub(crate) fn run(shared: &Shared, sock: Socket, peer: SocketAddr, id: ConnId, s
                 let mut handler = factory();
                 handler.handle(&conn.sock, peer)
             }));
-            handler_reason(&conn, outcome)
+            handler_reason(shared, &conn, outcome)
         }
     };
 }
 
-/// The close reason of a handler's connection.
-fn handler_reason(conn: &Conn, outcome: std::thread::Result<io::Result<()>>) -> CloseReason {
-    let reason = match outcome {
-        Ok(Ok(())) => CloseReason::Closed,
+/// The close reason of a handler's connection; an error (not caused by a
+/// stop) or a panic is reported as a [`ServerEvent::HandlerError`].
+fn handler_reason(
+    shared: &Shared,
+    conn: &Conn,
+    outcome: std::thread::Result<io::Result<()>>,
+) -> CloseReason {
+    let (reason, error) = match outcome {
+        Ok(Ok(())) => (CloseReason::Closed, None),
         Ok(Err(e)) => {
-            if conn.stop_reason().is_none() {
-                log::warn!("threadkit: the handler of {} failed: {e}", conn.peer);
-            }
-            reason_of(&e)
+            let error = conn.stop_reason().is_none().then(|| e.to_string());
+            (reason_of(&e), error)
         }
-        Err(payload) => {
-            log::error!(
-                "threadkit: the handler of {} panicked: {}",
-                conn.peer,
-                panic_message(payload.as_ref())
-            );
-            CloseReason::Error
-        }
+        Err(payload) => (
+            CloseReason::Error,
+            Some(format!("panicked: {}", panic_message(payload.as_ref()))),
+        ),
     };
+    if let Some(error) = error {
+        shared.events.emit(ServerEvent::HandlerError {
+            conn: conn.id,
+            peer: conn.peer,
+            error,
+        });
+    }
     conn.stop_reason().unwrap_or(reason)
 }
 
@@ -219,11 +225,11 @@ impl<'a> LineConn<'a> {
         let reason = match outcome {
             Ok(reason) => reason,
             Err(payload) => {
-                log::error!(
-                    "threadkit: the line service panicked on {}: {}",
-                    self.conn.peer,
-                    panic_message(payload.as_ref())
-                );
+                self.shared.events.emit(ServerEvent::HandlerError {
+                    conn: self.conn.id,
+                    peer: self.conn.peer,
+                    error: format!("panicked: {}", panic_message(payload.as_ref())),
+                });
                 self.outbox.drain().for_each(drop);
                 self.staged.clear();
                 CloseReason::Error

@@ -11,11 +11,11 @@ use super::conn::{CloseReason, ConnId};
 use super::stats::Stats;
 
 /// Something that happened to a TCP server: a client connected, a client left,
-/// `accept` failed.
+/// a handler failed, `accept` failed.
 ///
 /// `Display` gives the line the `threadkit` program prints: `connect ADDR`,
-/// `disconnect ADDR (REASON)` (REASON is [`CloseReason`]'s word) or
-/// `accept error: ...`. Every connection that gets a `Connect` gets exactly one
+/// `disconnect ADDR (REASON)` (REASON is [`CloseReason`]'s word),
+/// `handler error ADDR: ...` or `accept error: ...`. Every connection that gets a `Connect` gets exactly one
 /// `Disconnect` later, including one refused because the server was full
 /// (reason `full`).
 ///
@@ -47,6 +47,18 @@ pub enum ServerEvent {
         /// Why it ended.
         reason: CloseReason,
     },
+    /// A connection's [`RequestHandler`](super::RequestHandler) returned an
+    /// error or panicked, or its [`LineService`](super::LineService)
+    /// panicked (Python's `handle_error`): the connection ends (a
+    /// `Disconnect` follows), the server goes on (`handler error ADDR: ...`).
+    HandlerError {
+        /// The connection's id.
+        conn: ConnId,
+        /// The client's address.
+        peer: SocketAddr,
+        /// What went wrong: the error, or `panicked: ` and the panic's message.
+        error: String,
+    },
     /// `accept` failed (too many open files, say); the server retries after a
     /// short back-off (`accept error: ...`).
     AcceptError {
@@ -61,6 +73,9 @@ impl fmt::Display for ServerEvent {
             ServerEvent::Connect { peer, .. } => write!(f, "connect {peer}"),
             ServerEvent::Disconnect { peer, reason, .. } => {
                 write!(f, "disconnect {peer} ({reason})")
+            }
+            ServerEvent::HandlerError { peer, error, .. } => {
+                write!(f, "handler error {peer}: {error}")
             }
             ServerEvent::AcceptError { error } => write!(f, "accept error: {error}"),
         }
@@ -91,7 +106,9 @@ impl Events {
     pub(crate) fn emit(&self, event: ServerEvent) {
         self.stats.record(&event);
         match &event {
-            ServerEvent::AcceptError { .. } => log::warn!("{event}"),
+            ServerEvent::AcceptError { .. } | ServerEvent::HandlerError { .. } => {
+                log::warn!("{event}")
+            }
             _ => log::info!("{event}"),
         }
         let observer = self

@@ -9,7 +9,8 @@
 //!   CLI's REASON words);
 //! - the protocols of `threadkit serve`: [`Echo`] and [`ChatRoom`];
 //! - [`ServerConfig`] and [`Model`]: the models (thread per connection,
-//!   synchronous, scalable) and the limits;
+//!   synchronous, scalable), the limits, and Python's hooks
+//!   ([`RequestFilter`] for `verify_request`, [`ServiceActions`]);
 //! - the servers: [`TcpServer`] (Python's `TCPServer` and
 //!   `ThreadingTCPServer`) runs either kind of service; [`UdpServer`] (Python's
 //!   `UDPServer` and `ThreadingUDPServer`) runs a [`DatagramHandler`] such as
@@ -146,6 +147,7 @@ mod conn;
 mod connection;
 mod echo;
 mod events;
+mod hooks;
 mod lines;
 mod outbox;
 mod outgoing;
@@ -163,6 +165,7 @@ pub use config::{Model, ServerConfig};
 pub use conn::{CloseReason, ConnId};
 pub use echo::Echo;
 pub use events::ServerEvent;
+pub use hooks::{RequestFilter, ServiceActions};
 pub use outbox::{Action, Outbox};
 pub use service::{LineService, RequestHandler, Service};
 pub use shutdown::ShutdownHandle;

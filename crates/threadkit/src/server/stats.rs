@@ -12,13 +12,14 @@ use super::outbox::Action;
 use crate::monitor::ServerCounters;
 
 /// Every close reason, in the order `/server.json` lists them.
-const REASONS: [CloseReason; 8] = [
+const REASONS: [CloseReason; 9] = [
     CloseReason::Closed,
     CloseReason::Reset,
     CloseReason::Idle,
     CloseReason::TooLong,
     CloseReason::TooSlow,
     CloseReason::Full,
+    CloseReason::Refused,
     CloseReason::Shutdown,
     CloseReason::Error,
 ];
@@ -67,12 +68,17 @@ impl Stats {
             .map(|(r, n)| (r.to_string(), get(n)))
             .collect();
         let ended: u64 = disconnects.iter().map(|(_, n)| n).sum();
-        let full = REASONS.iter().position(|r| *r == CloseReason::Full);
-        let refused = full.map_or(0, |i| get(&self.disconnects[i]));
+        let refused: u64 = REASONS
+            .iter()
+            .zip(&self.disconnects)
+            .filter(|(r, _)| matches!(r, CloseReason::Full | CloseReason::Refused))
+            .map(|(_, n)| get(n))
+            .sum();
         let connects = get(&self.connects);
         ServerCounters {
             clients: connects.saturating_sub(ended),
-            // A refused connection is reported as a connect and a `full` disconnect.
+            // A refused connection is reported as a connect and a `full` or
+            // `refused` disconnect.
             accepted: connects.saturating_sub(refused),
             refused,
             lines_in: get(&self.lines_in),

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use super::config::{Model, ServerConfig};
 use super::conn::{CloseReason, ConnId};
 use super::connection;
 use super::events::ServerEvent;
+use super::hooks::Actions;
 use super::lines;
 use super::scalable::{Accepted, Hub};
 use super::service::{Service, ServiceKind};
@@ -178,6 +180,42 @@ impl TcpServer {
         });
         log::info!("listening on {local_addr}");
         Ok(TcpServer { server })
+    }
+
+    /// The listening socket (Python's `server.socket`): its options can be
+    /// read, or set through `socket2::SockRef::from(server.socket())`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// assert_eq!(server.socket().getsockname()?, server.local_addr());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn socket(&self) -> &Socket {
+        &self.server.listener
+    }
+
+    /// The listening socket's descriptor (Python's `fileno()`), for a
+    /// selector; it stays the server's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// assert!(server.fileno() >= 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fileno(&self) -> RawFd {
+        self.server.listener.as_raw_fd()
     }
 
     /// The address the server listens on (with the real port when port 0 was
@@ -353,14 +391,17 @@ impl TcpServer {
             }
         }
         let mut backoff = ACCEPT_BACKOFF_MIN;
+        let mut actions = Actions::new(shared.config.service_actions.as_ref(), &server.listener)?;
         while !shared.signal.requested() {
-            match server.listener.accept() {
+            let accepted = server.listener.accept();
+            actions.after_wait();
+            match accepted {
                 Ok((sock, peer)) => {
                     backoff = ACCEPT_BACKOFF_MIN;
                     server.dispatch(sock, peer);
                 }
                 Err(_) if shared.signal.requested() => break,
-                Err(e) if is_transient(&e) => {}
+                Err(e) if is_transient(&e) || actions.timed_out(&e) => {}
                 Err(error) => {
                     shared.events.emit(ServerEvent::AcceptError { error });
                     shared.signal.sleep(backoff);
@@ -447,8 +488,14 @@ impl Server {
         self.shared
             .events
             .emit(ServerEvent::Connect { conn: id, peer });
+        if let Some(filter) = &self.shared.config.verify_request {
+            if !filter.allows(peer) {
+                self.refuse(sock, peer, id, CloseReason::Refused);
+                return;
+            }
+        }
         let Some(slot) = self.slots.try_take() else {
-            self.refuse_full(sock, peer, id);
+            self.refuse(sock, peer, id, CloseReason::Full);
             return;
         };
         match self.shared.config.model {
@@ -507,10 +554,12 @@ impl Server {
         }
     }
 
-    /// A client beyond `max_clients`: `* error: server full` (line services)
-    /// and closed at once; the service never hears of it.
-    fn refuse_full(&self, sock: Socket, peer: SocketAddr, id: ConnId) {
-        if let ServiceKind::Lines(_) = self.shared.service.kind() {
+    /// A client the server does not serve, closed at once; the service never
+    /// hears of it. Beyond `max_clients` (`full`), a line service's client
+    /// gets `* error: server full` first; one `verify_request` refused
+    /// (`refused`) is told nothing, as in Python.
+    fn refuse(&self, sock: Socket, peer: SocketAddr, id: ConnId, reason: CloseReason) {
+        if let (CloseReason::Full, ServiceKind::Lines(_)) = (reason, self.shared.service.kind()) {
             let notice = format!("{}\n", lines::SERVER_FULL);
             let _ = SockRef::from(&sock)
                 .send_with_flags(notice.as_bytes(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL);
@@ -520,7 +569,7 @@ impl Server {
         self.shared.events.emit(ServerEvent::Disconnect {
             conn: id,
             peer,
-            reason: CloseReason::Full,
+            reason,
         });
     }
 }
@@ -562,6 +611,9 @@ fn listen(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Result<Socket>
             let sock = Socket::new(family, Kind::Stream)?;
             if config.reuse_address {
                 sock.set_reuse_address(true)?;
+            }
+            if config.allow_reuse_port {
+                SockRef::from(&sock).set_reuse_port(true)?;
             }
             sock.bind(addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;

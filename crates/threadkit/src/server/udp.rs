@@ -5,6 +5,7 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::num::NonZeroUsize;
+use std::os::fd::{AsRawFd, RawFd};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -14,6 +15,7 @@ use std::time::Duration;
 use socket2::SockRef;
 
 use super::config::{Model, ServerConfig};
+use super::hooks::Actions;
 use super::shutdown::{Serving, ShutdownHandle, Signal, Stop};
 use super::threaded::ThreadSet;
 use crate::socket::{Family, Kind, Socket};
@@ -153,8 +155,9 @@ impl DatagramHandler for UdpEcho {
 /// The server asks the system for a 4 MiB receive buffer (Linux grants at
 /// most `net.core.rmem_max`). Datagrams longer than [`MAX_DATAGRAM`] bytes are
 /// dropped. Of [`ServerConfig`], `model`, `workers`, `max_clients`,
-/// `reuse_address`, `daemon_threads`, `block_on_close` and `handler_stack_size`
-/// apply. Handler errors are logged; a panic is caught and logged; the server
+/// `reuse_address`, `allow_reuse_port`, `verify_request` (a refused datagram
+/// is dropped), `service_actions`, `daemon_threads`, `block_on_close` and
+/// `handler_stack_size` apply. Handler errors are logged; a panic is caught and logged; the server
 /// goes on. At shutdown, datagrams still waiting for a pool thread are dropped
 /// (as those still in the system's buffer are).
 ///
@@ -271,6 +274,40 @@ impl UdpServer {
         })
     }
 
+    /// The server's socket (Python's `server.socket`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
+    /// assert_eq!(server.socket().getsockname()?, server.local_addr());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn socket(&self) -> &Socket {
+        &self.shared.sock
+    }
+
+    /// The socket's descriptor (Python's `fileno()`); it stays the server's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
+    /// assert!(server.fileno() >= 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fileno(&self) -> RawFd {
+        self.shared.sock.as_raw_fd()
+    }
+
     /// The address the server is bound to.
     ///
     /// # Examples
@@ -357,9 +394,12 @@ impl UdpServer {
             Model::Synchronous | Model::Scalable => None,
         };
         let mut backoff = RECV_BACKOFF_MIN;
+        let mut actions = Actions::new(shared.config.service_actions.as_ref(), &shared.sock)?;
         while !shared.signal.requested() {
             // One byte more than the limit, to see a longer datagram.
-            match shared.sock.recvfrom(MAX_DATAGRAM + 1) {
+            let received = shared.sock.recvfrom(MAX_DATAGRAM + 1);
+            actions.after_wait();
+            match received {
                 Ok(_) if shared.signal.requested() => break,
                 Ok((data, peer)) => {
                     backoff = RECV_BACKOFF_MIN;
@@ -367,13 +407,19 @@ impl UdpServer {
                         log::warn!("threadkit: dropped a datagram of more than {MAX_DATAGRAM} bytes from {peer}");
                         continue;
                     }
+                    if let Some(filter) = &shared.config.verify_request {
+                        if !filter.allows(peer) {
+                            log::debug!("threadkit: verify_request refused a datagram from {peer}");
+                            continue;
+                        }
+                    }
                     match &pool {
                         Some(pool) => shared.dispatch(pool, (data, peer)),
                         None => shared.handle(&data, peer),
                     }
                 }
                 Err(_) if shared.signal.requested() => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted || actions.timed_out(&e) => {}
                 Err(e) => {
                     log::warn!("threadkit: receive failed on {}: {e}", shared.local_addr);
                     shared.signal.sleep(backoff);
@@ -545,6 +591,9 @@ fn bind_udp(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Result<Socke
             let sock = Socket::new(family_of(addr), Kind::Datagram)?;
             if config.reuse_address {
                 sock.set_reuse_address(true)?;
+            }
+            if config.allow_reuse_port {
+                SockRef::from(&sock).set_reuse_port(true)?;
             }
             sock.bind(addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;

@@ -343,17 +343,19 @@ impl<'a> Worker<'a> {
         id: ConnId,
         payload: &(dyn std::any::Any + Send),
     ) -> CloseReason {
-        let peer = self
+        if let Some(peer) = self
             .conns
             .iter()
             .flatten()
             .find(|c| c.id == id)
-            .map(|c| c.peer.to_string())
-            .unwrap_or_default();
-        log::error!(
-            "threadkit: the line service panicked on {peer}: {}",
-            panic_message(payload)
-        );
+            .map(|c| c.peer)
+        {
+            self.shared.events.emit(ServerEvent::HandlerError {
+                conn: id,
+                peer,
+                error: format!("panicked: {}", panic_message(payload)),
+            });
+        }
         self.outbox.drain().for_each(drop);
         CloseReason::Error
     }
