@@ -258,3 +258,60 @@ fn allow_reuse_port_lets_two_servers_share_a_port() {
     let again = threadkit::server::UdpServer::bind(udp.local_addr(), config(), UdpEcho).unwrap();
     assert_eq!(udp.local_addr(), again.local_addr());
 }
+
+#[test]
+fn handle_request_times_out_then_serves_one_client_in_every_model() {
+    for model in [
+        Model::ThreadPerConnection,
+        Model::Synchronous,
+        Model::Scalable,
+    ] {
+        let config = ServerConfig {
+            model,
+            ..ServerConfig::default()
+        };
+        let server = TcpServer::bind("127.0.0.1:0", config, threadkit::server::Echo).unwrap();
+        // Nobody comes: false (where Python calls handle_timeout), not early.
+        let started = std::time::Instant::now();
+        assert!(!server
+            .handle_request(Some(Duration::from_millis(50)))
+            .unwrap());
+        assert!(started.elapsed() >= Duration::from_millis(50), "{model:?}");
+        let mut c = Client::connect(server.local_addr());
+        c.line("one");
+        if model == Model::Synchronous {
+            // Served to its end on this thread: the client ends first.
+            c.half_close();
+        }
+        assert!(server.handle_request(Some(GUARD)).unwrap(), "{model:?}");
+        assert_eq!(c.recv(), "one", "{model:?}");
+        // Only one: a second client waits for the next call.
+        let mut d = Client::connect(server.local_addr());
+        d.line("two");
+        d.half_close();
+        assert!(server.handle_request(None).unwrap(), "{model:?}");
+        assert_eq!(d.recv(), "two", "{model:?}");
+        drop((c, d));
+        server.shutdown_handle().shutdown();
+        assert!(
+            !server.handle_request(None).unwrap(),
+            "{model:?}: after shutdown"
+        );
+        server.server_close();
+    }
+}
+
+#[test]
+fn handle_request_is_refused_while_serve_forever_runs() {
+    let server = Running::start(ServerConfig::default(), ChatRoom::new());
+    // Served: serve_forever runs.
+    let mut c = Client::connect(server.addr());
+    assert_eq!(c.recv(), "* welcome, you are guest-1");
+    let e = server
+        .server
+        .handle_request(Some(Duration::from_millis(1)))
+        .unwrap_err();
+    assert!(e.to_string().contains("already running"), "{e}");
+    drop(c);
+    server.stop();
+}

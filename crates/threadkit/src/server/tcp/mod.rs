@@ -10,6 +10,11 @@ use std::time::Duration;
 
 use socket2::SockRef;
 
+mod listen;
+mod request;
+
+use listen::{is_transient, listen};
+
 use super::config::{Model, ServerConfig};
 use super::conn::{CloseReason, ConnId};
 use super::connection;
@@ -22,7 +27,7 @@ use super::shared::Shared;
 use super::shutdown::{Serving, ShutdownHandle, Stop};
 use super::threaded::{self, Slot, Slots, ThreadSet};
 use crate::monitor::ServerCounters;
-use crate::socket::{Family, Kind, Socket};
+use crate::socket::Socket;
 
 /// The first pause after a failed `accept`; it doubles on each failure in a
 /// row, up to [`ACCEPT_BACKOFF_MAX`].
@@ -382,14 +387,7 @@ impl TcpServer {
         let server = &self.server;
         let shared = &server.shared;
         let _serving = Serving::enter(&server.serving)?;
-        if let (Model::Scalable, ServiceKind::Lines(service)) =
-            (shared.config.model, shared.service.kind())
-        {
-            if !shared.signal.requested() && server.hub.get().is_none() {
-                let hub = Hub::start(shared, Arc::clone(service))?;
-                let _ = server.hub.set(hub);
-            }
-        }
+        server.start_workers()?;
         let mut backoff = ACCEPT_BACKOFF_MIN;
         let mut actions = Actions::new(shared.config.service_actions.as_ref(), &server.listener)?;
         while !shared.signal.requested() {
@@ -481,6 +479,20 @@ impl fmt::Debug for TcpServer {
 }
 
 impl Server {
+    /// Starts the scalable model's workers, once (before the first accept).
+    fn start_workers(&self) -> io::Result<()> {
+        let shared = &self.shared;
+        if let (Model::Scalable, ServiceKind::Lines(service)) =
+            (shared.config.model, shared.service.kind())
+        {
+            if !shared.signal.requested() && self.hub.get().is_none() {
+                let hub = Hub::start(shared, Arc::clone(service))?;
+                let _ = self.hub.set(hub);
+            }
+        }
+        Ok(())
+    }
+
     /// Serves one accepted client: refused when full, else on a thread of its
     /// own or right here.
     fn dispatch(&self, sock: Socket, peer: SocketAddr) {
@@ -597,56 +609,4 @@ fn check_model(model: Model, service: &Service) -> io::Result<()> {
              use a LineService or Model::ThreadPerConnection",
         )),
     }
-}
-
-/// A listening socket bound to the first address of `addr` that binds.
-fn listen(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Result<Socket> {
-    let mut last = None;
-    for addr in addr.to_socket_addrs()? {
-        let family = match addr {
-            SocketAddr::V4(_) => Family::Inet,
-            SocketAddr::V6(_) => Family::Inet6,
-        };
-        let attempt = (|| {
-            let sock = Socket::new(family, Kind::Stream)?;
-            if config.reuse_address {
-                sock.set_reuse_address(true)?;
-            }
-            if config.allow_reuse_port {
-                SockRef::from(&sock).set_reuse_port(true)?;
-            }
-            sock.bind(addr)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
-            sock.listen(config.backlog)?;
-            Ok(sock)
-        })();
-        match attempt {
-            Ok(sock) => return Ok(sock),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last
-        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
-}
-
-/// Errors of one connection that `accept` reports: try the next at once.
-fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    ) || matches!(
-        e.raw_os_error(),
-        Some(
-            libc::EPROTO
-                | libc::ENETDOWN
-                | libc::ENOPROTOOPT
-                | libc::EHOSTDOWN
-                | libc::ENONET
-                | libc::EHOSTUNREACH
-                | libc::EOPNOTSUPP
-                | libc::ENETUNREACH
-        )
-    )
 }
