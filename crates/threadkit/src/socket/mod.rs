@@ -58,11 +58,15 @@
 mod address;
 mod create;
 mod family;
+mod keepalive;
+mod multicast;
 mod options;
 // The `Socket` type lives in a file named after it, as every public type does.
 #[allow(clippy::module_inception)]
 mod socket;
+mod timeout;
 
 pub use create::{create_connection, create_server, create_server_with, ServerOptions};
 pub use family::{Family, Kind};
 pub use socket::Socket;
+pub use timeout::{getdefaulttimeout, setdefaulttimeout};

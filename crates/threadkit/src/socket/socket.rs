@@ -6,13 +6,15 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
 use super::address::to_std_addr;
-use super::options::encode_timeout;
+use super::getdefaulttimeout;
+use super::timeout::encode_timeout;
 use super::{Family, Kind};
 
 /// A network socket with Python's calls: TCP or UDP, IPv4 or IPv6.
@@ -47,17 +49,20 @@ pub struct Socket {
     // `recv`/`recv_from`/`send`/`send_to` into initialised memory (and it sends
     // with MSG_NOSIGNAL); those calls work on any socket type. Everything else goes
     // through socket2 (`self.sock()`), which borrows the same fd.
-    fd: UdpSocket,
+    pub(super) fd: UdpSocket,
     pub(super) family: Family,
-    kind: Kind,
+    pub(super) kind: Kind,
     // Python keeps the timeout in the socket object, so `gettimeout` needs no
-    // system call: nanoseconds, `options::NO_TIMEOUT` for blocking, 0 for non-blocking.
-    pub(super) timeout: AtomicU64,
+    // system call: nanoseconds, `timeout::NO_TIMEOUT` for blocking, 0 for
+    // non-blocking. Shared with the socket's clones (`try_clone`), since the
+    // system's mode (O_NONBLOCK, SO_RCVTIMEO) belongs to the shared descriptor.
+    pub(super) timeout: Arc<AtomicU64>,
 }
 
 impl Socket {
-    /// Creates a socket of the given family and kind, blocking, unbound (Python's
-    /// `socket.socket(family, type)`).
+    /// Creates a socket of the given family and kind, unbound (Python's
+    /// `socket.socket(family, type)`), in the default timeout mode: blocking
+    /// unless [`setdefaulttimeout`](super::setdefaulttimeout) said otherwise.
     ///
     /// # Errors
     ///
@@ -85,15 +90,30 @@ impl Socket {
             Kind::Datagram => Type::DGRAM,
         };
         let sock = socket2::Socket::new(domain, ty, None)?;
-        Ok(Socket::from_parts(OwnedFd::from(sock), family, kind, None))
+        let sock = Socket::from_parts(OwnedFd::from(sock), family, kind, None);
+        sock.apply_default_timeout()?;
+        Ok(sock)
     }
 
-    fn from_parts(fd: OwnedFd, family: Family, kind: Kind, timeout: Option<Duration>) -> Socket {
+    /// Puts a new socket in the default timeout mode, when one was set.
+    pub(super) fn apply_default_timeout(&self) -> io::Result<()> {
+        match getdefaulttimeout() {
+            None => Ok(()),
+            timeout => self.settimeout(timeout),
+        }
+    }
+
+    pub(super) fn from_parts(
+        fd: OwnedFd,
+        family: Family,
+        kind: Kind,
+        timeout: Option<Duration>,
+    ) -> Socket {
         Socket {
             fd: UdpSocket::from(fd),
             family,
             kind,
-            timeout: AtomicU64::new(encode_timeout(timeout)),
+            timeout: Arc::new(AtomicU64::new(encode_timeout(timeout))),
         }
     }
 
@@ -209,8 +229,9 @@ impl Socket {
     /// Waits for a connection and accepts it, returning a new connected socket and
     /// the client's address (Python's `accept()`).
     ///
-    /// The new socket is blocking (no timeout), as in Python, whatever the
-    /// listening socket's timeout.
+    /// The new socket is in the default timeout mode (blocking, unless
+    /// [`setdefaulttimeout`](super::setdefaulttimeout) set one), as in Python,
+    /// whatever the listening socket's timeout.
     ///
     /// # Errors
     ///
@@ -244,10 +265,9 @@ impl Socket {
             sock.set_write_timeout(None)?;
         }
         let addr = to_std_addr(&addr)?;
-        Ok((
-            Socket::from_parts(OwnedFd::from(sock), self.family, self.kind, None),
-            addr,
-        ))
+        let conn = Socket::from_parts(OwnedFd::from(sock), self.family, self.kind, None);
+        conn.apply_default_timeout()?;
+        Ok((conn, addr))
     }
 
     /// Connects to a remote address (Python's `connect((host, port))`).
