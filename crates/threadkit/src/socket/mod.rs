@@ -58,9 +58,12 @@
 mod address;
 mod create;
 mod family;
+mod io;
 mod keepalive;
+mod makefile;
 mod multicast;
 mod options;
+mod pair;
 // The `Socket` type lives in a file named after it, as every public type does.
 #[allow(clippy::module_inception)]
 mod socket;
@@ -68,5 +71,7 @@ mod timeout;
 
 pub use create::{create_connection, create_server, create_server_with, ServerOptions};
 pub use family::{Family, Kind};
+pub use makefile::SocketFile;
+pub use pair::socketpair;
 pub use socket::Socket;
 pub use timeout::{getdefaulttimeout, setdefaulttimeout};

@@ -308,7 +308,7 @@ impl Socket {
         Err(last.unwrap_or_else(no_address))
     }
 
-    fn connect_one(&self, addr: SocketAddr) -> io::Result<()> {
+    pub(super) fn connect_one(&self, addr: SocketAddr) -> io::Result<()> {
         let addr = SockAddr::from(addr);
         match self.gettimeout() {
             Some(d) if !d.is_zero() => {
@@ -474,19 +474,8 @@ impl Socket {
     /// # }
     /// ```
     pub fn recvfrom(&self, bufsize: usize) -> io::Result<(Vec<u8>, SocketAddr)> {
-        if self.kind == Kind::Stream {
-            let data = self.recv(bufsize)?;
-            return Ok((data, self.getpeername()?));
-        }
         let mut buf = vec![0; bufsize];
-        let (n, from) = self.call(|| crate::sys::recv_from(&self.sock(), &mut buf))?;
-        // No sender: the receive side was shut down (Python returns `None` here).
-        let from = from.ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotConnected,
-                "no datagram: the socket's receive side was shut down",
-            )
-        })?;
+        let (n, from) = self.recvfrom_into(&mut buf)?;
         shrink(&mut buf, n);
         Ok((buf, from))
     }
