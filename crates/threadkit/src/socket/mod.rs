@@ -64,14 +64,22 @@ mod makefile;
 mod multicast;
 mod options;
 mod pair;
+mod resolve;
 // The `Socket` type lives in a file named after it, as every public type does.
 #[allow(clippy::module_inception)]
 mod socket;
 mod timeout;
 
-pub use create::{create_connection, create_server, create_server_with, ServerOptions};
+pub use create::{
+    create_connection, create_connection_with, create_server, create_server_with, ConnectOptions,
+    ServerOptions,
+};
 pub use family::{Family, Kind};
 pub use makefile::SocketFile;
 pub use pair::socketpair;
+pub use resolve::{
+    getaddrinfo, getaddrinfo_with, getfqdn, gethostname, has_dualstack_ipv6, AddrInfo,
+    AddrInfoHints,
+};
 pub use socket::Socket;
 pub use timeout::{getdefaulttimeout, setdefaulttimeout};
