@@ -1,18 +1,209 @@
-//! More of Python's data calls: `recvfrom_into`, `recv(n, MSG_PEEK)` as
-//! [`Socket::peek`], `sendfile`, and `connect_ex`, the `connect` that returns
+//! The calls that move data: Python's `send`, `sendall`, `recv`, `recv_into`,
+//! `recvfrom`, `recvfrom_into`, `sendto`, `recv(n, MSG_PEEK)` as
+//! [`Socket::peek`], `sendfile`; and `connect_ex`, the `connect` that returns
 //! the errno instead of failing.
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::num::NonZeroUsize;
+use std::time::Instant;
 
+use super::socket::timed_out;
 use super::{Kind, Socket};
 
 /// The most one `sendfile` call is asked to send (Python's block size).
 const SENDFILE_BLOCK: u64 = 1 << 30;
 
 impl Socket {
+    /// Sends data on a connected socket, returning how many bytes went out, which
+    /// may be fewer than `data.len()` (Python's `send`).
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` / `WouldBlock` per the timeout mode; `BrokenPipe` or
+    /// `ConnectionReset` when the peer is gone; `NotConnected`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::socket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = socket::create_server("127.0.0.1:0")?;
+    /// let client = socket::create_connection(server.getsockname()?, None)?;
+    /// let n = client.send(b"hi")?;
+    /// assert_eq!(n, 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send(&self, data: &[u8]) -> io::Result<usize> {
+        self.call(|| self.fd.send(data))
+    }
+
+    /// Sends all of `data`, calling `send` until every byte went out (Python's
+    /// `sendall`).
+    ///
+    /// With a timeout `d`, it gives up with `TimedOut` once `d` has passed since the
+    /// call began (checked between sends; as one send may itself wait up to `d`,
+    /// the whole call takes less than about `2 * d`). On failure, an unknown part
+    /// of `data` may have been sent.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Socket::send).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::socket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = socket::create_server("127.0.0.1:0")?;
+    /// let client = socket::create_connection(server.getsockname()?, None)?;
+    /// client.sendall(b"every byte")?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sendall(&self, mut data: &[u8]) -> io::Result<()> {
+        let deadline = match self.gettimeout() {
+            Some(d) if !d.is_zero() => Some((Instant::now(), d)),
+            _ => None,
+        };
+        while !data.is_empty() {
+            if let Some((start, d)) = deadline {
+                if start.elapsed() >= d {
+                    return Err(timed_out());
+                }
+            }
+            let n = self.send(data)?;
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    /// Receives at most `bufsize` bytes; an empty `Vec` means the peer closed the
+    /// connection (or `shutdown(Read)` was called) (Python's `recv`).
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` / `WouldBlock` per the timeout mode; `ConnectionReset` when the
+    /// peer aborted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::socket;
+    /// use std::net::Shutdown;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = socket::create_server("127.0.0.1:0")?;
+    /// let client = socket::create_connection(server.getsockname()?, None)?;
+    /// let (conn, _) = server.accept()?;
+    /// client.sendall(b"last words")?;
+    /// client.shutdown(Shutdown::Write)?;
+    /// assert_eq!(conn.recv(1024)?, b"last words");
+    /// assert!(conn.recv(1024)?.is_empty()); // the peer closed its side
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn recv(&self, bufsize: usize) -> io::Result<Vec<u8>> {
+        let mut buf = vec![0; bufsize];
+        let n = self.recv_into(&mut buf)?;
+        shrink(&mut buf, n);
+        Ok(buf)
+    }
+
+    /// Receives into `buf`, returning how many bytes arrived; 0 (for a non-empty
+    /// `buf`) means the peer closed the connection (Python's `recv_into`).
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Socket::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::socket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = socket::create_server("127.0.0.1:0")?;
+    /// let client = socket::create_connection(server.getsockname()?, None)?;
+    /// let (conn, _) = server.accept()?;
+    /// client.sendall(b"abc")?;
+    /// let mut buf = [0u8; 16];
+    /// let n = conn.recv_into(&mut buf)?;
+    /// assert_eq!(&buf[..n], b"abc");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn recv_into(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.call(|| self.fd.recv(buf))
+    }
+
+    /// Receives one datagram of at most `bufsize` bytes (the rest of a longer one
+    /// is discarded) and the address it came from (Python's `recvfrom`).
+    ///
+    /// On a stream socket this is [`recv`](Socket::recv) plus the peer's address.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Socket::recv); and `NotConnected` when a `shutdown` of the
+    /// receive side (from another thread, say) ends the wait with no datagram
+    /// (Python returns `(b'', None)` there).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::socket::{Family, Kind, Socket};
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = Socket::new(Family::Inet, Kind::Datagram)?;
+    /// server.bind("127.0.0.1:0")?;
+    /// let client = Socket::new(Family::Inet, Kind::Datagram)?;
+    /// client.sendto(b"hello", server.getsockname()?)?;
+    /// server.settimeout(Some(Duration::from_secs(5)))?;
+    /// let (data, from) = server.recvfrom(65507)?;
+    /// server.sendto(&data, from)?; // echo it back
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn recvfrom(&self, bufsize: usize) -> io::Result<(Vec<u8>, SocketAddr)> {
+        let mut buf = vec![0; bufsize];
+        let (n, from) = self.recvfrom_into(&mut buf)?;
+        shrink(&mut buf, n);
+        Ok((buf, from))
+    }
+
+    /// Sends one datagram to `addr`, returning the bytes sent (Python's `sendto`).
+    ///
+    /// The first resolved address of the socket's family is used. An unbound
+    /// socket is bound to a free port first, by the system.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when no address of the socket's family resolves; the
+    /// system's error for a datagram that is too long; `TimedOut` / `WouldBlock`
+    /// per the timeout mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::socket::{Family, Kind, Socket};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let sock = Socket::new(Family::Inet, Kind::Datagram)?;
+    /// let n = sock.sendto(b"fire and forget", "127.0.0.1:9")?;
+    /// assert_eq!(n, 15);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sendto(&self, data: &[u8], addr: impl ToSocketAddrs) -> io::Result<usize> {
+        let addr = self.resolve(addr)?[0];
+        self.call(|| self.fd.send_to(data, addr))
+    }
+
     /// Receives into `buf`, returning how many bytes arrived and from where
     /// (Python's `recvfrom_into`): one datagram on a datagram socket (the rest
     /// of a longer one is discarded), on a stream socket what
@@ -215,4 +406,13 @@ fn errno_of(e: &io::Error) -> i32 {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => libc::EWOULDBLOCK,
         _ => libc::EIO,
     })
+}
+
+/// Truncates a receive buffer to the `n` bytes received, giving back most of an
+/// oversized allocation (Python's `recv` returns an exact-size `bytes`).
+fn shrink(buf: &mut Vec<u8>, n: usize) {
+    buf.truncate(n);
+    if buf.capacity() > 2 * n + 64 {
+        buf.shrink_to_fit();
+    }
 }

@@ -2,9 +2,9 @@
 //! conversions to and from `std`'s sockets.
 
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::thread;
@@ -23,8 +23,9 @@ use super::{Family, Kind};
 /// reference or in an `Arc`): one thread receiving while another sends, or one
 /// thread calling [`shutdown`](Socket::shutdown) to wake another blocked in
 /// [`recv`](Socket::recv). `Read` and `Write` are implemented for `Socket` and
-/// `&Socket`; wrap a `&Socket` in a [`BufReader`](std::io::BufReader) to read lines,
-/// as Python's `makefile()` does.
+/// `&Socket`; to read lines, as from Python's `makefile()`, take a
+/// [`SocketFile`](super::SocketFile) from [`makefile`](Socket::makefile) or wrap a
+/// `&Socket` in a [`BufReader`](std::io::BufReader).
 ///
 /// See the [module docs](super) for the timeout modes.
 ///
@@ -115,22 +116,6 @@ impl Socket {
             kind,
             timeout: Arc::new(AtomicU64::new(encode_timeout(timeout))),
         }
-    }
-
-    /// Wraps a descriptor from `std`, reading its family and its current blocking
-    /// mode and read timeout.
-    fn from_std_fd(fd: OwnedFd, kind: Kind) -> Socket {
-        let sock = SockRef::from(&fd);
-        let family = match sock.domain() {
-            Ok(d) if d == Domain::IPV6 => Family::Inet6,
-            _ => Family::Inet,
-        };
-        let timeout = if sock.nonblocking().unwrap_or(false) {
-            Some(Duration::ZERO)
-        } else {
-            sock.read_timeout().unwrap_or(None)
-        };
-        Socket::from_parts(fd, family, kind, timeout)
     }
 
     /// socket2's view of the same descriptor.
@@ -320,194 +305,6 @@ impl Socket {
         }
     }
 
-    /// Sends data on a connected socket, returning how many bytes went out, which
-    /// may be fewer than `data.len()` (Python's `send`).
-    ///
-    /// # Errors
-    ///
-    /// `TimedOut` / `WouldBlock` per the timeout mode; `BrokenPipe` or
-    /// `ConnectionReset` when the peer is gone; `NotConnected`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = socket::create_server("127.0.0.1:0")?;
-    /// let client = socket::create_connection(server.getsockname()?, None)?;
-    /// let n = client.send(b"hi")?;
-    /// assert_eq!(n, 2);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn send(&self, data: &[u8]) -> io::Result<usize> {
-        self.call(|| self.fd.send(data))
-    }
-
-    /// Sends all of `data`, calling `send` until every byte went out (Python's
-    /// `sendall`).
-    ///
-    /// With a timeout `d`, it gives up with `TimedOut` once `d` has passed since the
-    /// call began (checked between sends; as one send may itself wait up to `d`,
-    /// the whole call takes less than about `2 * d`). On failure, an unknown part
-    /// of `data` may have been sent.
-    ///
-    /// # Errors
-    ///
-    /// As [`send`](Socket::send).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = socket::create_server("127.0.0.1:0")?;
-    /// let client = socket::create_connection(server.getsockname()?, None)?;
-    /// client.sendall(b"every byte")?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn sendall(&self, mut data: &[u8]) -> io::Result<()> {
-        let deadline = match self.gettimeout() {
-            Some(d) if !d.is_zero() => Some((Instant::now(), d)),
-            _ => None,
-        };
-        while !data.is_empty() {
-            if let Some((start, d)) = deadline {
-                if start.elapsed() >= d {
-                    return Err(timed_out());
-                }
-            }
-            let n = self.send(data)?;
-            data = &data[n..];
-        }
-        Ok(())
-    }
-
-    /// Receives at most `bufsize` bytes; an empty `Vec` means the peer closed the
-    /// connection (or `shutdown(Read)` was called) (Python's `recv`).
-    ///
-    /// # Errors
-    ///
-    /// `TimedOut` / `WouldBlock` per the timeout mode; `ConnectionReset` when the
-    /// peer aborted.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket;
-    /// use std::net::Shutdown;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = socket::create_server("127.0.0.1:0")?;
-    /// let client = socket::create_connection(server.getsockname()?, None)?;
-    /// let (conn, _) = server.accept()?;
-    /// client.sendall(b"last words")?;
-    /// client.shutdown(Shutdown::Write)?;
-    /// assert_eq!(conn.recv(1024)?, b"last words");
-    /// assert!(conn.recv(1024)?.is_empty()); // the peer closed its side
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn recv(&self, bufsize: usize) -> io::Result<Vec<u8>> {
-        let mut buf = vec![0; bufsize];
-        let n = self.recv_into(&mut buf)?;
-        shrink(&mut buf, n);
-        Ok(buf)
-    }
-
-    /// Receives into `buf`, returning how many bytes arrived; 0 (for a non-empty
-    /// `buf`) means the peer closed the connection (Python's `recv_into`).
-    ///
-    /// # Errors
-    ///
-    /// As [`recv`](Socket::recv).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = socket::create_server("127.0.0.1:0")?;
-    /// let client = socket::create_connection(server.getsockname()?, None)?;
-    /// let (conn, _) = server.accept()?;
-    /// client.sendall(b"abc")?;
-    /// let mut buf = [0u8; 16];
-    /// let n = conn.recv_into(&mut buf)?;
-    /// assert_eq!(&buf[..n], b"abc");
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn recv_into(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.call(|| self.fd.recv(buf))
-    }
-
-    /// Receives one datagram of at most `bufsize` bytes (the rest of a longer one
-    /// is discarded) and the address it came from (Python's `recvfrom`).
-    ///
-    /// On a stream socket this is [`recv`](Socket::recv) plus the peer's address.
-    ///
-    /// # Errors
-    ///
-    /// As [`recv`](Socket::recv); and `NotConnected` when a `shutdown` of the
-    /// receive side (from another thread, say) ends the wait with no datagram
-    /// (Python returns `(b'', None)` there).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket::{Family, Kind, Socket};
-    /// use std::time::Duration;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = Socket::new(Family::Inet, Kind::Datagram)?;
-    /// server.bind("127.0.0.1:0")?;
-    /// let client = Socket::new(Family::Inet, Kind::Datagram)?;
-    /// client.sendto(b"hello", server.getsockname()?)?;
-    /// server.settimeout(Some(Duration::from_secs(5)))?;
-    /// let (data, from) = server.recvfrom(65507)?;
-    /// server.sendto(&data, from)?; // echo it back
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn recvfrom(&self, bufsize: usize) -> io::Result<(Vec<u8>, SocketAddr)> {
-        let mut buf = vec![0; bufsize];
-        let (n, from) = self.recvfrom_into(&mut buf)?;
-        shrink(&mut buf, n);
-        Ok((buf, from))
-    }
-
-    /// Sends one datagram to `addr`, returning the bytes sent (Python's `sendto`).
-    ///
-    /// The first resolved address of the socket's family is used. An unbound
-    /// socket is bound to a free port first, by the system.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` when no address of the socket's family resolves; the
-    /// system's error for a datagram that is too long; `TimedOut` / `WouldBlock`
-    /// per the timeout mode.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket::{Family, Kind, Socket};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let sock = Socket::new(Family::Inet, Kind::Datagram)?;
-    /// let n = sock.sendto(b"fire and forget", "127.0.0.1:9")?;
-    /// assert_eq!(n, 15);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn sendto(&self, data: &[u8], addr: impl ToSocketAddrs) -> io::Result<usize> {
-        let addr = self.resolve(addr)?[0];
-        self.call(|| self.fd.send_to(data, addr))
-    }
-
     /// The socket's own address (Python's `getsockname()`).
     ///
     /// # Errors
@@ -649,7 +446,7 @@ fn retry_interrupted<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> 
 }
 
 /// Python's `TimeoutError('timed out')`.
-fn timed_out() -> io::Error {
+pub(super) fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "timed out")
 }
 
@@ -670,15 +467,6 @@ fn no_address() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
 }
 
-/// Truncates a receive buffer to the `n` bytes received, giving back most of an
-/// oversized allocation (Python's `recv` returns an exact-size `bytes`).
-fn shrink(buf: &mut Vec<u8>, n: usize) {
-    buf.truncate(n);
-    if buf.capacity() > 2 * n + 64 {
-        buf.shrink_to_fit();
-    }
-}
-
 impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Socket")
@@ -689,96 +477,6 @@ impl fmt::Debug for Socket {
             .field("raddr", &self.getpeername().ok())
             .field("timeout", &self.gettimeout())
             .finish()
-    }
-}
-
-impl Read for &Socket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.recv_into(buf)
-    }
-}
-
-impl Read for Socket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-}
-
-impl Write for &Socket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.send(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Write for Socket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl AsFd for Socket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for Socket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl From<Socket> for OwnedFd {
-    fn from(sock: Socket) -> OwnedFd {
-        OwnedFd::from(sock.fd)
-    }
-}
-
-/// Conversions from `std`: the family, blocking mode and read timeout are read
-/// from the descriptor.
-impl From<TcpStream> for Socket {
-    fn from(s: TcpStream) -> Socket {
-        Socket::from_std_fd(OwnedFd::from(s), Kind::Stream)
-    }
-}
-
-impl From<TcpListener> for Socket {
-    fn from(s: TcpListener) -> Socket {
-        Socket::from_std_fd(OwnedFd::from(s), Kind::Stream)
-    }
-}
-
-impl From<UdpSocket> for Socket {
-    fn from(s: UdpSocket) -> Socket {
-        Socket::from_std_fd(OwnedFd::from(s), Kind::Datagram)
-    }
-}
-
-/// Conversions to `std`: the descriptor keeps its mode; a positive timeout shows
-/// as `std`'s read and write timeouts.
-impl From<Socket> for TcpStream {
-    fn from(s: Socket) -> TcpStream {
-        TcpStream::from(OwnedFd::from(s))
-    }
-}
-
-impl From<Socket> for TcpListener {
-    fn from(s: Socket) -> TcpListener {
-        TcpListener::from(OwnedFd::from(s))
-    }
-}
-
-impl From<Socket> for UdpSocket {
-    fn from(s: Socket) -> UdpSocket {
-        s.fd
     }
 }
 
