@@ -331,3 +331,49 @@ fn makefile_against_a_python_client() {
         "hello from rust"
     );
 }
+
+#[test]
+fn connect_ex_timing_out_returns_ewouldblock_as_python() {
+    // A listener with a full accept queue drops new SYNs, so on the loopback a
+    // connect waits until its timeout (Python's connect_ex returns 11 there).
+    let srv = Socket::new(Family::Inet, Kind::Stream).unwrap();
+    srv.bind("127.0.0.1:0").unwrap();
+    srv.listen(0).unwrap();
+    let addr = srv.getsockname().unwrap();
+    let mut held = Vec::new();
+    let d = Duration::from_millis(200);
+    let mut timed_out = false;
+    for _ in 0..5 {
+        let c = Socket::new(Family::Inet, Kind::Stream).unwrap();
+        c.settimeout(Some(d)).unwrap();
+        let start = Instant::now();
+        let errno = c.connect_ex(addr).unwrap();
+        if errno != 0 {
+            assert_eq!(errno, libc::EWOULDBLOCK);
+            assert!(start.elapsed() >= d);
+            timed_out = true;
+            break;
+        }
+        held.push(c);
+    }
+    assert!(timed_out, "the accept queue never filled");
+}
+
+#[test]
+fn sendfile_to_a_peer_that_stops_reading_times_out_and_moves_the_file_on() {
+    let (tmp, _) = TempFile::new("sendfile-timeout", 16 << 20);
+    let mut file = File::open(&tmp.0).unwrap();
+    let (client, _conn) = connected();
+    client.set_send_buffer_size(16 * 1024).unwrap();
+    let d = Duration::from_millis(100);
+    client.settimeout(Some(d)).unwrap();
+    let start = Instant::now();
+    let err = client.sendfile(&file, 0, None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert!(start.elapsed() >= d);
+    let pos = file.stream_position().unwrap();
+    assert!(
+        pos > 0 && pos < 16 << 20,
+        "position after what was sent: {pos}"
+    );
+}
