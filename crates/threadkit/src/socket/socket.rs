@@ -244,7 +244,7 @@ impl Socket {
         let timeout = self.gettimeout();
         let (sock, addr) = self.call(|| self.sock().accept())?;
         // Linux copies SO_RCVTIMEO/SO_SNDTIMEO to the accepted socket (not
-        // O_NONBLOCK); Python's accepted socket has no timeout.
+        // O_NONBLOCK); Python's accepted socket starts in the default mode.
         if matches!(timeout, Some(d) if !d.is_zero()) {
             sock.set_read_timeout(None)?;
             sock.set_write_timeout(None)?;
