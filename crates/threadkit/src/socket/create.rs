@@ -1,7 +1,7 @@
 //! Python's convenience constructors: `create_connection`, `create_server`.
 
 use std::io;
-use std::net::ToSocketAddrs;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use super::address::family_of;
@@ -39,16 +39,49 @@ pub struct ServerOptions {
 /// Python's `listen()` default backlog: `min(SOMAXCONN, 128)`.
 const DEFAULT_BACKLOG: i32 = 128;
 
+/// Options for [`create_connection_with`]: Python's `timeout` and
+/// `source_address` arguments of `socket.create_connection`.
+///
+/// `ConnectOptions::default()` blocks (no timeout) and lets the system choose
+/// the local address.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::socket::{self, ConnectOptions};
+/// use std::time::Duration;
+///
+/// # fn main() -> std::io::Result<()> {
+/// let server = socket::create_server("127.0.0.1:0")?;
+/// let opts = ConnectOptions {
+///     timeout: Some(Duration::from_secs(5)),
+///     source_address: Some("127.0.0.1:0".parse().unwrap()),
+/// };
+/// let client = socket::create_connection_with(server.getsockname()?, &opts)?;
+/// assert!(client.getsockname()?.ip().is_loopback());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// The timeout set on the socket before connecting; it stays set, as in
+    /// Python. `None` blocks.
+    pub timeout: Option<Duration>,
+    /// The local address to bind before connecting (Python's
+    /// `source_address=(host, port)`); port 0 lets the system choose the port.
+    pub source_address: Option<SocketAddr>,
+}
+
 /// Connects to `addr`, trying each resolved address in turn, with `timeout` set
 /// on the socket before connecting (Python's `socket.create_connection`).
 ///
 /// The timeout stays set on the returned socket, as in Python: later `recv` and
-/// `send` calls time out too. `None` leaves the socket blocking.
+/// `send` calls time out too. `None` leaves the socket blocking. Same as
+/// [`create_connection_with`] with only the timeout.
 ///
 /// # Errors
 ///
-/// The last address's error when none answered (`ConnectionRefused`,
-/// `TimedOut`); `InvalidInput` when `addr` resolves to nothing.
+/// As [`create_connection_with`].
 ///
 /// # Examples
 ///
@@ -68,25 +101,90 @@ pub fn create_connection(
     addr: impl ToSocketAddrs,
     timeout: Option<Duration>,
 ) -> io::Result<Socket> {
-    let mut last = None;
+    create_connection_with(
+        addr,
+        &ConnectOptions {
+            timeout,
+            ..ConnectOptions::default()
+        },
+    )
+}
+
+/// Connects to `addr` as [`create_connection`] does, binding
+/// `options.source_address` first when given (Python's
+/// `socket.create_connection(address, timeout, source_address)`).
+///
+/// Each resolved address is tried in turn, each with a new socket of its
+/// family; the first that connects is returned.
+///
+/// # Errors
+///
+/// When one address was tried, its error as the system gave it
+/// (`ConnectionRefused`, `TimedOut`, a bind error for the source address).
+/// When several were, one error naming every address with its error (Python's
+/// `all_errors=True`, as one message), of the last one's kind.
+/// `InvalidInput` when `addr` resolves to nothing.
+///
+/// # Examples
+///
+/// ```
+/// use threadkit::socket::{self, ConnectOptions};
+/// use std::net::SocketAddr;
+///
+/// # fn main() -> std::io::Result<()> {
+/// let closed: Vec<SocketAddr> = (0..2)
+///     .map(|_| socket::create_server("127.0.0.1:0").and_then(|s| s.getsockname()))
+///     .collect::<Result<_, _>>()?; // their listeners are closed again
+/// let err = socket::create_connection_with(&closed[..], &ConnectOptions::default()).unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+/// assert!(err.to_string().contains(&closed[0].to_string()));
+/// assert!(err.to_string().contains(&closed[1].to_string()));
+/// # Ok(())
+/// # }
+/// ```
+pub fn create_connection_with(
+    addr: impl ToSocketAddrs,
+    options: &ConnectOptions,
+) -> io::Result<Socket> {
+    let mut errors = Vec::new();
     for addr in addr.to_socket_addrs()? {
         let attempt = (|| {
             let sock = Socket::new(family_of(&addr), Kind::Stream)?;
-            sock.settimeout(timeout)?;
+            sock.settimeout(options.timeout)?;
+            if let Some(source) = options.source_address {
+                sock.bind(source)?;
+            }
             sock.connect(addr)?;
             Ok(sock)
         })();
         match attempt {
             Ok(sock) => return Ok(sock),
-            Err(e) => last = Some(e),
+            Err(e) => errors.push((addr, e)),
         }
     }
-    Err(last.unwrap_or_else(|| {
-        io::Error::new(
+    Err(all_errors(errors))
+}
+
+/// The error of a failed `create_connection`: the only one as it is, or every
+/// address's error in one message, of the last one's kind.
+fn all_errors(mut errors: Vec<(SocketAddr, io::Error)>) -> io::Error {
+    match errors.len() {
+        0 => io::Error::new(
             io::ErrorKind::InvalidInput,
             "getaddrinfo returns an empty list",
-        )
-    }))
+        ),
+        1 => errors.pop().map(|(_, e)| e).expect("one error"),
+        _ => {
+            let kind = errors
+                .last()
+                .map_or(io::ErrorKind::Other, |(_, e)| e.kind());
+            let each: Vec<String> = errors.iter().map(|(a, e)| format!("{a}: {e}")).collect();
+            io::Error::new(
+                kind,
+                format!("create_connection failed: {}", each.join("; ")),
+            )
+        }
+    }
 }
 
 /// A listening TCP socket bound to `addr`, with `SO_REUSEADDR` on and the default

@@ -1,16 +1,56 @@
-//! Python's `socket` module: [`Socket`] with Python's calls and timeout rules, and
-//! [`create_connection`], [`create_server`] and [`create_server_with`].
+//! Python's `socket` module: [`Socket`] with Python's calls, options and
+//! timeout rules; the module's functions ([`create_connection`],
+//! [`create_server`], [`socketpair`], [`getaddrinfo`], [`gethostname`],
+//! [`getfqdn`], [`setdefaulttimeout`]...).
 //!
 //! | Python | threadkit |
 //! |---|---|
 //! | `socket.socket(AF_INET, SOCK_STREAM)` | [`Socket::new`]`(Family::Inet, Kind::Stream)` |
-//! | `bind`, `listen`, `accept`, `connect` | [`Socket::bind`], [`Socket::listen`], [`Socket::accept`], [`Socket::connect`] |
-//! | `send`, `sendall`, `recv`, `recv_into` | [`Socket::send`], [`Socket::sendall`], [`Socket::recv`], [`Socket::recv_into`] |
-//! | `recvfrom`, `sendto` | [`Socket::recvfrom`], [`Socket::sendto`] |
+//! | `bind`, `listen`, `accept`, `connect`, `connect_ex` | [`Socket::bind`], [`Socket::listen`], [`Socket::accept`], [`Socket::connect`], [`Socket::connect_ex`] |
+//! | `send`, `sendall`, `recv`, `recv_into`, `recv(n, MSG_PEEK)` | [`Socket::send`], [`Socket::sendall`], [`Socket::recv`], [`Socket::recv_into`], [`Socket::peek`] |
+//! | `recvfrom`, `recvfrom_into`, `sendto`, `sendfile` | [`Socket::recvfrom`], [`Socket::recvfrom_into`], [`Socket::sendto`], [`Socket::sendfile`] |
 //! | `settimeout`, `gettimeout`, `setblocking` | [`Socket::settimeout`], [`Socket::gettimeout`], [`Socket::setblocking`] |
-//! | `getsockname`, `getpeername`, `shutdown`, `close` | [`Socket::getsockname`], [`Socket::getpeername`], [`Socket::shutdown`], [`Socket::close`] |
-//! | `makefile('r')` | `BufReader::new(&sock)` ([`Read`](std::io::Read) and [`Write`](std::io::Write) on `&Socket`) |
-//! | `create_connection`, `create_server` | [`create_connection`], [`create_server`], [`create_server_with`] |
+//! | `setdefaulttimeout`, `getdefaulttimeout` | [`setdefaulttimeout`], [`getdefaulttimeout`] |
+//! | `getsockname`, `getpeername`, `shutdown`, `close`, `dup` | [`Socket::getsockname`], [`Socket::getpeername`], [`Socket::shutdown`], [`Socket::close`], [`Socket::try_clone`] |
+//! | `makefile('rwb')` | [`Socket::makefile`] → [`SocketFile`] (`readline`, [`BufRead`](std::io::BufRead), [`Write`](std::io::Write)); or `BufReader::new(&sock)` |
+//! | `SO_REUSEADDR`, `SO_REUSEPORT`, `TCP_NODELAY` | [`Socket::set_reuse_address`], [`Socket::set_reuse_port`], [`Socket::set_nodelay`] (and the getters) |
+//! | `SO_KEEPALIVE`, `TCP_KEEPIDLE`, `TCP_KEEPINTVL`, `TCP_KEEPCNT` | [`Socket::set_keepalive`], [`Socket::set_keepalive_idle`], [`Socket::set_keepalive_interval`], [`Socket::set_keepalive_count`] |
+//! | `SO_RCVBUF`, `SO_SNDBUF`, `SO_LINGER`, `SO_BROADCAST` | [`Socket::set_recv_buffer_size`], [`Socket::set_send_buffer_size`], [`Socket::set_linger`], [`Socket::set_broadcast`] |
+//! | `IP_TTL` (`IPV6_UNICAST_HOPS`), `SO_ERROR` | [`Socket::set_ttl`], [`Socket::take_error`] |
+//! | `IP_ADD_MEMBERSHIP`, `IP_DROP_MEMBERSHIP`, `IP_MULTICAST_TTL`, `IP_MULTICAST_LOOP` | [`Socket::join_multicast_v4`], [`Socket::leave_multicast_v4`], [`Socket::set_multicast_ttl_v4`], [`Socket::set_multicast_loop_v4`] |
+//! | `IPV6_JOIN_GROUP`, `IPV6_LEAVE_GROUP`, `IPV6_MULTICAST_HOPS`, `IPV6_MULTICAST_LOOP` | [`Socket::join_multicast_v6`], [`Socket::leave_multicast_v6`], [`Socket::set_multicast_hops_v6`], [`Socket::set_multicast_loop_v6`] |
+//! | any other `setsockopt` / `getsockopt` | [`socket2::SockRef::from(&sock)`](socket2::SockRef), below |
+//! | `create_connection(addr, timeout, source_address)` | [`create_connection`], [`create_connection_with`] with [`ConnectOptions`] |
+//! | `create_server`, `has_dualstack_ipv6` | [`create_server`], [`create_server_with`], [`has_dualstack_ipv6`] |
+//! | `socketpair()` | [`socketpair`] |
+//! | `getaddrinfo`, `gethostname`, `getfqdn` | [`getaddrinfo`], [`getaddrinfo_with`] ([`AddrInfo`], [`AddrInfoHints`]), [`gethostname`], [`getfqdn`] |
+//!
+//! Each option has a setter and a getter of the same name (`set_linger` /
+//! `linger`), set before the call it matters for (`bind`, `connect`).
+//!
+//! # Any other option: `socket2::SockRef`
+//!
+//! The typed options are socket2's; socket2 has many more (`TCP_USER_TIMEOUT`,
+//! `IP_TOS`, `SO_MARK`, `TCP_CORK`, binding to a device...). A [`Socket`] is an
+//! [`AsFd`](std::os::fd::AsFd), so `socket2::SockRef::from(&sock)` borrows it
+//! as a socket2 socket, with no copy and no second owner (add `socket2` with
+//! its `all` feature to your `Cargo.toml`):
+//!
+//! ```
+//! use threadkit::socket::{Family, Kind, Socket};
+//! use std::time::Duration;
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let sock = Socket::new(Family::Inet, Kind::Stream)?;
+//! let raw = socket2::SockRef::from(&sock);
+//! raw.set_tcp_user_timeout(Some(Duration::from_secs(30)))?;
+//! assert_eq!(raw.tcp_user_timeout()?, Some(Duration::from_secs(30)));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Change the blocking mode or the timeouts only through [`Socket::settimeout`]:
+//! the socket keeps its timeout mode itself, as Python does.
 //!
 //! # Timeouts, as in Python
 //!
@@ -56,13 +96,31 @@
 //! ```
 
 mod address;
+mod convert;
 mod create;
 mod family;
+mod io;
+mod keepalive;
+mod makefile;
+mod multicast;
 mod options;
+mod pair;
+mod resolve;
 // The `Socket` type lives in a file named after it, as every public type does.
 #[allow(clippy::module_inception)]
 mod socket;
+mod timeout;
 
-pub use create::{create_connection, create_server, create_server_with, ServerOptions};
+pub use create::{
+    create_connection, create_connection_with, create_server, create_server_with, ConnectOptions,
+    ServerOptions,
+};
 pub use family::{Family, Kind};
+pub use makefile::SocketFile;
+pub use pair::socketpair;
+pub use resolve::{
+    getaddrinfo, getaddrinfo_with, getfqdn, gethostname, has_dualstack_ipv6, AddrInfo,
+    AddrInfoHints,
+};
 pub use socket::Socket;
+pub use timeout::{getdefaulttimeout, setdefaulttimeout};

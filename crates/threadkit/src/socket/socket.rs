@@ -2,17 +2,19 @@
 //! conversions to and from `std`'s sockets.
 
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
 use super::address::to_std_addr;
-use super::options::encode_timeout;
+use super::getdefaulttimeout;
+use super::timeout::encode_timeout;
 use super::{Family, Kind};
 
 /// A network socket with Python's calls: TCP or UDP, IPv4 or IPv6.
@@ -21,8 +23,9 @@ use super::{Family, Kind};
 /// reference or in an `Arc`): one thread receiving while another sends, or one
 /// thread calling [`shutdown`](Socket::shutdown) to wake another blocked in
 /// [`recv`](Socket::recv). `Read` and `Write` are implemented for `Socket` and
-/// `&Socket`; wrap a `&Socket` in a [`BufReader`](std::io::BufReader) to read lines,
-/// as Python's `makefile()` does.
+/// `&Socket`; to read lines, as from Python's `makefile()`, take a
+/// [`SocketFile`](super::SocketFile) from [`makefile`](Socket::makefile) or wrap a
+/// `&Socket` in a [`BufReader`](std::io::BufReader).
 ///
 /// See the [module docs](super) for the timeout modes.
 ///
@@ -47,17 +50,20 @@ pub struct Socket {
     // `recv`/`recv_from`/`send`/`send_to` into initialised memory (and it sends
     // with MSG_NOSIGNAL); those calls work on any socket type. Everything else goes
     // through socket2 (`self.sock()`), which borrows the same fd.
-    fd: UdpSocket,
+    pub(super) fd: UdpSocket,
     pub(super) family: Family,
-    kind: Kind,
+    pub(super) kind: Kind,
     // Python keeps the timeout in the socket object, so `gettimeout` needs no
-    // system call: nanoseconds, `options::NO_TIMEOUT` for blocking, 0 for non-blocking.
-    pub(super) timeout: AtomicU64,
+    // system call: nanoseconds, `timeout::NO_TIMEOUT` for blocking, 0 for
+    // non-blocking. Shared with the socket's clones (`try_clone`), since the
+    // system's mode (O_NONBLOCK, SO_RCVTIMEO) belongs to the shared descriptor.
+    pub(super) timeout: Arc<AtomicU64>,
 }
 
 impl Socket {
-    /// Creates a socket of the given family and kind, blocking, unbound (Python's
-    /// `socket.socket(family, type)`).
+    /// Creates a socket of the given family and kind, unbound (Python's
+    /// `socket.socket(family, type)`), in the default timeout mode: blocking
+    /// unless [`setdefaulttimeout`](super::setdefaulttimeout) said otherwise.
     ///
     /// # Errors
     ///
@@ -85,32 +91,31 @@ impl Socket {
             Kind::Datagram => Type::DGRAM,
         };
         let sock = socket2::Socket::new(domain, ty, None)?;
-        Ok(Socket::from_parts(OwnedFd::from(sock), family, kind, None))
+        let sock = Socket::from_parts(OwnedFd::from(sock), family, kind, None);
+        sock.apply_default_timeout()?;
+        Ok(sock)
     }
 
-    fn from_parts(fd: OwnedFd, family: Family, kind: Kind, timeout: Option<Duration>) -> Socket {
+    /// Puts a new socket in the default timeout mode, when one was set.
+    pub(super) fn apply_default_timeout(&self) -> io::Result<()> {
+        match getdefaulttimeout() {
+            None => Ok(()),
+            timeout => self.settimeout(timeout),
+        }
+    }
+
+    pub(super) fn from_parts(
+        fd: OwnedFd,
+        family: Family,
+        kind: Kind,
+        timeout: Option<Duration>,
+    ) -> Socket {
         Socket {
             fd: UdpSocket::from(fd),
             family,
             kind,
-            timeout: AtomicU64::new(encode_timeout(timeout)),
+            timeout: Arc::new(AtomicU64::new(encode_timeout(timeout))),
         }
-    }
-
-    /// Wraps a descriptor from `std`, reading its family and its current blocking
-    /// mode and read timeout.
-    fn from_std_fd(fd: OwnedFd, kind: Kind) -> Socket {
-        let sock = SockRef::from(&fd);
-        let family = match sock.domain() {
-            Ok(d) if d == Domain::IPV6 => Family::Inet6,
-            _ => Family::Inet,
-        };
-        let timeout = if sock.nonblocking().unwrap_or(false) {
-            Some(Duration::ZERO)
-        } else {
-            sock.read_timeout().unwrap_or(None)
-        };
-        Socket::from_parts(fd, family, kind, timeout)
     }
 
     /// socket2's view of the same descriptor.
@@ -209,8 +214,9 @@ impl Socket {
     /// Waits for a connection and accepts it, returning a new connected socket and
     /// the client's address (Python's `accept()`).
     ///
-    /// The new socket is blocking (no timeout), as in Python, whatever the
-    /// listening socket's timeout.
+    /// The new socket is in the default timeout mode (blocking, unless
+    /// [`setdefaulttimeout`](super::setdefaulttimeout) set one), as in Python,
+    /// whatever the listening socket's timeout.
     ///
     /// # Errors
     ///
@@ -238,16 +244,15 @@ impl Socket {
         let timeout = self.gettimeout();
         let (sock, addr) = self.call(|| self.sock().accept())?;
         // Linux copies SO_RCVTIMEO/SO_SNDTIMEO to the accepted socket (not
-        // O_NONBLOCK); Python's accepted socket has no timeout.
+        // O_NONBLOCK); Python's accepted socket starts in the default mode.
         if matches!(timeout, Some(d) if !d.is_zero()) {
             sock.set_read_timeout(None)?;
             sock.set_write_timeout(None)?;
         }
         let addr = to_std_addr(&addr)?;
-        Ok((
-            Socket::from_parts(OwnedFd::from(sock), self.family, self.kind, None),
-            addr,
-        ))
+        let conn = Socket::from_parts(OwnedFd::from(sock), self.family, self.kind, None);
+        conn.apply_default_timeout()?;
+        Ok((conn, addr))
     }
 
     /// Connects to a remote address (Python's `connect((host, port))`).
@@ -288,7 +293,7 @@ impl Socket {
         Err(last.unwrap_or_else(no_address))
     }
 
-    fn connect_one(&self, addr: SocketAddr) -> io::Result<()> {
+    pub(super) fn connect_one(&self, addr: SocketAddr) -> io::Result<()> {
         let addr = SockAddr::from(addr);
         match self.gettimeout() {
             Some(d) if !d.is_zero() => {
@@ -298,205 +303,6 @@ impl Socket {
             }
             _ => retry_interrupted(|| self.sock().connect(&addr)),
         }
-    }
-
-    /// Sends data on a connected socket, returning how many bytes went out, which
-    /// may be fewer than `data.len()` (Python's `send`).
-    ///
-    /// # Errors
-    ///
-    /// `TimedOut` / `WouldBlock` per the timeout mode; `BrokenPipe` or
-    /// `ConnectionReset` when the peer is gone; `NotConnected`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = socket::create_server("127.0.0.1:0")?;
-    /// let client = socket::create_connection(server.getsockname()?, None)?;
-    /// let n = client.send(b"hi")?;
-    /// assert_eq!(n, 2);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn send(&self, data: &[u8]) -> io::Result<usize> {
-        self.call(|| self.fd.send(data))
-    }
-
-    /// Sends all of `data`, calling `send` until every byte went out (Python's
-    /// `sendall`).
-    ///
-    /// With a timeout `d`, it gives up with `TimedOut` once `d` has passed since the
-    /// call began (checked between sends; as one send may itself wait up to `d`,
-    /// the whole call takes less than about `2 * d`). On failure, an unknown part
-    /// of `data` may have been sent.
-    ///
-    /// # Errors
-    ///
-    /// As [`send`](Socket::send).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = socket::create_server("127.0.0.1:0")?;
-    /// let client = socket::create_connection(server.getsockname()?, None)?;
-    /// client.sendall(b"every byte")?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn sendall(&self, mut data: &[u8]) -> io::Result<()> {
-        let deadline = match self.gettimeout() {
-            Some(d) if !d.is_zero() => Some((Instant::now(), d)),
-            _ => None,
-        };
-        while !data.is_empty() {
-            if let Some((start, d)) = deadline {
-                if start.elapsed() >= d {
-                    return Err(timed_out());
-                }
-            }
-            let n = self.send(data)?;
-            data = &data[n..];
-        }
-        Ok(())
-    }
-
-    /// Receives at most `bufsize` bytes; an empty `Vec` means the peer closed the
-    /// connection (or `shutdown(Read)` was called) (Python's `recv`).
-    ///
-    /// # Errors
-    ///
-    /// `TimedOut` / `WouldBlock` per the timeout mode; `ConnectionReset` when the
-    /// peer aborted.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket;
-    /// use std::net::Shutdown;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = socket::create_server("127.0.0.1:0")?;
-    /// let client = socket::create_connection(server.getsockname()?, None)?;
-    /// let (conn, _) = server.accept()?;
-    /// client.sendall(b"last words")?;
-    /// client.shutdown(Shutdown::Write)?;
-    /// assert_eq!(conn.recv(1024)?, b"last words");
-    /// assert!(conn.recv(1024)?.is_empty()); // the peer closed its side
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn recv(&self, bufsize: usize) -> io::Result<Vec<u8>> {
-        let mut buf = vec![0; bufsize];
-        let n = self.recv_into(&mut buf)?;
-        shrink(&mut buf, n);
-        Ok(buf)
-    }
-
-    /// Receives into `buf`, returning how many bytes arrived; 0 (for a non-empty
-    /// `buf`) means the peer closed the connection (Python's `recv_into`).
-    ///
-    /// # Errors
-    ///
-    /// As [`recv`](Socket::recv).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = socket::create_server("127.0.0.1:0")?;
-    /// let client = socket::create_connection(server.getsockname()?, None)?;
-    /// let (conn, _) = server.accept()?;
-    /// client.sendall(b"abc")?;
-    /// let mut buf = [0u8; 16];
-    /// let n = conn.recv_into(&mut buf)?;
-    /// assert_eq!(&buf[..n], b"abc");
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn recv_into(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.call(|| self.fd.recv(buf))
-    }
-
-    /// Receives one datagram of at most `bufsize` bytes (the rest of a longer one
-    /// is discarded) and the address it came from (Python's `recvfrom`).
-    ///
-    /// On a stream socket this is [`recv`](Socket::recv) plus the peer's address.
-    ///
-    /// # Errors
-    ///
-    /// As [`recv`](Socket::recv); and `NotConnected` when a `shutdown` of the
-    /// receive side (from another thread, say) ends the wait with no datagram
-    /// (Python returns `(b'', None)` there).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket::{Family, Kind, Socket};
-    /// use std::time::Duration;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = Socket::new(Family::Inet, Kind::Datagram)?;
-    /// server.bind("127.0.0.1:0")?;
-    /// let client = Socket::new(Family::Inet, Kind::Datagram)?;
-    /// client.sendto(b"hello", server.getsockname()?)?;
-    /// server.settimeout(Some(Duration::from_secs(5)))?;
-    /// let (data, from) = server.recvfrom(65507)?;
-    /// server.sendto(&data, from)?; // echo it back
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn recvfrom(&self, bufsize: usize) -> io::Result<(Vec<u8>, SocketAddr)> {
-        if self.kind == Kind::Stream {
-            let data = self.recv(bufsize)?;
-            return Ok((data, self.getpeername()?));
-        }
-        let mut buf = vec![0; bufsize];
-        let (n, from) = self.call(|| crate::sys::recv_from(&self.sock(), &mut buf))?;
-        // No sender: the receive side was shut down (Python returns `None` here).
-        let from = from.ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotConnected,
-                "no datagram: the socket's receive side was shut down",
-            )
-        })?;
-        shrink(&mut buf, n);
-        Ok((buf, from))
-    }
-
-    /// Sends one datagram to `addr`, returning the bytes sent (Python's `sendto`).
-    ///
-    /// The first resolved address of the socket's family is used. An unbound
-    /// socket is bound to a free port first, by the system.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` when no address of the socket's family resolves; the
-    /// system's error for a datagram that is too long; `TimedOut` / `WouldBlock`
-    /// per the timeout mode.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::socket::{Family, Kind, Socket};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let sock = Socket::new(Family::Inet, Kind::Datagram)?;
-    /// let n = sock.sendto(b"fire and forget", "127.0.0.1:9")?;
-    /// assert_eq!(n, 15);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn sendto(&self, data: &[u8], addr: impl ToSocketAddrs) -> io::Result<usize> {
-        let addr = self.resolve(addr)?[0];
-        self.call(|| self.fd.send_to(data, addr))
     }
 
     /// The socket's own address (Python's `getsockname()`).
@@ -640,7 +446,7 @@ fn retry_interrupted<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> 
 }
 
 /// Python's `TimeoutError('timed out')`.
-fn timed_out() -> io::Error {
+pub(super) fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "timed out")
 }
 
@@ -661,15 +467,6 @@ fn no_address() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")
 }
 
-/// Truncates a receive buffer to the `n` bytes received, giving back most of an
-/// oversized allocation (Python's `recv` returns an exact-size `bytes`).
-fn shrink(buf: &mut Vec<u8>, n: usize) {
-    buf.truncate(n);
-    if buf.capacity() > 2 * n + 64 {
-        buf.shrink_to_fit();
-    }
-}
-
 impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Socket")
@@ -680,96 +477,6 @@ impl fmt::Debug for Socket {
             .field("raddr", &self.getpeername().ok())
             .field("timeout", &self.gettimeout())
             .finish()
-    }
-}
-
-impl Read for &Socket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.recv_into(buf)
-    }
-}
-
-impl Read for Socket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-}
-
-impl Write for &Socket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.send(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Write for Socket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl AsFd for Socket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for Socket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl From<Socket> for OwnedFd {
-    fn from(sock: Socket) -> OwnedFd {
-        OwnedFd::from(sock.fd)
-    }
-}
-
-/// Conversions from `std`: the family, blocking mode and read timeout are read
-/// from the descriptor.
-impl From<TcpStream> for Socket {
-    fn from(s: TcpStream) -> Socket {
-        Socket::from_std_fd(OwnedFd::from(s), Kind::Stream)
-    }
-}
-
-impl From<TcpListener> for Socket {
-    fn from(s: TcpListener) -> Socket {
-        Socket::from_std_fd(OwnedFd::from(s), Kind::Stream)
-    }
-}
-
-impl From<UdpSocket> for Socket {
-    fn from(s: UdpSocket) -> Socket {
-        Socket::from_std_fd(OwnedFd::from(s), Kind::Datagram)
-    }
-}
-
-/// Conversions to `std`: the descriptor keeps its mode; a positive timeout shows
-/// as `std`'s read and write timeouts.
-impl From<Socket> for TcpStream {
-    fn from(s: Socket) -> TcpStream {
-        TcpStream::from(OwnedFd::from(s))
-    }
-}
-
-impl From<Socket> for TcpListener {
-    fn from(s: Socket) -> TcpListener {
-        TcpListener::from(OwnedFd::from(s))
-    }
-}
-
-impl From<Socket> for UdpSocket {
-    fn from(s: Socket) -> UdpSocket {
-        s.fd
     }
 }
 
