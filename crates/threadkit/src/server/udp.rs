@@ -589,11 +589,13 @@ fn bind_udp(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Result<Socke
     for addr in addr.to_socket_addrs()? {
         let attempt = (|| {
             let sock = Socket::new(family_of(addr), Kind::Datagram)?;
+            // The server's own loop blocks, whatever `setdefaulttimeout` says.
+            sock.settimeout(None)?;
             if config.reuse_address {
                 sock.set_reuse_address(true)?;
             }
             if config.allow_reuse_port {
-                SockRef::from(&sock).set_reuse_port(true)?;
+                sock.set_reuse_port(true)?;
             }
             sock.bind(addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;

@@ -4,8 +4,6 @@
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use socket2::SockRef;
-
 use crate::server::config::ServerConfig;
 use crate::socket::{Family, Kind, Socket};
 
@@ -19,11 +17,14 @@ pub(super) fn listen(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Res
         };
         let attempt = (|| {
             let sock = Socket::new(family, Kind::Stream)?;
+            // The server's own loop blocks: `setdefaulttimeout` is for the
+            // program's sockets (the accepted ones get it, as in Python).
+            sock.settimeout(None)?;
             if config.reuse_address {
                 sock.set_reuse_address(true)?;
             }
             if config.allow_reuse_port {
-                SockRef::from(&sock).set_reuse_port(true)?;
+                sock.set_reuse_port(true)?;
             }
             sock.bind(addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
