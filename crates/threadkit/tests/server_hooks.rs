@@ -315,3 +315,69 @@ fn handle_request_is_refused_while_serve_forever_runs() {
     drop(c);
     server.stop();
 }
+
+#[test]
+fn a_stream_request_handler_reads_rfile_and_writes_wfile() {
+    use std::io::{BufRead, Write};
+    use threadkit::socket::SocketFile;
+    for model in [Model::ThreadPerConnection, Model::Synchronous] {
+        let service = Service::stream_handler(|| {
+            |rfile: &mut SocketFile, wfile: &mut SocketFile, peer: SocketAddr| -> io::Result<()> {
+                let mut line = String::new();
+                while rfile.read_line(&mut line)? > 0 {
+                    writeln!(
+                        wfile,
+                        "{} from {}",
+                        line.trim_end().to_uppercase(),
+                        peer.ip()
+                    )?;
+                    line.clear();
+                }
+                Ok(())
+            }
+        });
+        let config = ServerConfig {
+            model,
+            ..ServerConfig::default()
+        };
+        let server = Running::start(config, service);
+        let mut c = Client::connect(server.addr());
+        // Split inside a line: rfile buffers until the newline.
+        c.send("hel");
+        c.send("lo\nworld\n");
+        assert_eq!(c.recv(), "HELLO from 127.0.0.1", "{model:?}");
+        assert_eq!(c.recv(), "WORLD from 127.0.0.1", "{model:?}");
+        c.half_close();
+        c.expect_closed();
+        server.stop();
+    }
+}
+
+#[test]
+fn a_datagram_request_handler_answers_with_what_it_wrote() {
+    use threadkit::server::DatagramRequests;
+    let handler = |rfile: &mut &[u8], wfile: &mut Vec<u8>, _: SocketAddr| -> io::Result<()> {
+        if *rfile != b"quiet" {
+            wfile.extend_from_slice(b"re: ");
+            wfile.extend_from_slice(rfile);
+        }
+        Ok(())
+    };
+    let server = Running::start_udp(ServerConfig::default(), DatagramRequests::new(handler));
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 32];
+    client.send_to(b"quiet", server.addr()).unwrap();
+    client.send_to(b"ping", server.addr()).unwrap();
+    let (n, _) = client.recv_from(&mut buf).expect("an answer");
+    assert_eq!(&buf[..n], b"re: ping");
+    // Nothing written, nothing sent: no other datagram comes.
+    let e = client.recv_from(&mut buf).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "{e}"
+    );
+    server.stop();
+}

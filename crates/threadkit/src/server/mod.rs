@@ -141,6 +141,7 @@
 //! }]);
 //! ```
 
+mod adapters;
 mod chat;
 mod config;
 mod conn;
@@ -160,6 +161,7 @@ mod tcp;
 mod threaded;
 mod udp;
 
+pub use adapters::{DatagramRequestHandler, DatagramRequests, StreamRequestHandler};
 pub use chat::ChatRoom;
 pub use config::{Model, ServerConfig};
 pub use conn::{CloseReason, ConnId};
