@@ -381,3 +381,28 @@ fn a_datagram_request_handler_answers_with_what_it_wrote() {
     );
     server.stop();
 }
+
+#[test]
+fn a_server_bound_without_activating_serves_once_activated() {
+    let server = TcpServer::bind_without_activate(
+        "127.0.0.1:0",
+        ServerConfig::default(),
+        threadkit::server::Echo,
+    )
+    .unwrap();
+    assert_eq!(
+        TcpStream::connect(server.local_addr()).unwrap_err().kind(),
+        ErrorKind::ConnectionRefused
+    );
+    let e = server.serve_forever().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("server_activate"), "{e}");
+    server.socket().set_recv_buffer_size(64 * 1024).unwrap();
+    server.server_activate().unwrap();
+    let server = Running::serve(Arc::new(server));
+    let mut c = Client::connect(server.addr());
+    c.line("now");
+    assert_eq!(c.recv(), "now");
+    drop(c);
+    server.stop();
+}

@@ -1,4 +1,4 @@
-//! The listening socket of a [`TcpServer`](super::TcpServer), and which
+//! The socket of a [`TcpServer`](super::TcpServer), and which
 //! `accept` errors are only one connection's.
 
 use std::io;
@@ -7,8 +7,9 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use crate::server::config::ServerConfig;
 use crate::socket::{Family, Kind, Socket};
 
-/// A listening socket bound to the first address of `addr` that binds.
-pub(super) fn listen(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Result<Socket> {
+/// A socket bound (not listening yet) to the first address of `addr` that
+/// binds.
+pub(super) fn bind_socket(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Result<Socket> {
     let mut last = None;
     for addr in addr.to_socket_addrs()? {
         let family = match addr {
@@ -28,7 +29,6 @@ pub(super) fn listen(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Res
             }
             sock.bind(addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
-            sock.listen(config.backlog)?;
             Ok(sock)
         })();
         match attempt {

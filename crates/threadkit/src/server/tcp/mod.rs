@@ -13,7 +13,7 @@ use socket2::SockRef;
 mod listen;
 mod request;
 
-use listen::{is_transient, listen};
+use listen::{bind_socket, is_transient};
 
 use super::config::{Model, ServerConfig};
 use super::conn::{CloseReason, ConnId};
@@ -132,6 +132,8 @@ struct Server {
     threads: ThreadSet,
     /// `serve_forever` is running.
     serving: AtomicBool,
+    /// The socket listens (`server_activate`).
+    activated: AtomicBool,
     /// The scalable model's workers, once `serve_forever` started them.
     hub: OnceLock<Arc<Hub>>,
 }
@@ -169,9 +171,44 @@ impl TcpServer {
         config: ServerConfig,
         service: impl Into<Service>,
     ) -> io::Result<TcpServer> {
+        let server = TcpServer::bind_without_activate(addr, config, service)?;
+        server.server_activate()?;
+        Ok(server)
+    }
+
+    /// Binds as [`bind`](TcpServer::bind) does, without listening yet
+    /// (Python's `bind_and_activate=False`, then `server_bind()`): options can
+    /// be set on [`socket()`](TcpServer::socket) before
+    /// [`server_activate`](TcpServer::server_activate) listens; clients are
+    /// refused until then.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](TcpServer::bind).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::TcpStream;
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind_without_activate("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// assert!(TcpStream::connect(server.local_addr()).is_err()); // not listening yet
+    /// server.socket().set_recv_buffer_size(256 * 1024)?;
+    /// server.server_activate()?;
+    /// assert!(TcpStream::connect(server.local_addr()).is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn bind_without_activate(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        service: impl Into<Service>,
+    ) -> io::Result<TcpServer> {
         let service = service.into();
         check_model(config.model, &service)?;
-        let listener = listen(addr, &config)?;
+        let listener = bind_socket(addr, &config)?;
         let local_addr = listener.getsockname()?;
         let server = Arc::new(Server {
             listener,
@@ -181,10 +218,42 @@ impl TcpServer {
             next_id: AtomicU64::new(1),
             threads: ThreadSet::default(),
             serving: AtomicBool::new(false),
+            activated: AtomicBool::new(false),
             hub: OnceLock::new(),
         });
-        log::info!("listening on {local_addr}");
         Ok(TcpServer { server })
+    }
+
+    /// Listens (Python's `server_activate()`) with `config.backlog`; logs
+    /// `listening on ADDR`. [`bind`](TcpServer::bind) calls it; after
+    /// [`bind_without_activate`](TcpServer::bind_without_activate) it is
+    /// yours to call, once (later calls do nothing).
+    ///
+    /// # Errors
+    ///
+    /// What `listen(2)` fails with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let server = TcpServer::bind_without_activate("127.0.0.1:0", ServerConfig::default(), Echo)?;
+    /// server.server_activate()?;
+    /// server.server_activate()?; // already listening: nothing more
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn server_activate(&self) -> io::Result<()> {
+        let server = &self.server;
+        if server.activated.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        server.listener.listen(server.shared.config.backlog)?;
+        server.activated.store(true, Ordering::Release);
+        log::info!("listening on {}", server.local_addr);
+        Ok(())
     }
 
     /// The listening socket (Python's `server.socket`): its options can be
@@ -364,7 +433,9 @@ impl TcpServer {
     /// # Errors
     ///
     /// `Other` when `serve_forever` is already running on another thread;
-    /// with [`Model::Scalable`], the system's error when the worker threads or
+    /// `InvalidInput` after [`bind_without_activate`](TcpServer::bind_without_activate)
+    /// until [`server_activate`](TcpServer::server_activate); with
+    /// [`Model::Scalable`], the system's error when the worker threads or
     /// their event loops cannot be created.
     ///
     /// # Examples
@@ -387,6 +458,7 @@ impl TcpServer {
         let server = &self.server;
         let shared = &server.shared;
         let _serving = Serving::enter(&server.serving)?;
+        server.check_activated()?;
         server.start_workers()?;
         let mut backoff = ACCEPT_BACKOFF_MIN;
         let mut actions = Actions::new(shared.config.service_actions.as_ref(), &server.listener)?;
@@ -479,6 +551,18 @@ impl fmt::Debug for TcpServer {
 }
 
 impl Server {
+    /// `InvalidInput` until `server_activate` listened.
+    fn check_activated(&self) -> io::Result<()> {
+        if self.activated.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the server is not listening: call server_activate() first",
+            ))
+        }
+    }
+
     /// Starts the scalable model's workers, once (before the first accept).
     fn start_workers(&self) -> io::Result<()> {
         let shared = &self.shared;

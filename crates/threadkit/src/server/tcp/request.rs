@@ -22,7 +22,8 @@ impl TcpServer {
     ///
     /// An `accept` failure other than one connection's own (too many open
     /// files, say; it is also reported as a [`ServerEvent::AcceptError`]);
-    /// `Other` while `serve_forever` or another `handle_request` runs.
+    /// `Other` while `serve_forever` or another `handle_request` runs;
+    /// `InvalidInput` before [`server_activate`](TcpServer::server_activate).
     ///
     /// # Examples
     ///
@@ -55,6 +56,7 @@ impl TcpServer {
         if shared.signal.requested() {
             return Ok(false);
         }
+        server.check_activated()?;
         server.start_workers()?;
         // `serve_forever` sets its own timeout (or none) when it starts.
         let zero = Duration::from_nanos(1);
