@@ -24,7 +24,9 @@
 //! `threaded.rs` (threads per client, client slots), `scalable/` (the
 //! scalable model: `mod.rs` accepting and cross-worker delivery, `worker.rs`
 //! and `worker/` the event loop), `shared.rs` (the state both loops read,
-//! below them), `tcp.rs` (binds, accepts, starts the loops), `udp.rs`,
+//! below them), `tcp/` (binds, accepts, starts the loops; `handle_request`),
+//! `udp.rs`, `hooks.rs` (Python's `verify_request` and `service_actions`),
+//! `adapters.rs` (`StreamRequestHandler`, `DatagramRequestHandler`),
 //! `shutdown.rs`, `events.rs`.
 //!
 //! # The models
@@ -50,12 +52,17 @@
 //!   other models), counts the client against `max_clients` (one atomic
 //!   counter for the whole server) and hands it to the workers in turn through
 //!   a per-worker mailbox and a `mio::Waker`.
+//! - **Turns and slices.** Each turn of a worker's loop serves every ready
+//!   connection one slice (at most 256 lines, one read), then writes every
+//!   connection that got output with one call: a flood from one client holds
+//!   the others up one slice at a time, and a broadcast line costs an append
+//!   per recipient, not a system call.
 //! - **Buffers.** An idle connection holds no buffer, a few hundred bytes in
 //!   all: each worker reads into one scratch buffer, the splitter keeps only an
-//!   unfinished line, and output is written at once, keeping only what the
-//!   kernel did not take.
+//!   unfinished line, and an output queue is freed once written.
 //! - **Order and delivery.** Service calls and the queueing of their outboxes
-//!   run under the one service lock, as in the other models; a line for a
+//!   run under the one service lock (taken per line, never across a system
+//!   call), as in the other models; a line for a
 //!   connection of another worker goes through that worker's mailbox, in lock
 //!   order, so every client sees the same order.
 //! - **Limits.** As in the table above: a connection whose own output reaches
@@ -64,8 +71,9 @@
 //!   connection that would pass `max_queue` drops that one. Idle timeouts are
 //!   a per-worker timer heap; `poll` sleeps until the next deadline.
 //! - **Shutdown.** The [`ShutdownHandle`] wakes every worker; each tells its
-//!   clients `* server shutting down`, flushes them (bounded) and closes them,
-//!   then ends.
+//!   clients `* server shutting down`, flushes them (bounded), shuts their
+//!   write side, discards what they still send for at most a second (so they
+//!   read the notice and a clean end, not a reset), closes them, then ends.
 //!
 //! # Line protocols
 //!
