@@ -471,3 +471,49 @@ fn many_threads_asking_native_id_of_a_starting_thread_all_get_its_tid() {
         assert_eq!(t.native_id(), Some(tid));
     }
 }
+
+#[test]
+fn join_waits_for_the_os_thread_to_exit_as_std_join_does() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static DROPPED: AtomicBool = AtomicBool::new(false);
+    struct SetOnDrop;
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            // Runs after the body, as the OS thread exits.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            DROPPED.store(true, Ordering::SeqCst);
+        }
+    }
+    thread_local!(static GUARD: SetOnDrop = const { SetOnDrop });
+    let t = Thread::new(|| GUARD.with(|_| {}));
+    t.start().unwrap();
+    t.join().unwrap();
+    assert!(
+        DROPPED.load(Ordering::SeqCst),
+        "join returned before the thread's thread-locals were destroyed"
+    );
+    assert!(!t.is_alive());
+}
+
+#[test]
+fn several_threads_joining_one_all_return() {
+    let go = std::sync::Arc::new(threadkit::threading::Event::new());
+    let g = go.clone();
+    let t = Thread::new(move || {
+        g.wait();
+    });
+    t.start().unwrap();
+    let joiners: Vec<_> = (0..8)
+        .map(|_| {
+            let t = t.clone();
+            std::thread::spawn(move || t.join().unwrap())
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    go.set();
+    for j in joiners {
+        j.join().unwrap();
+    }
+    t.join().unwrap();
+    assert!(!t.is_alive());
+}

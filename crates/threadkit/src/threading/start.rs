@@ -56,7 +56,10 @@ impl Thread {
         }
         let me = self.clone();
         match builder.spawn(move || me.run_here()) {
-            Ok(_) => Ok(()),
+            Ok(os) => {
+                self.inner.keep_os_thread(os);
+                Ok(())
+            }
             Err(e) => {
                 registry::remove(self);
                 self.inner.ident.store(0, Ordering::Relaxed);
