@@ -29,7 +29,8 @@
 //!
 //! At the end: `on_close` (exactly once, also after a panicking service), the
 //! server's notice (`* idle timeout`, `* error: line too long ...`,
-//! `* server shutting down`), a flush bounded by [`FLUSH_TIMEOUT`], a shutdown
+//! `* server shutting down`), a flush that ends when nothing was written for
+//! [`FLUSH_TIMEOUT`], a shutdown
 //! of the write side, and for `closed`, `too long` and `shutdown` a moment
 //! ([`LINGER`], [`SHUTDOWN_DISCARD`]) reading and discarding what the client
 //! still sends, so it reads the last lines and a clean end, not a reset. A drop guard gives back the client slot, the registry entry
@@ -57,7 +58,9 @@ use super::threaded::Slot;
 use crate::socket::Socket;
 use crate::sys;
 
-/// How long a closing connection may take to write what is queued for it.
+/// How long a closing connection may go without writing a byte of what is
+/// queued for it (a client still reading its last answers keeps it going;
+/// `server_close` bounds the whole).
 pub(crate) const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a connection closed while the client may still be sending (a line

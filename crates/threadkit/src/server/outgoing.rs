@@ -293,12 +293,13 @@ impl Outgoing {
         }
     }
 
-    /// Takes no more output and waits up to `timeout` for the queue to be
-    /// written: true when it was (or the connection broke: nothing more to
-    /// do), false on timeout.
-    pub(crate) fn finish(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+    /// Takes no more output and waits for the queue to be written: true when
+    /// it was (or the connection broke: nothing more to do), false when no
+    /// byte was written for `stall`.
+    pub(crate) fn finish(&self, stall: Duration) -> bool {
+        let mut deadline = Instant::now() + stall;
         let mut st = self.inner.lock();
+        let mut seen = st.written;
         st.refusing = true;
         st.finishing = true;
         self.inner.changed.notify_all();
@@ -307,6 +308,10 @@ impl Outgoing {
                 return true;
             }
             let now = Instant::now();
+            if st.written != seen {
+                seen = st.written;
+                deadline = now + stall;
+            }
             if now >= deadline {
                 return false;
             }

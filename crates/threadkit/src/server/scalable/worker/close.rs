@@ -45,6 +45,10 @@ impl Worker<'_> {
                 }
             }
             Phase::Flushing { .. } if conn.pending() == 0 => self.finish_flush(token, id),
+            // The client still reads its last lines: it gets more time.
+            Phase::Flushing { .. } if progress => {
+                self.set_deadline(token, id, Some(self.now + FLUSH_TIMEOUT));
+            }
             _ => {}
         }
     }
