@@ -14,12 +14,12 @@
 //!   identity (the threadkit thread it runs as; under loom, the loom thread).
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
@@ -311,12 +311,26 @@ pub(crate) fn current_parker() -> Arc<Parker> {
 /// The calling thread's identity for ownership (RLock): the ident of the threadkit
 /// thread it runs as, [`MAIN_IDENT`] on the main thread, or a number reserved for
 /// this OS thread (the one it gets if it is later registered as a dummy thread).
+///
+/// Inlined: every Lock and RLock fast path asks for it, and once the ident is
+/// assigned it is one thread-local load (a `const`-initialised `Cell` with no
+/// destructor needs no lazy-init check); a call into this crate cost more than
+/// the load (benches/sync, `lock_uncontended`).
 #[cfg(not(loom))]
+#[inline]
 pub(crate) fn current_ident() -> u64 {
     let id = IDENT.get();
     if id != 0 {
         return id;
     }
+    first_ident()
+}
+
+/// Assigns the calling OS thread its ident on its first ask.
+#[cfg(not(loom))]
+#[cold]
+#[inline(never)]
+fn first_ident() -> u64 {
     let id = if is_main_os_thread() {
         MAIN_IDENT
     } else {

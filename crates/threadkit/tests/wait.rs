@@ -223,3 +223,37 @@ fn a_future_wait_is_recorded_and_cleared() {
     go.set();
     ends_clear(t, "fut-wait");
 }
+
+#[test]
+fn a_queued_waiter_is_shown_the_holder_a_hand_off_made() {
+    // Two threads queue behind the test's thread; the release hands the lock to
+    // the first, whose acquire (by the slow path, others still queued) must
+    // show the second who holds it now: the holder is not written by the fast
+    // paths, only shown to the queue.
+    let l = Arc::new(Lock::new().with_name("handed"));
+    l.acquire();
+    let got = Arc::new(Event::new());
+    let go_on = Arc::new(Event::new());
+    let (l1, g, o) = (Arc::clone(&l), Arc::clone(&got), Arc::clone(&go_on));
+    let first = spawn("hand-first", move || {
+        l1.acquire();
+        g.set();
+        o.wait();
+        l1.release().unwrap();
+    });
+    assert_eq!(
+        blocked("hand-first", WaitKind::Lock).holder,
+        Some(threadkit::threading::get_ident())
+    );
+    let l2 = Arc::clone(&l);
+    let second = spawn("hand-second", move || drop(l2.lock()));
+    blocked("hand-second", WaitKind::Lock);
+    l.release().unwrap();
+    got.wait();
+    let w = blocked("hand-second", WaitKind::Lock);
+    assert_eq!(w.holder, first.ident());
+    assert_eq!(w.holder_name.as_deref(), Some("hand-first"));
+    go_on.set();
+    first.join().unwrap();
+    ends_clear(second, "hand-second");
+}

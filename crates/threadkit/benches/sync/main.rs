@@ -9,6 +9,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+mod increments;
+
 macro_rules! bench_modules {
     ($($module:ident,)*) => {
         $(mod $module;)*

@@ -9,29 +9,49 @@ use std::time::{Duration, Instant};
 use super::timeout;
 use super::wait::{self, Holder, Object, WaitKind};
 use super::Error;
-use crate::sync::{lock, AtomicU32, Mutex, Ordering, Waiter, Wake};
+use crate::sync::{current_ident, lock, AtomicU64, Mutex, MutexGuard, Ordering, Waiter, Wake};
 
 // The state word. LOCKED: someone holds the lock. PARKED: the queue may hold
-// waiters, so a release must take the slow path and wake one.
+// waiters, so a release must take the slow path and wake one. Above them, from
+// bit HOLDER_SHIFT, the ident of the thread that acquired it (0 while free): the
+// acquiring compare-and-swap writes it with LOCKED, so naming the holder costs
+// the fast path nothing (an RLock reads its owner there too).
 //
-// Invariants (both kept under the queue mutex):
+// Invariants (all kept under the queue mutex):
 // - a waiter is in the queue only while PARKED is set (it sets PARKED before it
 //   queues, and whoever empties the queue clears PARKED in the same critical
 //   section), so a release that sees no PARKED has nobody to wake;
-// - PARKED is set and cleared only with the queue mutex held; LOCKED is set by
-//   anyone (the fast path), cleared by a release.
-const LOCKED: u32 = 1;
-const PARKED: u32 = 2;
+// - PARKED is set and cleared only with the queue mutex held; LOCKED and the
+//   holder are set by anyone (the fast path), cleared by a release;
+// - the holder shown to wait records (`meta`'s) is not 0 only while the state is
+//   LOCKED | PARKED with that holder: it is written only under the queue mutex
+//   while the state is so (with the mutex held, that state cannot change: a
+//   release sees PARKED and needs the mutex), and whoever leaves that state, a
+//   release or the last waiter giving up, clears it first. So the uncontended
+//   paths never touch it, and a dump never sees a holder that has released.
+const LOCKED: u64 = 1;
+const PARKED: u64 = 2;
+const HOLDER_SHIFT: u32 = 2;
+
+/// The state word of a lock `ident` has just acquired, keeping `parked`.
+#[inline]
+fn held(ident: u64, parked: u64) -> u64 {
+    (ident << HOLDER_SHIFT) | parked | LOCKED
+}
 
 // How many times a contended acquire re-reads the state before it queues, when
 // nobody is queued yet. A holder usually releases within a few hundred cycles;
 // parking costs two system calls. Measured with benches/sync (two threads
-// incrementing under the lock, 2 cores): with this spin, 15-17 ns per increment
+// incrementing under the lock, 2 cores): with a spin, 15-17 ns per increment
 // run after run, as parking_lot; without it, 7 to 47 ns depending on whether one
-// thread happened to keep the lock while the other slept. Not under loom, whose
-// scheduler would explore every spin.
+// thread happened to keep the lock while the other slept. The spin is short:
+// three busy steps, then yields (`spin`). A longer one (30 busy steps of up to 32
+// pauses, then 10 yields) lost to it in 6 of 8 back-to-back pairs of
+// benches/lock_interleaved on the loaded machine (median ratio to parking_lot
+// about 1.4x against about 1.1x): the spinner kept pulling the state's cache
+// line from the holder. Not under loom, whose scheduler would explore every spin.
 #[cfg(not(loom))]
-const SPIN_LIMIT: u32 = 40;
+const SPIN_LIMIT: u32 = 10;
 #[cfg(loom)]
 const SPIN_LIMIT: u32 = 0;
 
@@ -71,12 +91,14 @@ const SPIN_LIMIT: u32 = 0;
 /// # }
 /// ```
 pub struct Lock {
-    /// LOCKED and PARKED bits, the fast path's only shared word.
-    state: AtomicU32,
+    /// LOCKED and PARKED bits and the holder's ident: the fast path's only
+    /// shared word.
+    state: AtomicU64,
     /// Threads blocked in an acquire, oldest first; a release wakes the front one.
     queue: Mutex<VecDeque<Arc<Waiter>>>,
-    /// Its name and holder (the acquirer, until the release), shared with the records of threads waiting
-    /// on it (a dump reads the holder as it is then).
+    /// Its name, and its holder while threads are queued (see the invariants),
+    /// shared with the records of threads waiting on it (a dump reads the holder
+    /// as it is then).
     meta: Arc<Object>,
 }
 
@@ -98,7 +120,7 @@ impl Lock {
     /// A lock shown in wait records as `kind` (an RLock's inner lock).
     pub(crate) fn of_kind(kind: WaitKind) -> Lock {
         Lock {
-            state: AtomicU32::new(0),
+            state: AtomicU64::new(0),
             queue: Mutex::new(VecDeque::new()),
             meta: Object::new(kind),
         }
@@ -150,16 +172,24 @@ impl Lock {
     /// ```
     #[inline]
     pub fn acquire(&self) {
-        if !self.try_acquire_fast() {
-            self.acquire_slow(None, false, &self.meta);
+        let me = current_ident();
+        if !self.try_acquire_fast(me) {
+            self.acquire_slow(me, None, false, &self.meta);
         }
+    }
+
+    /// [`acquire`](Self::acquire) by the thread `me` (the caller), past a
+    /// failed fast path: an RLock that has tried it already.
+    pub(crate) fn acquire_contended(&self, me: u64) {
+        self.acquire_slow(me, None, false, &self.meta);
     }
 
     /// Acquires the lock as [`acquire`](Self::acquire) does, but a blocked wait
     /// is recorded as one on `shown` (a Condition taking its lock again).
     pub(crate) fn acquire_shown_as(&self, shown: &Arc<Object>) {
-        if !self.try_acquire_fast() {
-            self.acquire_slow(None, false, shown);
+        let me = current_ident();
+        if !self.try_acquire_fast(me) {
+            self.acquire_slow(me, None, false, shown);
         }
     }
 
@@ -178,31 +208,66 @@ impl Lock {
     #[inline]
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
-        let ok = self.take_state();
-        if ok {
-            self.meta.hold();
-        }
-        ok
+        self.try_acquire_as(current_ident())
     }
 
-    /// Sets LOCKED if it is clear; whether it did. The caller records itself as
-    /// the holder (after clearing any wait record of its own, see `acquire_slow`).
-    fn take_state(&self) -> bool {
+    /// [`try_acquire`](Self::try_acquire) by the thread `me` (the caller).
+    #[inline]
+    pub(crate) fn try_acquire_as(&self, me: u64) -> bool {
+        self.try_acquire_fast(me) || self.take_state(me)
+    }
+
+    /// Sets LOCKED and names `me` the holder if the lock is free, whoever is
+    /// queued; whether it did. When threads are queued, it shows them the new
+    /// holder. A caller with a wait record of its own must have dropped it (see
+    /// `acquire_slow`).
+    fn take_state(&self, me: u64) -> bool {
         let mut s = self.state.load(Ordering::Relaxed);
         while s & LOCKED == 0 {
             // Acquire: what the last holder wrote before its release is visible
             // to us. Failure ordering Relaxed: we only retry.
             match self.state.compare_exchange_weak(
                 s,
-                s | LOCKED,
+                held(me, s & PARKED),
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return true,
+                Ok(_) => {
+                    if s & PARKED != 0 {
+                        self.show_holder(&lock(&self.queue));
+                    }
+                    return true;
+                }
                 Err(now) => s = now,
             }
         }
         false
+    }
+
+    /// Shows the threads queued the holder as the state word names it now.
+    /// Called with the queue mutex held (`_queue`): then a state of LOCKED |
+    /// PARKED cannot change, so the holder shown is the holder (see the
+    /// invariants); otherwise nobody is shown.
+    fn show_holder(&self, _queue: &MutexGuard<'_, VecDeque<Arc<Waiter>>>) {
+        // Relaxed: the mutex keeps this state from changing (see above).
+        let s = self.state.load(Ordering::Relaxed);
+        let shown = if s & (LOCKED | PARKED) == LOCKED | PARKED {
+            s >> HOLDER_SHIFT
+        } else {
+            0
+        };
+        self.meta.set_holder(shown);
+    }
+
+    /// The ident of the thread that acquired the lock, while it is locked.
+    ///
+    /// A thread that reads its own ident here holds the lock (until someone
+    /// else releases it: a Lock has no owner), whatever the ordering: only its
+    /// own acquire wrote it, and only a release removes it.
+    #[inline]
+    pub(crate) fn holder(&self) -> u64 {
+        // Relaxed: see above; for anyone else a snapshot.
+        self.state.load(Ordering::Relaxed) >> HOLDER_SHIFT
     }
 
     /// Acquires the lock, giving up after `timeout`; returns whether it was
@@ -226,10 +291,15 @@ impl Lock {
     /// ```
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        if self.try_acquire_fast() {
+        self.acquire_timeout_as(current_ident(), timeout)
+    }
+
+    /// [`acquire_timeout`](Self::acquire_timeout) by the thread `me` (the caller).
+    pub(crate) fn acquire_timeout_as(&self, me: u64, timeout: Duration) -> bool {
+        if self.try_acquire_fast(me) {
             return true;
         }
-        self.acquire_slow(timeout::deadline(timeout), true, &self.meta)
+        self.acquire_slow(me, timeout::deadline(timeout), true, &self.meta)
     }
 
     /// Releases the lock, from any thread. Python: `release()`.
@@ -253,21 +323,48 @@ impl Lock {
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), Error> {
-        // Forget the holder while the lock is still ours: a thread that blocks after
-        // our release must not see itself (or us) as the holder before the next
-        // acquirer has written its ident, or deadlocks() would report a self-deadlock
-        // that is not there. This store happens before our release, so the next
-        // acquirer's store comes after it in the holder's modification order.
-        self.meta.set_holder(0);
+        if self.release_fast(current_ident()) {
+            return Ok(());
+        }
+        self.release_contended()
+    }
+
+    /// The common release: by `me` (the caller), its acquirer, with nobody
+    /// queued. One CAS whose expected value is known without reading the word
+    /// first (a load between the two CASes of an acquire + release, feeding the
+    /// second, cost a third more: benches/sync, `lock_uncontended`). Nobody
+    /// queued (no PARKED), so no wait record shows a holder (see the
+    /// invariants) and the word is all there is to clear.
+    #[inline]
+    pub(crate) fn release_fast(&self, me: u64) -> bool {
         // Release: our writes under the lock are visible to the next acquirer,
-        // whose CAS is Acquire. Failure Relaxed: we only look at the bits.
-        match self
-            .state
-            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Relaxed)
-        {
-            Ok(_) => Ok(()),
-            Err(s) if s & LOCKED == 0 => Err(Error::ReleaseUnlocked),
-            Err(_) => self.release_slow(),
+        // whose CAS is Acquire. Failure Relaxed: the caller's slow path reloads.
+        self.state
+            .compare_exchange(held(me, 0), 0, Ordering::Release, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// The release when the word is not "locked by the caller, nobody queued":
+    /// report a double release, wake a waiter, or release for another thread
+    /// (a Lock has no owner).
+    #[cold]
+    fn release_contended(&self) -> Result<(), Error> {
+        loop {
+            let s = self.state.load(Ordering::Relaxed);
+            if s & LOCKED == 0 {
+                return Err(Error::ReleaseUnlocked);
+            }
+            if s & PARKED != 0 {
+                return self.release_slow();
+            }
+            // As in `release`; a failure means the word changed: look again.
+            if self
+                .state
+                .compare_exchange(s, 0, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Ok(());
+            }
         }
     }
 
@@ -372,19 +469,27 @@ impl Lock {
         lock(&self.queue).len()
     }
 
-    /// The uncontended case: unlocked, nobody queued.
+    /// The uncontended case: unlocked, nobody queued. One CAS, which also names
+    /// `me` the holder.
     #[inline]
-    fn try_acquire_fast(&self) -> bool {
+    fn try_acquire_fast(&self, me: u64) -> bool {
+        self.acquire_fast(me).is_ok()
+    }
+
+    /// [`try_acquire_fast`](Self::try_acquire_fast), or the holder's ident it
+    /// saw instead (0: free, but threads are queued). An RLock learns from it
+    /// that the caller owns it already, with no second look at the word.
+    #[inline]
+    pub(crate) fn acquire_fast(&self, me: u64) -> Result<(), u64> {
         // Acquire pairs with the Release of the previous release. Failure
         // Relaxed: the slow path reloads.
-        let ok = self
+        match self
             .state
-            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok();
-        if ok {
-            self.meta.hold();
+            .compare_exchange(0, held(me, 0), Ordering::Acquire, Ordering::Relaxed)
+        {
+            Ok(_) => Ok(()),
+            Err(s) => Err(s >> HOLDER_SHIFT),
         }
-        ok
     }
 
     /// The contended acquire: spin a little, then queue and park until woken,
@@ -394,20 +499,17 @@ impl Lock {
     #[cold]
     fn acquire_slow(
         &self,
+        me: u64,
         deadline: Option<Instant>,
         stoppable: bool,
         shown: &Arc<Object>,
     ) -> bool {
         let mut spins = 0;
-        // Written before the first park, kept over retries, cleared on return.
-        let mut record = None;
+        // When this acquire first blocked, and the time it had left then: the
+        // wait record of every park shows them.
+        let mut blocked: Option<(Instant, Option<Duration>)> = None;
         loop {
-            if self.take_state() {
-                // Our wait record goes before we name ourselves the holder: a dump
-                // in between would otherwise see us waiting on a lock we hold, a
-                // self-deadlock that is not there.
-                drop(record.take());
-                self.meta.hold();
+            if self.take_state(me) {
                 return true;
             }
             // Spin only while nobody is queued: with waiters queued, we would
@@ -443,25 +545,39 @@ impl Lock {
                 {
                     continue; // changed meanwhile (released or re-taken): retry
                 }
+                // LOCKED | PARKED now: show the queue who holds it (a holder that
+                // took it by the fast path has not).
+                self.show_holder(&queue);
                 queue.push_back(Arc::clone(&waiter));
             }
 
-            record.get_or_insert_with(|| {
-                let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-                wait::begin(
-                    shown.kind(),
-                    shown,
-                    Holder::Of(Arc::clone(&self.meta)),
-                    timeout,
-                )
+            let (since, timeout) = *blocked.get_or_insert_with(|| {
+                let now = Instant::now();
+                (now, deadline.map(|d| d.saturating_duration_since(now)))
             });
-            match waiter.wait(deadline, stoppable) {
+            // The wait record lives for this park only: gone before we try to take
+            // the lock again, it never shows us waiting on a lock the state word
+            // already names us the holder of (a dump would see a self-deadlock
+            // that is not there).
+            let record = wait::begin_since(
+                shown.kind(),
+                shown,
+                Holder::Of(Arc::clone(&self.meta)),
+                timeout,
+                since,
+            );
+            let woke = waiter.wait(deadline, stoppable);
+            drop(record);
+            match woke {
                 Wake::Notified => spins = 0,
                 Wake::TimedOut | Wake::Stopped => {
                     let mut queue = lock(&self.queue);
                     if let Some(i) = queue.iter().position(|w| Arc::ptr_eq(w, &waiter)) {
                         queue.remove(i);
                         if queue.is_empty() {
+                            // Nobody is queued to be shown a holder any more, and
+                            // the holder may now release by the fast path.
+                            self.meta.set_holder(0);
                             // Relaxed: PARKED only routes releases; under the mutex.
                             self.state.fetch_and(!PARKED, Ordering::Relaxed);
                         }
@@ -481,6 +597,8 @@ impl Lock {
     #[cold]
     fn release_slow(&self) -> Result<(), Error> {
         let mut queue = lock(&self.queue);
+        // The holder is leaving: show none until the next one takes it.
+        self.meta.set_holder(0);
         // Relaxed load: the CAS below validates it.
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
@@ -521,12 +639,13 @@ impl Lock {
     }
 }
 
-/// One step of the bounded spin before parking: busy-wait a few cycles at first,
-/// then yield the CPU to the holder (a two-core machine may need it to run).
+/// One step of the bounded spin before parking: busy-wait a few cycles at first
+/// (2, 4, 8 pauses), then yield the CPU to the holder (a two-core machine may
+/// need it to run).
 #[cfg(not(loom))]
 fn spin(step: u32) {
-    if step <= 30 {
-        for _ in 0..(1u32 << step.min(5)) {
+    if step <= 3 {
+        for _ in 0..(1u32 << step) {
             std::hint::spin_loop();
         }
     } else {

@@ -41,12 +41,11 @@ use crate::sync::{current_ident, AtomicUsize, Ordering};
 /// # }
 /// ```
 pub struct RLock {
-    /// Held by the owner for the whole recursion; its queue is the waiters'.
+    /// Held by the owner for the whole recursion; its queue is the waiters'. Its
+    /// holder is the owner: only the owner releases it, so a thread that reads
+    /// its own ident there is the owner, whatever the ordering
+    /// ([`Lock::holder`]).
     lock: Lock,
-    /// The owner's ident, or 0 for none. Written only by the thread that holds
-    /// `lock` (set after acquiring, cleared before releasing), so a thread that
-    /// reads its own ident here is the owner, whatever the ordering.
-    owner: AtomicUsize,
     /// The recursion depth; only the owner reads or writes it.
     count: AtomicUsize,
 }
@@ -65,7 +64,6 @@ impl RLock {
     pub fn new() -> RLock {
         RLock {
             lock: Lock::of_kind(WaitKind::RLock),
-            owner: AtomicUsize::new(0),
             count: AtomicUsize::new(0),
         }
     }
@@ -123,10 +121,16 @@ impl RLock {
     /// ```
     #[inline]
     pub fn acquire(&self) {
-        let me = me();
-        if !self.reenter(me) {
-            self.lock.acquire();
-            self.take(me, 1);
+        let me = current_ident();
+        // One CAS when the lock is free; when it is not, the CAS tells who holds
+        // it, so a re-entry needs no second look.
+        match self.lock.acquire_fast(me) {
+            Ok(()) => self.take(1),
+            Err(holder) if holder == me => self.add_level(),
+            Err(_) => {
+                self.lock.acquire_contended(me);
+                self.take(1);
+            }
         }
     }
 
@@ -158,12 +162,12 @@ impl RLock {
     #[inline]
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn try_acquire(&self) -> bool {
-        let me = me();
+        let me = current_ident();
         if self.reenter(me) {
             return true;
         }
-        if self.lock.try_acquire() {
-            self.take(me, 1);
+        if self.lock.try_acquire_as(me) {
+            self.take(1);
             return true;
         }
         false
@@ -193,12 +197,12 @@ impl RLock {
     /// ```
     #[must_use = "if it returns true the lock is held and must be released"]
     pub fn acquire_timeout(&self, timeout: Duration) -> bool {
-        let me = me();
+        let me = current_ident();
         if self.reenter(me) {
             return true;
         }
-        if self.lock.acquire_timeout(timeout) {
-            self.take(me, 1);
+        if self.lock.acquire_timeout_as(me, timeout) {
+            self.take(1);
             return true;
         }
         false
@@ -225,7 +229,22 @@ impl RLock {
     /// ```
     #[inline]
     pub fn release(&self) -> Result<(), Error> {
-        if !self.is_owned() {
+        let me = current_ident();
+        // The last level, nobody queued: one CAS, which succeeds only if `me`
+        // holds the inner lock, that is, owns it; so `count` was ours to read
+        // (Relaxed: only the owner writes it), and the next owner sets it
+        // afresh. Checking the owner first would put a load between the
+        // acquire's CAS and this one (benches/sync, `rlock_uncontended`).
+        if self.count.load(Ordering::Relaxed) == 1 && self.lock.release_fast(me) {
+            return Ok(());
+        }
+        self.release_level(me)
+    }
+
+    /// The release of an inner level, of the last one with threads queued, or
+    /// by a thread that does not own the lock.
+    fn release_level(&self, me: u64) -> Result<(), Error> {
+        if self.lock.holder() != me {
             return Err(Error::NotOwner);
         }
         // Relaxed: only the owner touches `count`.
@@ -267,9 +286,9 @@ impl RLock {
     /// ```
     #[inline]
     pub fn is_owned(&self) -> bool {
-        // Relaxed: only the calling thread can have stored its own ident here
-        // (see `owner`), so reading it proves ownership.
-        self.owner.load(Ordering::Relaxed) == me()
+        // Only the calling thread can have stored its own ident as the holder
+        // (see `lock`), so reading it proves ownership.
+        self.lock.holder() == current_ident()
     }
 
     /// How many levels the caller holds: 0 when it does not own the lock. Python
@@ -398,48 +417,47 @@ impl RLock {
     /// While it blocks, the wait is recorded as one on `shown` (the Condition).
     pub(crate) fn acquire_restore(&self, depth: usize, shown: &Arc<Object>) {
         self.lock.acquire_shown_as(shown);
-        self.take(me(), depth);
+        self.take(depth);
     }
 
-    /// If the caller owns the lock, adds a level and returns true.
+    /// If the caller, `me`, owns the lock, adds a level and returns true.
     #[inline]
-    fn reenter(&self, me: usize) -> bool {
-        // Relaxed: see `is_owned`.
-        if self.owner.load(Ordering::Relaxed) != me {
+    fn reenter(&self, me: u64) -> bool {
+        // See `is_owned`.
+        if self.lock.holder() != me {
             return false;
         }
+        self.add_level();
+        true
+    }
+
+    /// Adds a level; the caller owns the lock.
+    #[inline]
+    fn add_level(&self) {
+        // Relaxed: only the owner reads or writes `count`.
         let depth = self.count.load(Ordering::Relaxed);
         let depth = depth
             .checked_add(1)
             .expect("RLock recursion depth overflow");
         self.count.store(depth, Ordering::Relaxed);
-        true
     }
 
-    /// Records the caller as owner at `depth`, right after acquiring `lock`.
+    /// Sets the caller's depth to `depth`, right after acquiring `lock` (which
+    /// made it the owner).
     #[inline]
-    fn take(&self, me: usize, depth: usize) {
-        // Relaxed: the Acquire of `lock` orders these after the previous owner's
-        // writes, and only the owner reads them as its own.
+    fn take(&self, depth: usize) {
+        // Relaxed: the Acquire of `lock` orders this after the previous owner's
+        // writes, and only the owner reads it.
         self.count.store(depth, Ordering::Relaxed);
-        self.owner.store(me, Ordering::Relaxed);
     }
 
-    /// Clears the owner and releases `lock` (the owner's last level is gone).
+    /// Releases `lock`, and with it the ownership (the owner's last level is
+    /// gone).
     #[inline]
     fn give_up(&self) {
-        // Relaxed: cleared before the Release of `lock`, which publishes it.
-        self.owner.store(0, Ordering::Relaxed);
         let released = self.lock.release();
         debug_assert!(released.is_ok(), "the owner holds the inner lock");
     }
-}
-
-/// The calling thread's ownership identity: its threadkit ident. Idents start at 1
-/// (0 means "no owner"); they fit a `usize` on the 64-bit targets we support.
-#[inline]
-fn me() -> usize {
-    current_ident() as usize
 }
 
 impl Default for RLock {
@@ -459,8 +477,8 @@ impl Default for RLock {
 
 impl fmt::Debug for RLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Relaxed snapshots, as Python's repr: owner 0 means unlocked.
-        let owner = self.owner.load(Ordering::Relaxed);
+        // A snapshot, as Python's repr: owner 0 means unlocked.
+        let owner = self.lock.holder();
         let mut d = f.debug_struct("RLock");
         d.field("locked", &self.locked());
         if owner != 0 {

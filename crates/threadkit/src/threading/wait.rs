@@ -154,7 +154,8 @@ pub(crate) struct Object {
     name: Option<String>,
     /// Assigned when the object is first shown, so creating one costs nothing.
     id: OnceLock<u64>,
-    /// The acquirer's ident while locked (0: none); only locks write it.
+    /// The holder's ident as the waiters are shown it (0: none); only locks
+    /// write it, on their slow paths (see `lock.rs`).
     holder: AtomicU64,
 }
 
@@ -211,17 +212,10 @@ impl Object {
         }
     }
 
-    /// Records `ident` as the holder. Relaxed: the value is only shown and
-    /// checked again by the deadlock search; it orders nothing.
-    #[inline]
+    /// Records `ident` as the holder (0: none). Relaxed: the value is only
+    /// shown and checked again by the deadlock search; it orders nothing.
     pub(crate) fn set_holder(&self, ident: u64) {
         self.holder.store(ident, Ordering::Relaxed);
-    }
-
-    /// Records the calling thread as the holder.
-    #[inline]
-    pub(crate) fn hold(&self) {
-        self.set_holder(current_ident());
     }
 
     fn holder(&self) -> Option<u64> {
@@ -276,12 +270,24 @@ pub(crate) fn begin(
     holder: Holder,
     timeout: Option<Duration>,
 ) -> WaitGuard {
+    begin_since(kind, object, holder, timeout, Instant::now())
+}
+
+/// As [`begin`], for a wait that began at `since` (a Lock's acquire records each
+/// park separately, all showing how long the acquire has waited).
+pub(crate) fn begin_since(
+    kind: WaitKind,
+    object: &Arc<Object>,
+    holder: Holder,
+    timeout: Option<Duration>,
+    since: Instant,
+) -> WaitGuard {
     let ident = current_ident();
     let rec = Record {
         kind,
         object: Arc::clone(object),
         holder,
-        since: Instant::now(),
+        since,
         timeout,
         seq: NEXT_SEQ.fetch_add(1, Ordering::Relaxed),
     };
