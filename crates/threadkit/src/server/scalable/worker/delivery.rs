@@ -89,6 +89,9 @@ impl<'a> Worker<'a> {
                 Item::Close { to, token } => self.stop(token, to, CloseReason::Closed),
             }
         }
+        if unlocked {
+            self.flush_urgent();
+        }
     }
 
     /// Carries out an outbox that only answers or closes the calling connection,
