@@ -203,3 +203,55 @@ pub(super) fn spinning_pays() -> bool {
 pub(super) fn spinning_pays() -> bool {
     true
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recycled_entry_is_reused_reset() {
+        let first = Queued::for_current();
+        first.grant();
+        first.waiter.notify();
+        let ptr = Arc::as_ptr(&first);
+        Queued::recycle(first);
+        let again = Queued::for_current();
+        assert_eq!(Arc::as_ptr(&again), ptr);
+        assert!(!again.was_granted());
+        assert!(!again.waiter.is_notified());
+    }
+
+    #[test]
+    fn an_entry_a_notifier_still_holds_is_not_reused() {
+        let first = Queued::for_current();
+        let notifier = Arc::clone(&first);
+        Queued::recycle(first);
+        let next = Queued::for_current();
+        assert!(!Arc::ptr_eq(&next, &notifier));
+        // The late notification reaches the old entry only.
+        notifier.waiter.notify();
+        assert!(!next.waiter.is_notified());
+    }
+
+    #[test]
+    fn an_entry_of_another_parker_is_not_reused() {
+        let other = Arc::new(Queued {
+            waiter: Waiter::with_parker(Arc::new(crate::sync::Parker::new())),
+            granted: AtomicBool::new(false),
+        });
+        let ptr = Arc::as_ptr(&other);
+        Queued::recycle(other);
+        assert_ne!(Arc::as_ptr(&Queued::for_current()), ptr);
+    }
+
+    #[test]
+    fn a_notified_entry_blocks_without_parking() {
+        let me = Queued::for_current();
+        me.waiter.notify();
+        let meta = Object::new(WaitKind::QueueGet);
+        assert_eq!(
+            me.block(None, false, WaitKind::QueueGet, &meta),
+            Wake::Notified
+        );
+    }
+}
