@@ -5,8 +5,11 @@
 //! against the floor, `std::thread::park`/`unpark`.
 //!
 //! Run: `cargo bench -p threadkit --bench queue -- --warm-up-time 1
-//! --measurement-time 2`; the wake-up figure is meant pinned to one core:
-//! `taskset -c 0 cargo bench -p threadkit --bench queue -- wake`.
+//! --measurement-time 3`; the wake-up figure is meant pinned to one core:
+//! `taskset -c 0 cargo bench -p threadkit --bench queue -- wake`. Pinned, the queue
+//! does not spin before it parks (it reads one CPU from the affinity mask), so that
+//! figure is its park and wake path against the bare one; unpinned, a get usually
+//! catches the put while it spins, and the figure is the spinning hand-off.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};

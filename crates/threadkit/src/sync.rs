@@ -117,6 +117,21 @@ impl Waiter {
         })
     }
 
+    /// Makes a waiter that nobody else holds (`&mut` proves it) ready for another
+    /// wait: not notified. A token its last notifier left on the parker is kept;
+    /// a wait re-checks its condition after every wake anyway.
+    pub(crate) fn reset(&mut self) {
+        // A new atomic rather than a store: under loom, the old one's history (a
+        // notifier's store) must not be read by the next wait.
+        self.notified = AtomicBool::new(false);
+    }
+
+    /// Whether this waiter parks on `parker` (a cached waiter is reused only by the
+    /// thread it was made for).
+    pub(crate) fn parks_on(&self, parker: &Arc<Parker>) -> bool {
+        Arc::ptr_eq(&self.parker, parker)
+    }
+
     /// Marks the waiter notified and wakes its thread.
     pub(crate) fn notify(&self) {
         // Release: what the notifier did before is visible to the waiter that sees

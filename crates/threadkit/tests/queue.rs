@@ -8,7 +8,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use threadkit::queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, SimpleQueue};
-use threadkit::threading::Error;
+use threadkit::threading::{Error, Thread};
 
 mod primitives;
 use primitives::{join, spawn, stress_count, wait_until};
@@ -417,13 +417,10 @@ fn simple_queue_puts_never_block_and_gets_in_order() {
     join(&t);
 }
 
-#[test]
-fn eight_producers_eight_consumers_lose_and_duplicate_nothing() {
-    let per_producer = stress_count(100_000) as u64 / 8;
-    let q = Arc::new(Queue::new(64));
-    let sum = Arc::new(AtomicU64::new(0));
-    let count = Arc::new(AtomicU64::new(0));
-    let producers: Vec<_> = (0..8u64)
+/// Starts `producers` threads, the `p`-th putting `p * per_producer ..` (the next
+/// `per_producer` numbers): every number below `producers * per_producer` once.
+fn spawn_producers(q: &Arc<Queue<u64>>, producers: u64, per_producer: u64) -> Vec<Thread> {
+    (0..producers)
         .map(|p| {
             let q = q.clone();
             spawn(move || {
@@ -432,7 +429,16 @@ fn eight_producers_eight_consumers_lose_and_duplicate_nothing() {
                 }
             })
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn eight_producers_eight_consumers_lose_and_duplicate_nothing() {
+    let per_producer = stress_count(100_000) as u64 / 8;
+    let q = Arc::new(Queue::new(64));
+    let sum = Arc::new(AtomicU64::new(0));
+    let count = Arc::new(AtomicU64::new(0));
+    let producers = spawn_producers(&q, 8, per_producer);
     let consumers: Vec<_> = (0..8)
         .map(|_| {
             let (q, sum, count) = (q.clone(), sum.clone(), count.clone());
@@ -457,4 +463,103 @@ fn eight_producers_eight_consumers_lose_and_duplicate_nothing() {
     let n = 8 * per_producer;
     assert_eq!(count.load(Ordering::Relaxed), n);
     assert_eq!(sum.load(Ordering::Relaxed), n * (n - 1) / 2);
+}
+
+/// Moves `n` items from one producer to one consumer through `q`, both sides
+/// alternating plain and timed calls, and returns the consumer's checksum.
+fn spsc_checksum(q: &Arc<Queue<u64>>, n: u64) -> u64 {
+    let q2 = q.clone();
+    let producer = spawn(move || {
+        for i in 0..n {
+            if i % 2 == 0 {
+                q2.put(i).unwrap();
+            } else {
+                q2.put_timeout(i, Duration::from_secs(60)).unwrap();
+            }
+        }
+    });
+    let mut sum = 0;
+    for i in 0..n {
+        sum += if i % 3 == 0 {
+            q.get_timeout(Duration::from_secs(60)).unwrap()
+        } else {
+            q.get().unwrap()
+        };
+    }
+    join(&producer);
+    sum
+}
+
+#[test]
+fn spinning_and_parking_spsc_loses_and_duplicates_nothing() {
+    // Capacities 1 and 2 make both sides spin and park all the time; 1,024 is the
+    // benchmark's, where the consumer mostly spins on an emptied queue.
+    let n = stress_count(40_000) as u64;
+    for cap in [1, 2, 1024] {
+        let q = Arc::new(Queue::new(cap));
+        assert_eq!(spsc_checksum(&q, n), n * (n - 1) / 2, "capacity {cap}");
+        assert!(q.empty());
+        assert_eq!(q.n_waiting(), 0);
+    }
+}
+
+#[test]
+fn spinning_and_parking_mpmc_loses_and_duplicates_nothing() {
+    let per_producer = stress_count(40_000) as u64 / 4;
+    let q = Arc::new(Queue::new(2));
+    let (sum, count) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let producers = spawn_producers(&q, 4, per_producer);
+    let consumers: Vec<_> = (0..4)
+        .map(|_| {
+            let (q, sum, count) = (q.clone(), sum.clone(), count.clone());
+            spawn(move || loop {
+                // Timed gets give up and come back, racing the grants.
+                match q.get_timeout(Duration::from_micros(50)) {
+                    Ok(item) => {
+                        sum.fetch_add(item, Ordering::Relaxed);
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(GetError::Empty) => {}
+                    Err(GetError::ShutDown) => break,
+                }
+            })
+        })
+        .collect();
+    producers.iter().for_each(join);
+    q.shutdown(false);
+    consumers.iter().for_each(join);
+    let n = 4 * per_producer;
+    assert_eq!(count.load(Ordering::Relaxed), n);
+    assert_eq!(sum.load(Ordering::Relaxed), n * (n - 1) / 2);
+}
+
+#[test]
+fn timed_gets_giving_up_as_a_put_grants_them_lose_nothing() {
+    // A getter whose timeout fires just as a put grants it an item still gets it,
+    // and its reused wait entry never carries that late wake-up into its next
+    // wait: each item arrives exactly once, and nothing is left behind.
+    let n = stress_count(20_000) as u64;
+    let (ping, pong) = (Arc::new(Queue::new(1)), Arc::new(Queue::new(1)));
+    let (ping2, pong2) = (ping.clone(), pong.clone());
+    let echo = spawn(move || {
+        let mut seen = 0;
+        while seen < n {
+            match ping2.get_timeout(Duration::from_micros(20 + seen % 30)) {
+                Ok(v) => {
+                    assert_eq!(v, seen, "items out of order or duplicated");
+                    seen += 1;
+                    pong2.put(v).unwrap();
+                }
+                Err(e) => assert_eq!(e, GetError::Empty),
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for i in 0..n {
+        ping.put(i).unwrap();
+        assert_eq!(pong.get(), Ok(i));
+        assert!(Instant::now() < deadline, "ping-pong too slow");
+    }
+    join(&echo);
+    assert!(ping.empty() && pong.empty());
 }

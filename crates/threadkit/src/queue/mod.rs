@@ -31,6 +31,7 @@ mod error;
 mod order;
 mod ordered;
 mod simple;
+mod waiting;
 
 pub use error::{GetError, PutError};
 pub use order::{Fifo, Lifo, Order, Priority};

@@ -11,6 +11,12 @@
 //! at the end of every critical section by `grant`: no getter is queued while an
 //! unreserved item is stored, no putter while an unreserved slot is free.
 //!
+//! A caller that finds the queue empty (or full) with nobody queued before it spins
+//! a few microseconds first (`waiting::spin`), watching the `len` hint and taking
+//! the lock only when it may succeed: a consumer that empties the queue usually
+//! finds the next item without parking, and its producer saves a wake-up. A caller
+//! that finds others queued queues behind them at once, so it never overtakes them.
+//!
 //! No user code runs under the lock except `T::cmp` in [`Priority`]'s store; a
 //! panic there is caught, the invariant restored, the lock released and the panic
 //! resumed in the caller. Items a shutdown drops are dropped after the unlock.
@@ -23,9 +29,10 @@ use std::time::{Duration, Instant};
 
 use super::error::{GetError, PutError};
 use super::order::{Fifo, Lifo, Order, Priority};
-use crate::sync::{lock, AtomicBool, Mutex, MutexGuard, Ordering, Waiter, Wake};
+use super::waiting::{self, After, Queued};
+use crate::sync::{lock, AtomicUsize, Mutex, MutexGuard, Ordering, Waiter, Wake};
 use crate::threading::timeout;
-use crate::threading::wait::{self, Holder, Object, WaitKind};
+use crate::threading::wait::{Object, WaitKind};
 use crate::threading::Error;
 
 /// Python's `queue.Queue`: first in, first out.
@@ -102,6 +109,9 @@ pub type PriorityQueue<T> = OrderedQueue<T, Priority<T>>;
 /// ```
 pub struct OrderedQueue<T, O: Order<T>> {
     state: Mutex<State<T, O>>,
+    // The store's length as last published (`publish_len`), read without the lock
+    // by spinning callers to decide when to try the lock again; only a hint.
+    len: AtomicUsize,
     // 0: unbounded.
     maxsize: usize,
     // Its name or short id, for the wait records of threads blocked on it.
@@ -123,54 +133,6 @@ struct State<T, O> {
     _item: std::marker::PhantomData<fn(T) -> T>,
 }
 
-/// One blocked getter or putter: its waiter, and whether it was handed a grant
-/// (rather than woken by a shutdown). Written and read under the queue's lock.
-struct Queued {
-    waiter: Arc<Waiter>,
-    granted: AtomicBool,
-}
-
-/// What a critical section leaves to do after the unlock: waiters to wake and items
-/// to drop (a waiter woken on this core could otherwise preempt us and block on the
-/// lock we still hold; an item's `drop` is user code).
-struct After<T> {
-    wake: Vec<Arc<Waiter>>,
-    dropped: Vec<T>,
-}
-
-impl<T> After<T> {
-    fn new() -> Self {
-        After {
-            wake: Vec::new(),
-            dropped: Vec::new(),
-        }
-    }
-}
-
-impl<T> Drop for After<T> {
-    fn drop(&mut self) {
-        for w in self.wake.drain(..) {
-            w.notify();
-        }
-    }
-}
-
-/// Parks the calling thread on `me` until it is notified, `deadline` passes or (when
-/// `stoppable`) a stop is requested. The one place a queue call blocks, so the one
-/// place its wait record (`Queue.get` / `Queue.put` on `meta`) is written; it is
-/// cleared on every way out.
-fn block(
-    me: &Waiter,
-    deadline: Option<Instant>,
-    stoppable: bool,
-    kind: WaitKind,
-    meta: &Arc<Object>,
-) -> Wake {
-    let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-    let _record = wait::begin(kind, meta, Holder::Nobody, timeout);
-    me.wait(deadline, stoppable)
-}
-
 impl<T, O: Order<T>> State<T, O> {
     fn free_items(&self) -> usize {
         // Saturating: an immediate shutdown drops reserved items too.
@@ -188,18 +150,17 @@ impl<T, O: Order<T>> State<T, O> {
             let Some(g) = self.getters.pop_front() else {
                 break;
             };
-            // Relaxed: read and written under the queue's lock only.
-            g.granted.store(true, Ordering::Relaxed);
+            g.grant();
             self.reserved_items += 1;
-            after.wake.push(Arc::clone(&g.waiter));
+            after.wake(g);
         }
         while !self.shutdown && self.has_free_slot(maxsize) {
             let Some(p) = self.putters.pop_front() else {
                 break;
             };
-            p.granted.store(true, Ordering::Relaxed);
+            p.grant();
             self.reserved_slots += 1;
-            after.wake.push(Arc::clone(&p.waiter));
+            after.wake(p);
         }
     }
 
@@ -259,6 +220,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
                 joiners: Vec::new(),
                 _item: std::marker::PhantomData,
             }),
+            len: AtomicUsize::new(0),
             maxsize,
             meta: Object::new(WaitKind::QueueGet),
         }
@@ -429,6 +391,18 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         let mut after = After::new();
         let mut st = lock(&self.state);
         let mut granted = false;
+        if blocking
+            && !st.shutdown
+            && !st.has_free_slot(self.maxsize)
+            && st.putters.is_empty()
+            && waiting::spinning_pays()
+        {
+            drop(st);
+            st = self.spin_then_lock(
+                |len| len < self.maxsize,
+                |st| st.shutdown || st.has_free_slot(self.maxsize) || !st.putters.is_empty(),
+            );
+        }
         if st.shutdown {
             return Err(PutError::ShutDown(item));
         }
@@ -436,28 +410,21 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
             if !blocking {
                 return Err(PutError::Full(item));
             }
-            let me = Arc::new(Queued {
-                waiter: Waiter::new(),
-                granted: AtomicBool::new(false),
-            });
-            if stoppable && me.waiter.is_stopped() {
+            let me = Queued::for_current();
+            if stoppable && me.is_stopped() {
+                Queued::recycle(me);
                 return Err(PutError::Full(item));
             }
             st.putters.push_back(Arc::clone(&me));
             drop(st);
-            let wake = block(
-                &me.waiter,
-                deadline,
-                stoppable,
-                WaitKind::QueuePut,
-                &self.meta,
-            );
+            let wake = me.block(deadline, stoppable, WaitKind::QueuePut, &self.meta);
             st = lock(&self.state);
             if wake != Wake::Notified && withdraw(&mut st.putters, &me) {
+                Queued::recycle(me);
                 return Err(PutError::Full(item));
             }
-            // Relaxed: written under the lock we hold.
-            granted = me.granted.load(Ordering::Relaxed);
+            granted = me.was_granted();
+            Queued::recycle(me);
             if granted {
                 st.reserved_slots -= 1;
             }
@@ -469,8 +436,40 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         debug_assert!(granted || st.has_free_slot(self.maxsize));
         st.unfinished += 1;
         let (mut st, ()) = State::guarded(st, self.maxsize, &mut after, |s| s.push(item));
+        self.publish_len(&st);
         st.grant(self.maxsize, &mut after);
         Ok(())
+    }
+
+    /// Spins with the lock released until `ready` holds under the lock, trying the
+    /// lock only when `hint` says the store's length may allow it; returns the lock
+    /// held either way (the caller checks its state again).
+    fn spin_then_lock(
+        &self,
+        hint: impl Fn(usize) -> bool,
+        ready: impl Fn(&State<T, O>) -> bool,
+    ) -> MutexGuard<'_, State<T, O>> {
+        waiting::spin(|| {
+            // Relaxed: only a hint; `ready` decides under the lock.
+            if !hint(self.len.load(Ordering::Relaxed)) {
+                return None;
+            }
+            let st = lock(&self.state);
+            ready(&st).then_some(st)
+        })
+        .unwrap_or_else(|| lock(&self.state))
+    }
+
+    /// Publishes the store's length for spinning callers (under the lock), only
+    /// where it is near empty or near full: spinners ask only "any item?" and "any
+    /// slot?", and in between the value last published answers both rightly, so
+    /// the cache line is not written on every put and get.
+    fn publish_len(&self, st: &State<T, O>) {
+        let n = st.store.len();
+        if n <= 1 || (self.maxsize > 0 && n + 1 >= self.maxsize) {
+            // Relaxed: a hint; whoever acts on it takes the lock first.
+            self.len.store(n, Ordering::Relaxed);
+        }
     }
 
     /// Takes the next item, blocking while the queue is empty. Not interrupted by a
@@ -547,6 +546,18 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     ) -> Result<T, GetError> {
         let mut after = After::new();
         let mut st = lock(&self.state);
+        if blocking
+            && !st.shutdown
+            && st.free_items() == 0
+            && st.getters.is_empty()
+            && waiting::spinning_pays()
+        {
+            drop(st);
+            st = self.spin_then_lock(
+                |len| len > 0,
+                |st| st.shutdown || st.free_items() > 0 || !st.getters.is_empty(),
+            );
+        }
         if st.free_items() == 0 {
             if st.shutdown {
                 return Err(GetError::ShutDown);
@@ -554,36 +565,30 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
             if !blocking {
                 return Err(GetError::Empty);
             }
-            let me = Arc::new(Queued {
-                waiter: Waiter::new(),
-                granted: AtomicBool::new(false),
-            });
-            if stoppable && me.waiter.is_stopped() {
+            let me = Queued::for_current();
+            if stoppable && me.is_stopped() {
+                Queued::recycle(me);
                 return Err(GetError::Empty);
             }
             st.getters.push_back(Arc::clone(&me));
             drop(st);
-            let wake = block(
-                &me.waiter,
-                deadline,
-                stoppable,
-                WaitKind::QueueGet,
-                &self.meta,
-            );
+            let wake = me.block(deadline, stoppable, WaitKind::QueueGet, &self.meta);
             st = lock(&self.state);
             if wake != Wake::Notified && withdraw(&mut st.getters, &me) {
+                Queued::recycle(me);
                 return Err(GetError::Empty);
             }
-            // Relaxed: written under the lock we hold.
-            if me.granted.load(Ordering::Relaxed) {
+            if me.was_granted() {
                 st.reserved_items -= 1;
             }
+            Queued::recycle(me);
             if st.free_items() == 0 {
                 // Woken by a shutdown, or an immediate one dropped our item.
                 return Err(GetError::ShutDown);
             }
         }
         let (mut st, item) = State::guarded(st, self.maxsize, &mut after, |s| s.pop());
+        self.publish_len(&st);
         st.grant(self.maxsize, &mut after);
         Ok(item.expect("a free item is stored"))
     }
@@ -618,7 +623,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         }
         st.unfinished -= 1;
         if st.unfinished == 0 {
-            after.wake.append(&mut st.joiners);
+            after.joiners.append(&mut st.joiners);
         }
         Ok(())
     }
@@ -750,19 +755,16 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
                 left
             });
             st = guard;
+            self.publish_len(&st);
             st.unfinished = st.unfinished.saturating_sub(left.len());
             after.dropped = left;
         }
-        let getters: Vec<_> = st.getters.drain(..).collect();
-        let putters: Vec<_> = st.putters.drain(..).collect();
-        after.wake.extend(
-            getters
-                .into_iter()
-                .chain(putters)
-                .map(|q| Arc::clone(&q.waiter)),
-        );
+        let st = &mut *st;
+        for entry in st.getters.drain(..).chain(st.putters.drain(..)) {
+            after.wake(entry);
+        }
         if st.unfinished == 0 {
-            after.wake.append(&mut st.joiners);
+            after.joiners.append(&mut st.joiners);
         }
     }
 

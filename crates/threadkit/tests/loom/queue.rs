@@ -1,6 +1,7 @@
 //! The queue's hand-off: grants to blocked getters and putters, and shutdown.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use loom::thread;
 use threadkit::queue::{GetError, PutError, Queue};
@@ -85,6 +86,83 @@ fn task_done_wakes_join() {
         });
         q.join();
         assert_eq!(q.unfinished_tasks(), 0);
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn a_spinning_get_sees_a_put_then_a_shutdown() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let q2 = q.clone();
+        let t = thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Ok(item) = q2.get() {
+                got.push(item);
+            }
+            got
+        });
+        q.put(1).unwrap();
+        q.shutdown(false);
+        assert_eq!(t.join().unwrap(), [1]);
+        assert_eq!(q.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn a_spinning_get_does_not_overtake_a_queued_one() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let (qa, qb) = (q.clone(), q.clone());
+        let a = thread::spawn(move || qa.get());
+        spin_until(|| q.n_waiting() == 1);
+        // b arrives as the put comes: it may spin, but a was queued first.
+        let b = thread::spawn(move || qb.get());
+        q.put(1).unwrap();
+        assert_eq!(a.join().unwrap(), Ok(1));
+        q.put(2).unwrap();
+        assert_eq!(b.join().unwrap(), Ok(2));
+    });
+}
+
+#[test]
+fn a_timed_out_get_granted_meanwhile_keeps_its_item_and_reuses_its_entry() {
+    // Under loom a zero timeout has passed at once: the getter queues, times out
+    // and withdraws, unless the put granted it first. Its second get reuses the
+    // wait entry the put may still hold; a stale wake-up must not end it early.
+    loom::model(|| {
+        let q = Arc::new(Queue::new(0));
+        let q2 = q.clone();
+        let t = thread::spawn(move || {
+            let first = q2.get_timeout(Duration::ZERO);
+            (first, q2.get())
+        });
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        match t.join().unwrap() {
+            (Ok(1), Ok(2)) => assert!(q.empty()),
+            (Err(GetError::Empty), Ok(1)) => assert_eq!(q.try_get(), Ok(2)),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(q.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn ping_pong_reuses_wait_entries() {
+    loom::model(|| {
+        let (ping, pong) = (Arc::new(Queue::new(1)), Arc::new(Queue::new(1)));
+        let (ping2, pong2) = (ping.clone(), pong.clone());
+        let t = thread::spawn(move || {
+            for _ in 0..2 {
+                let v = ping2.get().unwrap();
+                pong2.put(v).unwrap();
+            }
+        });
+        for i in 0..2 {
+            ping.put(i).unwrap();
+            assert_eq!(pong.get(), Ok(i));
+        }
         t.join().unwrap();
     });
 }

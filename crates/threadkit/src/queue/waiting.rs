@@ -1,0 +1,260 @@
+//! How a queue call waits: the bounded spin before it queues, the per-thread
+//! reusable wait entry ([`Queued`]), the block that writes the wait record, and the
+//! wake-ups a critical section leaves for after the unlock ([`After`]).
+//!
+//! The costs these avoid, measured on `benches/queue.rs`: a consumer that empties
+//! the queue would park at once and its producer pay a futex wake per item; every
+//! blocking call allocated its wait entry; every grant allocated the list of
+//! threads to wake.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::sync::{current_parker, AtomicBool, Ordering, Waiter, Wake};
+use crate::threading::wait::{self, Holder, Object, WaitKind};
+
+/// One blocked getter or putter: its waiter, and whether it was handed a grant
+/// (rather than woken by a shutdown).
+pub(super) struct Queued {
+    waiter: Arc<Waiter>,
+    // Written and read under the queue's lock only.
+    granted: AtomicBool,
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// The calling thread's entry from its last blocking call, kept for the next
+    /// one (a thread blocks on one queue at a time).
+    static SPARE: Cell<Option<Arc<Queued>>> = const { Cell::new(None) };
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static SPARE: Cell<Option<Arc<Queued>>> = Cell::new(None);
+}
+
+impl Queued {
+    /// An entry for the calling thread: its spare one when nobody else holds it
+    /// any more (a notifier may still hold the last one for a moment), else a new
+    /// one.
+    pub(super) fn for_current() -> Arc<Queued> {
+        let parker = current_parker();
+        if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten() {
+            // Unique: off every queue, and its last notifier is done with it (the
+            // count's Acquire orders that notifier's writes before ours).
+            if let Some(entry) = Arc::get_mut(&mut spare) {
+                if let Some(waiter) = Arc::get_mut(&mut entry.waiter) {
+                    if waiter.parks_on(&parker) {
+                        waiter.reset();
+                        // A new atomic, as `Waiter::reset` does (loom keeps history).
+                        entry.granted = AtomicBool::new(false);
+                        return spare;
+                    }
+                }
+            }
+        }
+        Arc::new(Queued {
+            waiter: Waiter::with_parker(parker),
+            granted: AtomicBool::new(false),
+        })
+    }
+
+    /// Keeps `this` as the calling thread's spare. Only call it once `this` is off
+    /// every queue; [`for_current`](Self::for_current) checks that no notifier
+    /// still holds it.
+    pub(super) fn recycle(this: Arc<Queued>) {
+        // Thread-locals being torn down: the entry is simply freed.
+        let _ = SPARE.try_with(|s| s.set(Some(this)));
+    }
+
+    /// Marks the entry granted (under the queue's lock).
+    pub(super) fn grant(&self) {
+        // Relaxed: read and written under the queue's lock only.
+        self.granted.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`grant`](Self::grant) was called (under the queue's lock).
+    pub(super) fn was_granted(&self) -> bool {
+        // Relaxed: written under the lock the caller holds.
+        self.granted.load(Ordering::Relaxed)
+    }
+
+    /// Whether a stop was requested for the thread that waits on this entry.
+    pub(super) fn is_stopped(&self) -> bool {
+        self.waiter.is_stopped()
+    }
+
+    /// Parks the calling thread until it is notified, `deadline` passes or (when
+    /// `stoppable`) a stop is requested. The one place a queue call blocks, so the
+    /// one place its wait record (`Queue.get` / `Queue.put` on `meta`) is written,
+    /// and only when the thread really parks: a notification that came first
+    /// costs no record. The record is cleared on every way out.
+    pub(super) fn block(
+        &self,
+        deadline: Option<Instant>,
+        stoppable: bool,
+        kind: WaitKind,
+        meta: &Arc<Object>,
+    ) -> Wake {
+        if self.waiter.is_notified() {
+            return Wake::Notified;
+        }
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let _record = wait::begin(kind, meta, Holder::Nobody, timeout);
+        self.waiter.wait(deadline, stoppable)
+    }
+}
+
+/// What a critical section leaves to do after the unlock: waiters to wake and items
+/// to drop (a waiter woken on this core could otherwise preempt us and block on the
+/// lock we still hold; an item's `drop` is user code). A put or a get wakes at most
+/// one entry, which needs no allocation.
+pub(super) struct After<T> {
+    first: Option<Arc<Queued>>,
+    more: Vec<Arc<Queued>>,
+    pub(super) joiners: Vec<Arc<Waiter>>,
+    pub(super) dropped: Vec<T>,
+}
+
+impl<T> After<T> {
+    pub(super) fn new() -> Self {
+        After {
+            first: None,
+            more: Vec::new(),
+            joiners: Vec::new(),
+            dropped: Vec::new(),
+        }
+    }
+
+    /// Wakes `entry` once the lock is released.
+    pub(super) fn wake(&mut self, entry: Arc<Queued>) {
+        match self.first {
+            None => self.first = Some(entry),
+            Some(_) => self.more.push(entry),
+        }
+    }
+}
+
+impl<T> Drop for After<T> {
+    fn drop(&mut self) {
+        // `more` is filled only once `first` is: most calls wake nobody, and pay
+        // two checks for it.
+        if let Some(first) = self.first.take() {
+            first.waiter.notify();
+            for entry in self.more.drain(..) {
+                entry.waiter.notify();
+            }
+        }
+        while let Some(w) = self.joiners.pop() {
+            w.notify();
+        }
+    }
+}
+
+/// How many polls a spin makes before the caller queues and parks: busy rounds of
+/// 1, 2, .. 64 `spin_loop`s, then a few `yield_now`s; a few microseconds on an idle
+/// machine. The yields matter: busy rounds alone were too short for the other side
+/// to answer (on the SPSC and 4x4 transfers they left about as many futex calls as
+/// no spin at all; with the yields, a tenth or less).
+#[cfg(not(loom))]
+const SPIN_STEPS: u32 = 10;
+#[cfg(not(loom))]
+const BUSY_STEPS: u32 = 6;
+
+/// Under loom each poll is a branch of the model: two are enough to race a put.
+#[cfg(loom)]
+const SPIN_STEPS: u32 = 2;
+
+/// Polls `attempt` a bounded number of times, backing off between polls, until it
+/// returns `Some`; `None` when the spin ran out. Call it only where
+/// [`spinning_pays`].
+pub(super) fn spin<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
+    (0..SPIN_STEPS).find_map(|step| {
+        backoff(step);
+        attempt()
+    })
+}
+
+#[cfg(not(loom))]
+fn backoff(step: u32) {
+    if step < BUSY_STEPS {
+        for _ in 0..1u32 << step {
+            std::hint::spin_loop();
+        }
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+#[cfg(loom)]
+fn backoff(_step: u32) {
+    loom::thread::yield_now();
+}
+
+/// Whether a waiting thread should spin before it parks: not on a single CPU (or
+/// a process pinned to one, as `available_parallelism` reads the affinity mask),
+/// where the thread it waits for cannot run while it spins. Read once per process.
+#[cfg(not(loom))]
+pub(super) fn spinning_pays() -> bool {
+    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+}
+
+/// Under loom the models run the spin.
+#[cfg(loom)]
+pub(super) fn spinning_pays() -> bool {
+    true
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recycled_entry_is_reused_reset() {
+        let first = Queued::for_current();
+        first.grant();
+        first.waiter.notify();
+        let ptr = Arc::as_ptr(&first);
+        Queued::recycle(first);
+        let again = Queued::for_current();
+        assert_eq!(Arc::as_ptr(&again), ptr);
+        assert!(!again.was_granted());
+        assert!(!again.waiter.is_notified());
+    }
+
+    #[test]
+    fn an_entry_a_notifier_still_holds_is_not_reused() {
+        let first = Queued::for_current();
+        let notifier = Arc::clone(&first);
+        Queued::recycle(first);
+        let next = Queued::for_current();
+        assert!(!Arc::ptr_eq(&next, &notifier));
+        // The late notification reaches the old entry only.
+        notifier.waiter.notify();
+        assert!(!next.waiter.is_notified());
+    }
+
+    #[test]
+    fn an_entry_of_another_parker_is_not_reused() {
+        let other = Arc::new(Queued {
+            waiter: Waiter::with_parker(Arc::new(crate::sync::Parker::new())),
+            granted: AtomicBool::new(false),
+        });
+        let ptr = Arc::as_ptr(&other);
+        Queued::recycle(other);
+        assert_ne!(Arc::as_ptr(&Queued::for_current()), ptr);
+    }
+
+    #[test]
+    fn a_notified_entry_blocks_without_parking() {
+        let me = Queued::for_current();
+        me.waiter.notify();
+        let meta = Object::new(WaitKind::QueueGet);
+        assert_eq!(
+            me.block(None, false, WaitKind::QueueGet, &meta),
+            Wake::Notified
+        );
+    }
+}
