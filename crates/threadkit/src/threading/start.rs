@@ -34,7 +34,8 @@ impl Thread {
     /// ```
     pub fn start(&self) -> Result<(), Error> {
         if self.inner.timer.is_some() {
-            self.begin(Life::Pending)?;
+            // Not in the registry's map: the timer service lists it while pending.
+            self.begin(Life::Pending, false)?;
             timer::start(self);
             return Ok(());
         }
@@ -47,7 +48,7 @@ impl Thread {
         }
         // A thread whose OS thread is being created counts as running: `Pending` is
         // for threads that wait for one (timers).
-        self.begin(Life::Running)?;
+        self.begin(Life::Running, true)?;
         exit::install();
         hooks::install_panic_hook();
         let mut builder = std::thread::Builder::new().name(os_name(&self.name()));
@@ -71,8 +72,8 @@ impl Thread {
         }
     }
 
-    /// `Initial -> life`: assigns the ident and registers the thread.
-    fn begin(&self, life: Life) -> Result<(), Error> {
+    /// `Initial -> life`: assigns the ident and (when `list`) registers the thread.
+    fn begin(&self, life: Life, list: bool) -> Result<(), Error> {
         {
             let mut st = lock(&self.inner.state);
             if st.life != Life::Initial {
@@ -82,7 +83,9 @@ impl Thread {
             st.started_at = Some(Instant::now());
         }
         self.inner.ident.store(next_ident(), Ordering::Relaxed);
-        registry::insert(self);
+        if list {
+            registry::insert(self);
+        }
         Ok(())
     }
 }

@@ -41,11 +41,17 @@ fn fields(thread: &Thread) -> &TimerFields {
     thread.timer().expect("a timer's thread")
 }
 
-/// The due instant of slot `k` of `thread`'s timer (slot 1 is `start + interval`).
-fn slot_due(thread: &Thread, k: u64) -> Instant {
-    let interval = Duration::from_nanos(fields(thread).interval);
-    let started = thread.started_at().unwrap_or_else(Instant::now);
-    started + interval.saturating_mul(k.min(u32::MAX as u64) as u32)
+/// When `thread`'s timer started, in nanoseconds since the service's epoch.
+fn started_nanos(thread: &Thread) -> u64 {
+    timer_service::nanos_of(thread.started_at().unwrap_or_else(Instant::now))
+}
+
+/// The due instant of slot `k` of `thread`'s timer (slot 1 is `start + interval`),
+/// in nanoseconds since the service's epoch. It saturates: an absurd interval's
+/// slot lands at `u64::MAX` (about 584 years on), which is never.
+fn slot_due(thread: &Thread, k: u64) -> u64 {
+    let interval = fields(thread).interval;
+    started_nanos(thread).saturating_add(interval.saturating_mul(k))
 }
 
 /// Whether `thread`'s timer waits for a slot (its heap entry is live).
@@ -412,7 +418,7 @@ pub(crate) fn start(thread: &Thread) {
         Ordering::AcqRel,
         Ordering::Acquire,
     ) {
-        Ok(_) => timer_service::schedule(slot_due(thread, 1), 1, thread.clone()),
+        Ok(_) => timer_service::schedule(slot_due(thread, 1), thread.clone(), false),
         Err(_) => thread.finish(),
     }
 }
@@ -452,8 +458,9 @@ fn cancel(thread: &Thread) -> bool {
     true
 }
 
-/// Called on a pooled thread when slot `slot` of `thread`'s timer is due.
-pub(crate) fn fire(thread: &Thread, slot: u64, due: Instant) {
+/// Called on a pooled thread when `thread`'s timer is due (`due`: nanoseconds since
+/// the service's epoch, the slot's `slot_due`).
+pub(crate) fn fire(thread: &Thread, due: u64) {
     let timer = fields(thread);
     if timer
         .state
@@ -465,7 +472,7 @@ pub(crate) fn fire(thread: &Thread, slot: u64, due: Instant) {
     }
     let interval = Duration::from_nanos(timer.interval);
     // A repeat slot more than one whole interval late is skipped, not burst.
-    let late = Instant::now().saturating_duration_since(due);
+    let late = Instant::now().saturating_duration_since(timer_service::instant_of(due));
     let skip = timer.repeat && late > interval;
     let mut panicked = false;
     if !skip {
@@ -482,17 +489,20 @@ pub(crate) fn fire(thread: &Thread, slot: u64, due: Instant) {
     }
     // A stop request cancels (`stop` above), so it needs no check here.
     if timer.repeat && !panicked {
-        // The next slot whose due instant is not already an interval in the past.
-        let started = thread.started_at().unwrap_or_else(Instant::now);
-        let elapsed = Instant::now().saturating_duration_since(started);
-        let behind = (elapsed.as_nanos() / interval.as_nanos().max(1)) as u64;
-        let next = (slot + 1).max(behind);
+        // This slot's number (exact: `due` is `slot_due` of it), then the next
+        // slot whose due instant is not already an interval in the past.
+        let started = started_nanos(thread);
+        let step = timer.interval.max(1);
+        let slot = due.saturating_sub(started) / step;
+        let behind = timer_service::nanos_of(Instant::now()).saturating_sub(started) / step;
+        let next = slot.saturating_add(1).max(behind);
         if timer
             .state
             .compare_exchange(RUNNING, SCHEDULED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            timer_service::schedule(slot_due(thread, next), next, thread.clone());
+            // Into the heap and out of the registry's map in one step.
+            timer_service::schedule(slot_due(thread, next), thread.clone(), true);
             return;
         }
     } else {

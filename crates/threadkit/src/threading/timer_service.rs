@@ -14,12 +14,22 @@
 //! Cancelled timers leave their heap entry behind (cancel is `O(1)`); the entry is
 //! skipped when due, and the heap is purged when such entries outnumber live ones.
 //! Everything here uses std types: the service stays out of the loom models.
+//!
+//! A pending timer is listed by the heap, not by the registry's map (a map entry
+//! would cost a pending timer a third of its memory and start + cancel two map
+//! updates): the registry asks `with_scheduled` for them. A timer is in the
+//! registry's map only while a pooled thread has it (popped, until its call ends).
+//! Under `STATE` a live timer is therefore always in one of the two, which is why
+//! the hand-overs (a due entry popped and listed, a repeat pushed and unlisted)
+//! happen under `STATE`, and why `STATE` is taken before the registry's lock, never
+//! after.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::registry;
 use super::thread::Thread;
 use super::timer::{fire, is_scheduled};
 use crate::sync::lock;
@@ -29,11 +39,11 @@ const LINGER: Duration = Duration::from_millis(200);
 /// How long a pooled thread stays idle before it ends.
 const REAP: Duration = Duration::from_secs(1);
 
-/// One pending slot of one timer. 24 bytes: the due instant as nanoseconds since
-/// `epoch()`, not an `Instant`, to keep a million pending timers small.
+/// One pending slot of one timer. 16 bytes: the due instant as nanoseconds since
+/// `epoch()`, not an `Instant`, to keep a million pending timers small; which slot
+/// it is follows from the due instant (`timer::fire`).
 struct Entry {
     due: u64,
-    slot: u64,
     thread: Thread,
 }
 
@@ -90,12 +100,17 @@ pub(crate) fn instant_of(nanos: u64) -> Instant {
     epoch() + Duration::from_nanos(nanos)
 }
 
-/// Adds slot `slot` of a timer, due at `due`; starts the service if needed.
-pub(crate) fn schedule(due: Instant, slot: u64, thread: Thread) {
-    let due = nanos_of(due);
+/// Adds a timer's next slot, due at `due` (nanoseconds since the epoch; `u64::MAX`
+/// is never); starts the service if needed. `unlist`: the timer was in the
+/// registry's map (a repeat between calls), and leaves it now that the heap lists it.
+pub(crate) fn schedule(due: u64, thread: Thread, unlist: bool) {
+    registry::set_pending_source(with_scheduled);
     let mut st = lock(&STATE);
     let earliest = st.heap.peek().is_none_or(|top| due < top.due);
-    st.heap.push(Entry { due, slot, thread });
+    if unlist {
+        registry::remove(&thread);
+    }
+    st.heap.push(Entry { due, thread });
     if !st.running {
         st.running = true;
         drop(st);
@@ -125,6 +140,19 @@ pub(crate) fn note_cancelled() {
     }
 }
 
+/// Calls `f` with every scheduled timer, under the service's lock: the registry's
+/// listing (it takes its own lock inside `f`).
+fn with_scheduled(f: &mut dyn FnMut(Vec<Thread>)) {
+    let st = lock(&STATE);
+    let scheduled = st
+        .heap
+        .iter()
+        .filter(|e| is_scheduled(&e.thread))
+        .map(|e| e.thread.clone())
+        .collect();
+    f(scheduled);
+}
+
 /// A cancelled entry came due and was skipped.
 pub(crate) fn note_cancelled_skipped() {
     let mut st = lock(&STATE);
@@ -147,14 +175,24 @@ fn start_service() {
 
 fn service_loop() {
     let mut due_now = Vec::new();
+    let mut dead = Vec::new();
     let mut st = lock(&STATE);
     loop {
         let now = nanos_of(Instant::now());
         while st.heap.peek().is_some_and(|top| top.due <= now) {
-            due_now.extend(st.heap.pop());
+            let Some(e) = st.heap.pop() else { break };
+            // Listed by the registry from here on, unless it was cancelled.
+            if registry::insert_if(&e.thread, || is_scheduled(&e.thread)) {
+                due_now.push(e);
+            } else {
+                st.cancelled = st.cancelled.saturating_sub(1);
+                dead.push(e);
+            }
         }
-        if !due_now.is_empty() {
+        if !due_now.is_empty() || !dead.is_empty() {
             drop(st);
+            // Dropping a timer can run user code: not under the lock.
+            dead.clear();
             for e in due_now.drain(..) {
                 pool_dispatch(e);
             }
@@ -186,10 +224,6 @@ struct Mailbox {
 static IDLE: Mutex<Vec<Arc<Mailbox>>> = Mutex::new(Vec::new());
 
 fn pool_dispatch(e: Entry) {
-    if !is_scheduled(&e.thread) {
-        note_cancelled_skipped();
-        return;
-    }
     let idle = lock(&IDLE).pop();
     match idle {
         Some(mailbox) => {
@@ -222,7 +256,7 @@ fn spawn_worker(first: Entry) {
 }
 
 fn run(e: Entry) {
-    fire(&e.thread, e.slot, instant_of(e.due));
+    fire(&e.thread, e.due);
 }
 
 fn worker_loop(mailbox: &Arc<Mailbox>) {
