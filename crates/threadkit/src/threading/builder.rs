@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::error::Error;
 use super::registry;
-use super::thread::{Body, Kind, Name, Run, Thread, TimerFields, TimerFn};
+use super::thread::{Body, Kind, Run, Thread, TimerFn, TimerKind};
 
 impl Thread {
     /// An unstarted thread that will run `f`, with a default name (`Thread-N`) and
@@ -104,7 +104,8 @@ pub struct ThreadBuilder {
     stack_size: usize,
     body: Option<Body>,
     internal: bool,
-    timer: Option<TimerFields>,
+    /// A timer's kind and interval in nanoseconds (`timer.rs`).
+    timer: Option<(TimerKind, u64)>,
 }
 
 impl ThreadBuilder {
@@ -219,15 +220,18 @@ impl ThreadBuilder {
     #[must_use = "a thread does nothing until start()"]
     pub fn build(self) -> Thread {
         // An empty name is no name, as CPython's `name or _newname()`.
-        let name = match self.name {
-            Some(name) if !name.is_empty() => Name::Given(name.into()),
-            _ => Name::Default(registry::next_name_number()),
-        };
+        let name = self
+            .name
+            .filter(|name| !name.is_empty())
+            .map(String::into_boxed_str);
         let daemon = self.internal || self.daemon.unwrap_or_else(registry::current_is_daemon);
         let mut t = Thread::from_parts(name, daemon, Kind::Normal, None);
         let inner = Arc::get_mut(&mut t.inner).expect("not shared yet");
         inner.internal = self.internal;
-        inner.timer = self.timer;
+        if let Some((kind, interval)) = self.timer {
+            inner.timer = kind;
+            inner.timer_interval = interval;
+        }
         inner.stack_size = u32::try_from(self.stack_size).unwrap_or(u32::MAX);
         inner
             .state
@@ -244,14 +248,18 @@ impl ThreadBuilder {
         self
     }
 
-    /// Makes the thread a `Timer`'s (`timer.rs` makes `fields`): `start()` schedules
+    /// Makes the thread a `Timer`'s, of `interval` nanoseconds: `start()` schedules
     /// `f` on the timer service instead of spawning an OS thread.
-    pub(crate) fn timer(mut self, fields: TimerFields, f: TimerFn) -> Self {
+    pub(crate) fn timer(mut self, interval: u64, f: TimerFn) -> Self {
+        let kind = match f {
+            TimerFn::Once(_) => TimerKind::Once,
+            TimerFn::Repeat(_) => TimerKind::Repeat,
+        };
         self.body = Some(match f {
             TimerFn::Once(f) => Body::Target(f),
             TimerFn::Repeat(f) => Body::Repeat(f),
         });
-        self.timer = Some(fields);
+        self.timer = Some((kind, interval));
         self
     }
 

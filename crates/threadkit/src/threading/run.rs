@@ -13,8 +13,11 @@ impl Thread {
     /// `Local`s and RLock ownership follow it for the call; then ends the thread.
     pub(super) fn run_here(&self) {
         let previous = registry::enter(self);
-        lock(&self.inner.state).life = Life::Running;
-        let body = std::mem::replace(&mut lock(&self.inner.state).body, Body::Nothing);
+        let body = {
+            let mut st = lock(&self.inner.state);
+            self.inner.set_life(Life::Running);
+            std::mem::replace(&mut st.body, Body::Nothing)
+        };
         let run = || match body {
             Body::Target(f) => f(),
             Body::Runnable(r) => {
@@ -49,7 +52,10 @@ impl Thread {
     /// thread) afterwards; `timer.rs` ends it with `finish`.
     pub(crate) fn run_call(&self, f: impl FnOnce()) -> bool {
         let previous = registry::enter(self);
-        lock(&self.inner.state).life = Life::Running;
+        {
+            let _st = lock(&self.inner.state);
+            self.inner.set_life(Life::Running);
+        }
         let panicked = hooks::run_body(self, f);
         if panicked {
             self.inner.panicked.store(true, Ordering::Release);
@@ -57,9 +63,9 @@ impl Thread {
         self.drop_locals();
         registry::leave(previous);
         self.inner.native_id.store(0, Ordering::Relaxed);
-        let mut st = lock(&self.inner.state);
-        if st.life == Life::Running {
-            st.life = Life::Pending;
+        let _st = lock(&self.inner.state);
+        if self.life() == Life::Running {
+            self.inner.set_life(Life::Pending);
         }
         panicked
     }

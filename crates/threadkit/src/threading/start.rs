@@ -2,11 +2,10 @@
 //! `Timer`'s thread, the timer service).
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use super::error::Error;
-use super::thread::{Life, Thread};
-use super::{exit, hooks, registry, stack, timer};
+use super::thread::{Life, Thread, TimerKind};
+use super::{clock, exit, hooks, registry, stack, timer};
 use crate::sync::{lock, next_ident};
 
 impl Thread {
@@ -33,7 +32,7 @@ impl Thread {
     /// # }
     /// ```
     pub fn start(&self) -> Result<(), Error> {
-        if self.inner.timer.is_some() {
+        if self.inner.timer != TimerKind::None {
             // Not in the registry's map: the timer service lists it while pending.
             self.begin(Life::Pending, false)?;
             timer::start(self);
@@ -63,8 +62,8 @@ impl Thread {
                 self.inner.ident.store(0, Ordering::Relaxed);
                 {
                     let mut st = lock(&self.inner.state);
-                    st.life = Life::Initial;
-                    st.started_at = None;
+                    self.inner.set_life(Life::Initial);
+                    st.started_at = 0;
                 }
                 self.wake_starters();
                 Err(Error::Spawn(e))
@@ -76,11 +75,11 @@ impl Thread {
     fn begin(&self, life: Life, list: bool) -> Result<(), Error> {
         {
             let mut st = lock(&self.inner.state);
-            if st.life != Life::Initial {
+            if self.life() != Life::Initial {
                 return Err(Error::AlreadyStarted);
             }
-            st.life = life;
-            st.started_at = Some(Instant::now());
+            self.inner.set_life(life);
+            st.started_at = clock::now_nanos();
         }
         self.inner.ident.store(next_ident(), Ordering::Relaxed);
         if list {

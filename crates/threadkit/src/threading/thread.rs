@@ -12,10 +12,13 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use once_cell::race::OnceBox;
 use std::time::{Duration, Instant};
 
+use super::clock;
 use super::error::Error;
 use super::timeout;
 use crate::sync::{self, lock, Parker, Waiter, Wake};
@@ -68,17 +71,17 @@ impl<T: Run> RunBox for T {
     }
 }
 
-/// A timer's own fields (see `timer.rs`): a `Timer` is a thread that no OS thread
-/// runs while it waits. They sit in the record itself, so a pending timer is one
-/// allocation.
-#[derive(Debug)]
-pub(crate) struct TimerFields {
-    /// The interval, in nanoseconds.
-    pub(crate) interval: u64,
-    /// The timer's state (`timer.rs`: IDLE, SCHEDULED, RUNNING, ...).
-    pub(crate) state: AtomicU8,
-    /// Calls again every interval until cancelled.
-    pub(crate) repeat: bool,
+/// Whether a thread is a `Timer`'s (see `timer.rs`), and which kind: a `Timer` is
+/// a thread that no OS thread runs while it waits. Its own fields (`timer_*`) sit
+/// in the record itself, so a pending timer is one allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimerKind {
+    /// Not a timer.
+    None,
+    /// `Timer::new`: one call.
+    Once,
+    /// `Timer::repeat`: calls again every interval until cancelled.
+    Repeat,
 }
 
 /// A timer's function, out of the body slot for a call.
@@ -108,6 +111,7 @@ pub(super) enum Body {
 
 /// Where a thread is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Life {
     /// Built, not started.
     Initial,
@@ -129,12 +133,13 @@ pub(crate) enum Kind {
 }
 
 /// Everything about a thread that changes, under one lock (one lock, not one per
-/// field, keeps the record small: a pending timer is one of these).
+/// field, keeps the record small: a pending timer is one of these). `Inner::life`
+/// also changes only under this lock.
 pub(super) struct State {
-    pub(super) life: Life,
-    /// When it was started (or registered): `ThreadInfo::age`, a timer's slots.
-    pub(super) started_at: Option<Instant>,
-    pub(super) name: Name,
+    /// When it was started (or registered), in nanoseconds since `clock::epoch`
+    /// (0: not started; 8 bytes where an `Option<Instant>` takes 16):
+    /// `ThreadInfo::age`, a timer's slots.
+    pub(super) started_at: u64,
     /// Taken by the thread when it runs; the `Run` value comes back here.
     pub(super) body: Body,
 }
@@ -152,6 +157,8 @@ struct Ext {
     starters: Mutex<Vec<Arc<Waiter>>>,
     /// This thread's `Local` values; dropped at its end (or each timer call's).
     locals: Mutex<LocalMap>,
+    /// The name it was given (by the builder or `set_name`); `None`: `Thread-N`.
+    name: Mutex<Option<Box<str>>>,
 }
 
 impl Ext {
@@ -161,6 +168,7 @@ impl Ext {
             joiners: Mutex::new(Vec::new()),
             starters: Mutex::new(Vec::new()),
             locals: Mutex::new(LocalMap::default()),
+            name: Mutex::new(None),
         })
     }
 }
@@ -190,22 +198,24 @@ impl LocalMap {
     }
 }
 
-/// A thread's name: default names are formatted when asked, so a thread (a pending
-/// timer) that nobody names costs no allocation for it.
-pub(super) enum Name {
-    Default(u64),
-    Given(Box<str>),
-}
-
 /// One thread's record, shared by every `Thread` handle to it.
 ///
-/// Its size is what a pending timer costs, so it stays small: what changes is under
-/// one lock, and what few threads need is in `ext`, made on first use.
+/// Its size is what a pending timer costs, so it stays small (88 bytes, 112 with
+/// the `Arc`'s counts and the allocator's header): what changes is under one lock,
+/// the small fields pack into two words, and what few threads need (a given name,
+/// a parker, joiners, `Local`s) is in `ext`, made on first use.
 pub(crate) struct Inner {
     /// threadkit's own number, 0 until started (or registered).
     pub(super) ident: AtomicU64,
-    /// The kernel's tid of the OS thread running it, 0 while none does.
-    pub(super) native_id: AtomicU64,
+    /// The number of its default name `Thread-N`, drawn when it was made (0 for a
+    /// thread made with a name); a given name is in `ext`.
+    pub(super) name_number: u64,
+    /// The kernel's tid of the OS thread running it, 0 while none does (Linux tids
+    /// fit in 32 bits: `PID_MAX_LIMIT` is 2^22).
+    pub(super) native_id: AtomicU32,
+    /// Where it is in its life (a `Life`): written only under `state`'s lock, so
+    /// readers under that lock see it consistent with the rest; read without it.
+    pub(super) life: AtomicU8,
     pub(super) daemon: AtomicBool,
     pub(super) panicked: AtomicBool,
     pub(crate) kind: Kind,
@@ -217,13 +227,23 @@ pub(crate) struct Inner {
     pub(super) stack_size: u32,
     pub(super) state: Mutex<State>,
     /// Set for a `Timer`'s thread: started and stopped by `timer.rs`, not an OS thread.
-    pub(super) timer: Option<TimerFields>,
-    ext: OnceLock<Box<Ext>>,
+    pub(crate) timer: TimerKind,
+    /// A timer's state (`timer.rs`: IDLE, SCHEDULED, RUNNING, ...).
+    pub(crate) timer_state: AtomicU8,
+    /// A timer's interval, in nanoseconds.
+    pub(crate) timer_interval: u64,
+    /// Made on first use (a race to make it drops the loser's, which nobody saw).
+    ext: OnceBox<Ext>,
 }
 
 impl Inner {
     fn ext(&self) -> &Ext {
         self.ext.get_or_init(|| Ext::new(Arc::new(Parker::new())))
+    }
+
+    /// Sets `life`; the caller holds `state`'s lock.
+    pub(super) fn set_life(&self, life: Life) {
+        self.life.store(life as u8, Ordering::Release);
     }
 
     /// This thread's `Local` values.
@@ -274,29 +294,45 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// A new record: named `name`, or `Thread-N` (a number drawn now) for `None`.
     pub(super) fn from_parts(
-        name: Name,
+        name: Option<Box<str>>,
         daemon: bool,
         kind: Kind,
         parker: Option<Arc<Parker>>,
     ) -> Thread {
+        let name_number = match name {
+            Some(_) => 0,
+            None => super::registry::next_name_number(),
+        };
+        // A named thread keeps its name in `ext`, so it makes `ext` now.
+        let ext = match (parker, name.is_some()) {
+            (Some(p), _) => OnceBox::with_value(Ext::new(p)),
+            (None, true) => OnceBox::with_value(Ext::new(Arc::new(Parker::new()))),
+            (None, false) => OnceBox::new(),
+        };
+        if let Some(given) = name {
+            *lock(&ext.get().expect("made above").name) = Some(given);
+        }
         Thread {
             inner: Arc::new(Inner {
                 ident: AtomicU64::new(0),
-                native_id: AtomicU64::new(0),
+                name_number,
+                native_id: AtomicU32::new(0),
+                life: AtomicU8::new(Life::Initial as u8),
                 daemon: AtomicBool::new(daemon),
                 panicked: AtomicBool::new(false),
                 kind,
                 internal: false,
                 stack_size: 0,
                 state: Mutex::new(State {
-                    life: Life::Initial,
-                    started_at: None,
-                    name,
+                    started_at: 0,
                     body: Body::Nothing,
                 }),
-                timer: None,
-                ext: parker.map_or_else(OnceLock::new, |p| OnceLock::from(Ext::new(p))),
+                timer: TimerKind::None,
+                timer_state: AtomicU8::new(0),
+                timer_interval: 0,
+                ext,
             }),
         }
     }
@@ -310,18 +346,13 @@ impl Thread {
         native_id: u64,
         parker: Arc<Parker>,
     ) -> Thread {
-        let t = Thread::from_parts(
-            Name::Given(name.into()),
-            kind != Kind::Main,
-            kind,
-            Some(parker),
-        );
+        let t = Thread::from_parts(Some(name.into()), kind != Kind::Main, kind, Some(parker));
         t.inner.ident.store(ident, Ordering::Relaxed);
-        t.inner.native_id.store(native_id, Ordering::Relaxed);
+        t.inner.native_id.store(tid32(native_id), Ordering::Relaxed);
         {
             let mut st = lock(&t.inner.state);
-            st.life = Life::Running;
-            st.started_at = Some(Instant::now());
+            t.inner.set_life(Life::Running);
+            st.started_at = clock::now_nanos();
         }
         t
     }
@@ -350,8 +381,8 @@ impl Thread {
     /// `life = Finished`, and every joiner woken (outside the locks).
     pub(super) fn mark_finished(&self) {
         let joiners = {
-            let mut st = lock(&self.inner.state);
-            st.life = Life::Finished;
+            let _st = lock(&self.inner.state);
+            self.inner.set_life(Life::Finished);
             self.inner
                 .ext
                 .get()
@@ -376,8 +407,8 @@ impl Thread {
         {
             // `joiners` inside `state`: `mark_finished` takes them in that order, so
             // a joiner cannot miss the end.
-            let st = lock(&self.inner.state);
-            if st.life == Life::Finished {
+            let _st = lock(&self.inner.state);
+            if self.life() == Life::Finished {
                 return true;
             }
             lock(joiners).push(Arc::clone(&waiter));
@@ -388,9 +419,9 @@ impl Thread {
         if waiter.wait(deadline, stoppable) == Wake::Notified {
             return true;
         }
-        let st = lock(&self.inner.state);
+        let _st = lock(&self.inner.state);
         lock(joiners).retain(|w| !Arc::ptr_eq(w, &waiter));
-        st.life == Life::Finished
+        self.life() == Life::Finished
     }
 
     fn check_joinable(&self) -> Result<(), Error> {
@@ -498,10 +529,12 @@ impl Thread {
     /// assert!(t.name().starts_with("Thread-"));
     /// ```
     pub fn name(&self) -> String {
-        match &lock(&self.inner.state).name {
-            Name::Default(n) => format!("Thread-{n}"),
-            Name::Given(s) => s.to_string(),
+        if let Some(ext) = self.inner.ext.get() {
+            if let Some(given) = lock(&ext.name).as_deref() {
+                return given.to_string();
+            }
         }
+        format!("Thread-{}", self.inner.name_number)
     }
 
     /// Renames the thread, started or not. Python: `name = ...` / `setName()`.
@@ -519,7 +552,7 @@ impl Thread {
     /// assert_eq!(t.name(), "renamed");
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        lock(&self.inner.state).name = Name::Given(name.into().into());
+        *lock(&self.inner.ext().name) = Some(name.into().into());
     }
 
     /// threadkit's number for the thread: `None` before it is started, then unique in
@@ -574,17 +607,17 @@ impl Thread {
         if let Some(id) = self.native_id_now() {
             return Some(id);
         }
-        if self.inner.timer.is_some() {
+        if self.inner.timer != TimerKind::None {
             return None;
         }
         let waiter = Waiter::with_parker(sync::current_parker());
         {
             // `starters` inside `state`: a failed start resets `life` and takes them
             // in that order; `set_native_id` stores the id before taking them.
-            let st = lock(&self.inner.state);
+            let _st = lock(&self.inner.state);
             let starters = &self.inner.ext().starters;
             let mut starters = lock(starters);
-            if st.life != Life::Running || self.inner.native_id.load(Ordering::Acquire) != 0 {
+            if self.life() != Life::Running || self.inner.native_id.load(Ordering::Acquire) != 0 {
                 return self.native_id_now();
             }
             starters.push(Arc::clone(&waiter));
@@ -598,7 +631,7 @@ impl Thread {
     pub(crate) fn native_id_now(&self) -> Option<u64> {
         match self.inner.native_id.load(Ordering::Acquire) {
             0 => None,
-            n => Some(n),
+            n => Some(u64::from(n)),
         }
     }
 
@@ -614,11 +647,6 @@ impl Thread {
     /// The parker every threadkit wait of this thread parks on.
     pub(crate) fn parker(&self) -> &Arc<Parker> {
         &self.inner.ext().parker
-    }
-
-    /// The timer's fields, for a `Timer`'s thread.
-    pub(crate) fn timer(&self) -> Option<&TimerFields> {
-        self.inner.timer.as_ref()
     }
 
     /// Takes a timer's function out of the body slot for a call.
@@ -643,7 +671,7 @@ impl Thread {
     /// threads waiting for it in `native_id()`.
     pub(crate) fn set_native_id(&self, tid: u64) {
         // Release: pairs with the Acquire loads in `native_id`.
-        self.inner.native_id.store(tid, Ordering::Release);
+        self.inner.native_id.store(tid32(tid), Ordering::Release);
         self.wake_starters();
     }
 
@@ -668,10 +696,23 @@ impl Thread {
     }
 
     pub(crate) fn life(&self) -> Life {
-        lock(&self.inner.state).life
+        match self.inner.life.load(Ordering::Acquire) {
+            0 => Life::Initial,
+            1 => Life::Pending,
+            2 => Life::Running,
+            _ => Life::Finished,
+        }
     }
 
     pub(crate) fn started_at(&self) -> Option<Instant> {
+        match self.started_nanos() {
+            0 => None,
+            n => Some(clock::instant_of(n)),
+        }
+    }
+
+    /// When it was started, in nanoseconds since `clock::epoch` (0: not started).
+    pub(crate) fn started_nanos(&self) -> u64 {
         lock(&self.inner.state).started_at
     }
 
@@ -712,8 +753,8 @@ impl Thread {
     /// # }
     /// ```
     pub fn set_daemon(&self, daemon: bool) -> Result<(), Error> {
-        let st = lock(&self.inner.state);
-        if st.life != Life::Initial {
+        let _st = lock(&self.inner.state);
+        if self.life() != Life::Initial {
             return Err(Error::DaemonAfterStart);
         }
         self.inner.daemon.store(daemon, Ordering::Relaxed);
@@ -744,7 +785,7 @@ impl Thread {
     /// ```
     pub fn take_run<T: Run>(&self) -> Option<T> {
         let mut st = lock(&self.inner.state);
-        if st.life != Life::Finished {
+        if self.life() != Life::Finished {
             return None;
         }
         let Body::Returned(any) = std::mem::replace(&mut st.body, Body::Nothing) else {
@@ -792,12 +833,18 @@ const _: () = {
     send_sync::<Thread>();
 };
 
+/// The kernel's tid as stored: Linux tids fit in 32 bits (`PID_MAX_LIMIT` is 2^22).
+fn tid32(tid: u64) -> u32 {
+    u32::try_from(tid).expect("a Linux tid fits in 32 bits")
+}
+
 #[cfg(test)]
 mod size {
-    /// A pending timer is one of these records (plus a 24-byte heap entry and its
-    /// registry slot): `benches/timer_scale.rs` holds a million under 256 bytes each.
+    /// A pending timer is one of these records (plus a 16-byte heap entry):
+    /// 88 bytes is a 112-byte allocation with the `Arc`'s counts and glibc's header;
+    /// one field more and it is 128.
     #[test]
-    fn a_thread_record_stays_within_128_bytes() {
-        assert!(std::mem::size_of::<super::Inner>() <= 128);
+    fn a_thread_record_stays_within_88_bytes() {
+        assert!(std::mem::size_of::<super::Inner>() <= 88);
     }
 }

@@ -24,8 +24,9 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
+use super::clock;
 use super::error::Error;
-use super::thread::{Thread, TimerFields, TimerFn};
+use super::thread::{Thread, TimerFn, TimerKind};
 use super::timer_service;
 
 const IDLE: u8 = 0;
@@ -37,26 +38,29 @@ const DONE: u8 = 4;
 /// The shortest interval of a repeating timer: a zero interval would spin.
 const MIN_REPEAT: Duration = Duration::from_millis(1);
 
-fn fields(thread: &Thread) -> &TimerFields {
-    thread.timer().expect("a timer's thread")
+/// A timer's state byte.
+fn state(thread: &Thread) -> &AtomicU8 {
+    &thread.inner.timer_state
 }
 
-/// When `thread`'s timer started, in nanoseconds since the service's epoch.
-fn started_nanos(thread: &Thread) -> u64 {
-    timer_service::nanos_of(thread.started_at().unwrap_or_else(Instant::now))
+/// Whether `thread`'s timer is a repeating one.
+fn is_repeat(thread: &Thread) -> bool {
+    thread.inner.timer == TimerKind::Repeat
 }
 
 /// The due instant of slot `k` of `thread`'s timer (slot 1 is `start + interval`),
 /// in nanoseconds since the service's epoch. It saturates: an absurd interval's
 /// slot lands at `u64::MAX` (about 584 years on), which is never.
 fn slot_due(thread: &Thread, k: u64) -> u64 {
-    let interval = fields(thread).interval;
-    started_nanos(thread).saturating_add(interval.saturating_mul(k))
+    let interval = thread.inner.timer_interval;
+    thread
+        .started_nanos()
+        .saturating_add(interval.saturating_mul(k))
 }
 
 /// Whether `thread`'s timer waits for a slot (its heap entry is live).
 pub(crate) fn is_scheduled(thread: &Thread) -> bool {
-    fields(thread).state.load(Ordering::Acquire) == SCHEDULED
+    state(thread).load(Ordering::Acquire) == SCHEDULED
 }
 
 /// A function that runs once after a delay, or again and again at a fixed rate,
@@ -169,17 +173,10 @@ impl Timer {
     }
 
     fn build(interval: Duration, func: TimerFn) -> Timer {
+        // The state starts at IDLE (0), as every record's `timer_state` does.
+        let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
         Timer {
-            thread: Thread::builder()
-                .timer(
-                    TimerFields {
-                        interval: u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
-                        state: AtomicU8::new(IDLE),
-                        repeat: matches!(func, TimerFn::Repeat(_)),
-                    },
-                    func,
-                )
-                .build(),
+            thread: Thread::builder().timer(nanos, func).build(),
         }
     }
 
@@ -337,7 +334,7 @@ impl Timer {
     /// ```
     pub fn interval(&self) -> Duration {
         // Saturated at ~584 years when made: such an interval never ends anyway.
-        Duration::from_nanos(fields(&self.thread).interval)
+        Duration::from_nanos(self.thread.inner.timer_interval)
     }
 
     /// The timer thread's name (`Thread-N` unless renamed).
@@ -391,8 +388,7 @@ impl Deref for Timer {
 
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let timer = fields(&self.thread);
-        let state = match timer.state.load(Ordering::Relaxed) {
+        let state = match state(&self.thread).load(Ordering::Relaxed) {
             IDLE => "idle",
             SCHEDULED => "scheduled",
             RUNNING => "running",
@@ -401,8 +397,8 @@ impl fmt::Debug for Timer {
         };
         f.debug_struct("Timer")
             .field("thread", &self.thread)
-            .field("interval", &Duration::from_nanos(timer.interval))
-            .field("repeat", &timer.repeat)
+            .field("interval", &self.interval())
+            .field("repeat", &is_repeat(&self.thread))
             .field("state", &state)
             .finish()
     }
@@ -412,12 +408,7 @@ impl fmt::Debug for Timer {
 /// `Pending`): IDLE -> SCHEDULED, unless cancelled before start: then the thread
 /// ends at once and the function never runs.
 pub(crate) fn start(thread: &Thread) {
-    match fields(thread).state.compare_exchange(
-        IDLE,
-        SCHEDULED,
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    ) {
+    match state(thread).compare_exchange(IDLE, SCHEDULED, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => timer_service::schedule(slot_due(thread, 1), thread.clone(), false),
         Err(_) => thread.finish(),
     }
@@ -429,20 +420,18 @@ pub(crate) fn stop(thread: &Thread) {
 }
 
 fn cancel(thread: &Thread) -> bool {
-    let timer = fields(thread);
-    let mut state = timer.state.load(Ordering::Acquire);
+    let timer = self::state(thread);
+    let repeat = is_repeat(thread);
+    let mut state = timer.load(Ordering::Acquire);
     loop {
         let next = match state {
             IDLE | SCHEDULED => CANCELLED,
             // A running repeat stops after the running call; a one-shot that is
             // running has run.
-            RUNNING if timer.repeat => CANCELLED,
+            RUNNING if repeat => CANCELLED,
             _ => return false,
         };
-        match timer
-            .state
-            .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
-        {
+        match timer.compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => break,
             Err(actual) => state = actual,
         }
@@ -461,19 +450,19 @@ fn cancel(thread: &Thread) -> bool {
 /// Called on a pooled thread when `thread`'s timer is due (`due`: nanoseconds since
 /// the service's epoch, the slot's `slot_due`).
 pub(crate) fn fire(thread: &Thread, due: u64) {
-    let timer = fields(thread);
+    let timer = state(thread);
+    let repeat = is_repeat(thread);
     if timer
-        .state
         .compare_exchange(SCHEDULED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
         .is_err()
     {
         timer_service::note_cancelled_skipped();
         return;
     }
-    let interval = Duration::from_nanos(timer.interval);
+    let interval = thread.inner.timer_interval;
     // A repeat slot more than one whole interval late is skipped, not burst.
-    let late = Instant::now().saturating_duration_since(timer_service::instant_of(due));
-    let skip = timer.repeat && late > interval;
+    let late = clock::nanos_of(Instant::now()).saturating_sub(due);
+    let skip = repeat && late > interval;
     let mut panicked = false;
     if !skip {
         match thread.take_timer_fn() {
@@ -488,16 +477,15 @@ pub(crate) fn fire(thread: &Thread, due: u64) {
         }
     }
     // A stop request cancels (`stop` above), so it needs no check here.
-    if timer.repeat && !panicked {
+    if repeat && !panicked {
         // This slot's number (exact: `due` is `slot_due` of it), then the next
         // slot whose due instant is not already an interval in the past.
-        let started = started_nanos(thread);
-        let step = timer.interval.max(1);
+        let started = thread.started_nanos();
+        let step = interval.max(1);
         let slot = due.saturating_sub(started) / step;
-        let behind = timer_service::nanos_of(Instant::now()).saturating_sub(started) / step;
+        let behind = clock::nanos_of(Instant::now()).saturating_sub(started) / step;
         let next = slot.saturating_add(1).max(behind);
         if timer
-            .state
             .compare_exchange(RUNNING, SCHEDULED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
@@ -506,9 +494,7 @@ pub(crate) fn fire(thread: &Thread, due: u64) {
             return;
         }
     } else {
-        let _ = timer
-            .state
-            .compare_exchange(RUNNING, DONE, Ordering::AcqRel, Ordering::Acquire);
+        let _ = timer.compare_exchange(RUNNING, DONE, Ordering::AcqRel, Ordering::Acquire);
     }
     drop(thread.take_timer_fn());
     thread.finish();

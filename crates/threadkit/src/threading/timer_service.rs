@@ -26,9 +26,10 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::clock::nanos_of;
 use super::registry;
 use super::thread::Thread;
 use super::timer::{fire, is_scheduled};
@@ -40,7 +41,7 @@ const LINGER: Duration = Duration::from_millis(200);
 const REAP: Duration = Duration::from_secs(1);
 
 /// One pending slot of one timer. 16 bytes: the due instant as nanoseconds since
-/// `epoch()`, not an `Instant`, to keep a million pending timers small; which slot
+/// `clock`'s epoch, not an `Instant`, to keep a million pending timers small; which slot
 /// it is follows from the due instant (`timer::fire`).
 struct Entry {
     due: u64,
@@ -83,22 +84,6 @@ static STATE: Mutex<State> = Mutex::new(State {
 });
 /// Wakes the service when an earlier timer arrives.
 static WAKE: Condvar = Condvar::new();
-
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-/// `t` as nanoseconds since the service's epoch (0 for earlier instants).
-pub(crate) fn nanos_of(t: Instant) -> u64 {
-    let d = t.saturating_duration_since(epoch());
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// The instant `nanos` after the service's epoch.
-pub(crate) fn instant_of(nanos: u64) -> Instant {
-    epoch() + Duration::from_nanos(nanos)
-}
 
 /// Adds a timer's next slot, due at `due` (nanoseconds since the epoch; `u64::MAX`
 /// is never); starts the service if needed. `unlist`: the timer was in the
