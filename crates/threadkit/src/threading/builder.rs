@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::error::Error;
 use super::registry;
-use super::thread::{Body, Kind, Run, Thread, TimerFn, TimerKind};
+use super::thread::{Body, Kind, Run, RunValue, Target, Thread, TimerKind};
 
 impl Thread {
     /// An unstarted thread that will run `f`, with a default name (`Thread-N`) and
@@ -102,7 +102,7 @@ pub struct ThreadBuilder {
     name: Option<String>,
     daemon: Option<bool>,
     stack_size: usize,
-    body: Option<Body>,
+    body: Option<Box<dyn Body>>,
     internal: bool,
     /// A timer's kind and interval in nanoseconds (`timer.rs`).
     timer: Option<(TimerKind, u64)>,
@@ -179,7 +179,7 @@ impl ThreadBuilder {
     where
         F: FnOnce() + Send + 'static,
     {
-        self.body = Some(Body::Target(Box::new(f)));
+        self.body = Some(Box::new(Target(f)));
         self
     }
 
@@ -201,7 +201,7 @@ impl ThreadBuilder {
     /// # }
     /// ```
     pub fn runnable<R: Run>(mut self, value: R) -> Self {
-        self.body = Some(Body::Runnable(Box::new(value)));
+        self.body = Some(Box::new(RunValue(value)));
         self
     }
 
@@ -225,19 +225,18 @@ impl ThreadBuilder {
             .filter(|name| !name.is_empty())
             .map(String::into_boxed_str);
         let daemon = self.internal || self.daemon.unwrap_or_else(registry::current_is_daemon);
-        let mut t = Thread::from_parts(name, daemon, Kind::Normal, None);
+        let mut t = Thread::from_parts(name, daemon, Kind::Normal, None, self.stack_size);
         let inner = Arc::get_mut(&mut t.inner).expect("not shared yet");
         inner.internal = self.internal;
         if let Some((kind, interval)) = self.timer {
             inner.timer = kind;
             inner.timer_interval = interval;
         }
-        inner.stack_size = u32::try_from(self.stack_size).unwrap_or(u32::MAX);
         inner
             .state
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
-            .body = self.body.unwrap_or(Body::Nothing);
+            .body = self.body;
         t
     }
 
@@ -248,17 +247,10 @@ impl ThreadBuilder {
         self
     }
 
-    /// Makes the thread a `Timer`'s, of `interval` nanoseconds: `start()` schedules
-    /// `f` on the timer service instead of spawning an OS thread.
-    pub(crate) fn timer(mut self, interval: u64, f: TimerFn) -> Self {
-        let kind = match f {
-            TimerFn::Once(_) => TimerKind::Once,
-            TimerFn::Repeat(_) => TimerKind::Repeat,
-        };
-        self.body = Some(match f {
-            TimerFn::Once(f) => Body::Target(f),
-            TimerFn::Repeat(f) => Body::Repeat(f),
-        });
+    /// Makes the thread a `Timer`'s, of `kind` and `interval` nanoseconds:
+    /// `start()` schedules `f` on the timer service instead of spawning an OS thread.
+    pub(crate) fn timer(mut self, kind: TimerKind, interval: u64, f: Box<dyn Body>) -> Self {
+        self.body = Some(f);
         self.timer = Some((kind, interval));
         self
     }

@@ -38,9 +38,9 @@ impl Thread {
             timer::start(self);
             return Ok(());
         }
-        let stack_size = match self.inner.stack_size {
+        let stack_size = match self.stack_size_asked() {
             0 => stack::stack_size(),
-            n => n as usize,
+            n => n,
         };
         if stack_size != 0 && stack_size < stack::MIN_STACK_SIZE {
             return Err(Error::InvalidStackSize);

@@ -12,7 +12,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use once_cell::race::OnceBox;
@@ -56,18 +56,51 @@ pub trait Run: Send + 'static {
     fn run(&mut self);
 }
 
-/// A `Run` value, boxed so the thread can give it back as `Any` afterwards.
-pub(super) trait RunBox: Send {
-    fn run_box(&mut self);
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+/// What a thread runs, boxed as one thin trait object (16 bytes in the record,
+/// where an enum of boxed closures took 24): a thread's target, a `Run` value, or a
+/// timer's function.
+pub(crate) trait Body: Send + Any {
+    /// Runs it once; what the record keeps afterwards goes to `keep`: a `Run` value
+    /// to hand back (kept even if `run` panics, as Python keeps `self`), a repeating
+    /// timer's function for its next call (not after a panic, which ends it).
+    fn call(self: Box<Self>, keep: &mut Option<Box<dyn Body>>);
 }
 
-impl<T: Run> RunBox for T {
-    fn run_box(&mut self) {
-        self.run();
+/// A closure run once: a thread's target or a one-shot timer's function.
+pub(crate) struct Target<F>(pub(crate) F);
+
+impl<F: FnOnce() + Send + 'static> Body for Target<F> {
+    fn call(self: Box<Self>, _keep: &mut Option<Box<dyn Body>>) {
+        (self.0)();
     }
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
-        self
+}
+
+/// A repeating timer's function.
+pub(crate) struct Repeat<F>(pub(crate) F);
+
+impl<F: FnMut() + Send + 'static> Body for Repeat<F> {
+    fn call(mut self: Box<Self>, keep: &mut Option<Box<dyn Body>>) {
+        (self.0)();
+        *keep = Some(self);
+    }
+}
+
+/// A `Run` value, handed back by `take_run` after the thread ended.
+pub(crate) struct RunValue<R>(pub(crate) R);
+
+impl<R: Run> Body for RunValue<R> {
+    fn call(self: Box<Self>, keep: &mut Option<Box<dyn Body>>) {
+        // Puts the value into `keep` however `run` ends.
+        struct GiveBack<'a, R: Run>(Option<Box<RunValue<R>>>, &'a mut Option<Box<dyn Body>>);
+        impl<R: Run> Drop for GiveBack<'_, R> {
+            fn drop(&mut self) {
+                *self.1 = self.0.take().map(|v| v as Box<dyn Body>);
+            }
+        }
+        let mut guard = GiveBack(Some(self), keep);
+        if let Some(value) = guard.0.as_mut() {
+            value.0.run();
+        }
     }
 }
 
@@ -82,31 +115,6 @@ pub(crate) enum TimerKind {
     Once,
     /// `Timer::repeat`: calls again every interval until cancelled.
     Repeat,
-}
-
-/// A timer's function, out of the body slot for a call.
-pub(crate) enum TimerFn {
-    Once(Box<dyn FnOnce() + Send>),
-    Repeat(Box<dyn FnMut() + Send>),
-}
-
-/// Stands in for a `Run` value already handed back.
-pub(super) struct Spent;
-
-impl Run for Spent {
-    fn run(&mut self) {}
-}
-
-/// What a thread runs: a closure, or a `Run` value to hand back afterwards; and,
-/// once it ran, the `Run` value handed back.
-pub(super) enum Body {
-    Nothing,
-    /// A closure: a thread's target, or a one-shot timer's function.
-    Target(Box<dyn FnOnce() + Send>),
-    Runnable(Box<dyn RunBox>),
-    Returned(Box<dyn Any + Send>),
-    /// A repeating timer's function, put back after each call.
-    Repeat(Box<dyn FnMut() + Send>),
 }
 
 /// Where a thread is in its life.
@@ -141,7 +149,7 @@ pub(super) struct State {
     /// `ThreadInfo::age`, a timer's slots.
     pub(super) started_at: u64,
     /// Taken by the thread when it runs; the `Run` value comes back here.
-    pub(super) body: Body,
+    pub(super) body: Option<Box<dyn Body>>,
 }
 
 /// What a thread needs only once it waits, is joined or stopped, or keeps `Local`
@@ -159,11 +167,19 @@ struct Ext {
     locals: Mutex<LocalMap>,
     /// The name it was given (by the builder or `set_name`); `None`: `Thread-N`.
     name: Mutex<Option<Box<str>>>,
+    /// The kernel's tid of the OS thread running it, 0 while none does (a thread
+    /// that runs has its `ext`: running as it takes its parker).
+    native_id: AtomicU64,
+    /// Stack size asked for by the builder, in bytes; 0 takes `stack_size()` at
+    /// start.
+    stack_size: usize,
 }
 
 impl Ext {
     fn new(parker: Arc<Parker>) -> Box<Ext> {
         Box::new(Ext {
+            native_id: AtomicU64::new(0),
+            stack_size: 0,
             parker,
             joiners: Mutex::new(Vec::new()),
             starters: Mutex::new(Vec::new()),
@@ -200,19 +216,17 @@ impl LocalMap {
 
 /// One thread's record, shared by every `Thread` handle to it.
 ///
-/// Its size is what a pending timer costs, so it stays small (88 bytes, 112 with
+/// Its size is what a pending timer costs, so it stays small (72 bytes, 96 with
 /// the `Arc`'s counts and the allocator's header): what changes is under one lock,
-/// the small fields pack into two words, and what few threads need (a given name,
-/// a parker, joiners, `Local`s) is in `ext`, made on first use.
+/// the small fields pack into one word, and what few threads need (a given name, a
+/// stack size, a parker, joiners, `Local`s, the OS thread's tid) is in `ext`, made
+/// on first use.
 pub(crate) struct Inner {
     /// threadkit's own number, 0 until started (or registered).
     pub(super) ident: AtomicU64,
     /// The number of its default name `Thread-N`, drawn when it was made (0 for a
     /// thread made with a name); a given name is in `ext`.
     pub(super) name_number: u64,
-    /// The kernel's tid of the OS thread running it, 0 while none does (Linux tids
-    /// fit in 32 bits: `PID_MAX_LIMIT` is 2^22).
-    pub(super) native_id: AtomicU32,
     /// Where it is in its life (a `Life`): written only under `state`'s lock, so
     /// readers under that lock see it consistent with the rest; read without it.
     pub(super) life: AtomicU8,
@@ -222,9 +236,6 @@ pub(crate) struct Inner {
     /// threadkit's own threads (timer service and pool, server loops): left out of
     /// `enumerate()`, marked in `dump_all()`.
     pub(crate) internal: bool,
-    /// Stack size asked for by the builder, in bytes (saturated at 4 GiB); 0 takes
-    /// `stack_size()` at start.
-    pub(super) stack_size: u32,
     pub(super) state: Mutex<State>,
     /// Set for a `Timer`'s thread: started and stopped by `timer.rs`, not an OS thread.
     pub(crate) timer: TimerKind,
@@ -294,40 +305,40 @@ pub struct Thread {
 }
 
 impl Thread {
-    /// A new record: named `name`, or `Thread-N` (a number drawn now) for `None`.
+    /// A new record: named `name`, or `Thread-N` (a number drawn now) for `None`;
+    /// `stack_size` as the builder's (0: the default).
     pub(super) fn from_parts(
         name: Option<Box<str>>,
         daemon: bool,
         kind: Kind,
         parker: Option<Arc<Parker>>,
+        stack_size: usize,
     ) -> Thread {
         let name_number = match name {
             Some(_) => 0,
             None => super::registry::next_name_number(),
         };
-        // A named thread keeps its name in `ext`, so it makes `ext` now.
-        let ext = match (parker, name.is_some()) {
-            (Some(p), _) => OnceBox::with_value(Ext::new(p)),
-            (None, true) => OnceBox::with_value(Ext::new(Arc::new(Parker::new()))),
-            (None, false) => OnceBox::new(),
+        // A given name or stack size lives in `ext`, so it is made now.
+        let ext = if parker.is_some() || name.is_some() || stack_size != 0 {
+            let mut ext = Ext::new(parker.unwrap_or_else(|| Arc::new(Parker::new())));
+            ext.stack_size = stack_size;
+            ext.name = Mutex::new(name);
+            OnceBox::with_value(ext)
+        } else {
+            OnceBox::new()
         };
-        if let Some(given) = name {
-            *lock(&ext.get().expect("made above").name) = Some(given);
-        }
         Thread {
             inner: Arc::new(Inner {
                 ident: AtomicU64::new(0),
                 name_number,
-                native_id: AtomicU32::new(0),
                 life: AtomicU8::new(Life::Initial as u8),
                 daemon: AtomicBool::new(daemon),
                 panicked: AtomicBool::new(false),
                 kind,
                 internal: false,
-                stack_size: 0,
                 state: Mutex::new(State {
                     started_at: 0,
-                    body: Body::Nothing,
+                    body: None,
                 }),
                 timer: TimerKind::None,
                 timer_state: AtomicU8::new(0),
@@ -346,9 +357,9 @@ impl Thread {
         native_id: u64,
         parker: Arc<Parker>,
     ) -> Thread {
-        let t = Thread::from_parts(Some(name.into()), kind != Kind::Main, kind, Some(parker));
+        let t = Thread::from_parts(Some(name.into()), kind != Kind::Main, kind, Some(parker), 0);
         t.inner.ident.store(ident, Ordering::Relaxed);
-        t.inner.native_id.store(tid32(native_id), Ordering::Relaxed);
+        t.inner.ext().native_id.store(native_id, Ordering::Relaxed);
         {
             let mut st = lock(&t.inner.state);
             t.inner.set_life(Life::Running);
@@ -617,7 +628,7 @@ impl Thread {
             let _st = lock(&self.inner.state);
             let starters = &self.inner.ext().starters;
             let mut starters = lock(starters);
-            if self.life() != Life::Running || self.inner.native_id.load(Ordering::Acquire) != 0 {
+            if self.life() != Life::Running || self.native_id_now().is_some() {
                 return self.native_id_now();
             }
             starters.push(Arc::clone(&waiter));
@@ -629,9 +640,10 @@ impl Thread {
     /// The kernel's id as it is now, without waiting for a starting thread (the exit
     /// hook, `Debug`).
     pub(crate) fn native_id_now(&self) -> Option<u64> {
-        match self.inner.native_id.load(Ordering::Acquire) {
+        let ext = self.inner.ext.get()?;
+        match ext.native_id.load(Ordering::Acquire) {
             0 => None,
-            n => Some(u64::from(n)),
+            n => Some(n),
         }
     }
 
@@ -649,29 +661,34 @@ impl Thread {
         &self.inner.ext().parker
     }
 
-    /// Takes a timer's function out of the body slot for a call.
-    pub(crate) fn take_timer_fn(&self) -> Option<TimerFn> {
-        let mut st = lock(&self.inner.state);
-        match std::mem::replace(&mut st.body, Body::Nothing) {
-            Body::Target(f) => Some(TimerFn::Once(f)),
-            Body::Repeat(f) => Some(TimerFn::Repeat(f)),
-            other => {
-                st.body = other;
-                None
-            }
+    /// Takes the body out of the record (to run it, or to drop a cancelled
+    /// timer's function).
+    pub(crate) fn take_body(&self) -> Option<Box<dyn Body>> {
+        lock(&self.inner.state).body.take()
+    }
+
+    /// Puts back what a call of the body kept (`Body::call`).
+    pub(crate) fn put_back_body(&self, body: Box<dyn Body>) {
+        lock(&self.inner.state).body = Some(body);
+    }
+
+    /// Stops an OS thread's tid being this thread's (a timer's call ended).
+    pub(crate) fn clear_native_id(&self) {
+        if let Some(ext) = self.inner.ext.get() {
+            ext.native_id.store(0, Ordering::Relaxed);
         }
     }
 
-    /// Puts a repeating timer's function back after a call.
-    pub(crate) fn put_back_repeat(&self, f: Box<dyn FnMut() + Send>) {
-        lock(&self.inner.state).body = Body::Repeat(f);
+    /// The stack size the builder asked for (0: the default).
+    pub(crate) fn stack_size_asked(&self) -> usize {
+        self.inner.ext.get().map_or(0, |ext| ext.stack_size)
     }
 
     /// Records the tid of the OS thread now running this thread, and wakes the
     /// threads waiting for it in `native_id()`.
     pub(crate) fn set_native_id(&self, tid: u64) {
         // Release: pairs with the Acquire loads in `native_id`.
-        self.inner.native_id.store(tid32(tid), Ordering::Release);
+        self.inner.ext().native_id.store(tid, Ordering::Release);
         self.wake_starters();
     }
 
@@ -788,16 +805,15 @@ impl Thread {
         if self.life() != Life::Finished {
             return None;
         }
-        let Body::Returned(any) = std::mem::replace(&mut st.body, Body::Nothing) else {
+        let is_t = st
+            .body
+            .as_deref()
+            .is_some_and(|b| (b as &dyn Any).is::<RunValue<T>>());
+        if !is_t {
             return None;
-        };
-        match any.downcast::<T>() {
-            Ok(v) => Some(*v),
-            Err(other) => {
-                st.body = Body::Returned(other);
-                None
-            }
         }
+        let any: Box<dyn Any> = st.body.take()?;
+        any.downcast::<RunValue<T>>().ok().map(|v| v.0)
     }
 }
 
@@ -833,18 +849,13 @@ const _: () = {
     send_sync::<Thread>();
 };
 
-/// The kernel's tid as stored: Linux tids fit in 32 bits (`PID_MAX_LIMIT` is 2^22).
-fn tid32(tid: u64) -> u32 {
-    u32::try_from(tid).expect("a Linux tid fits in 32 bits")
-}
-
 #[cfg(test)]
 mod size {
     /// A pending timer is one of these records (plus a 16-byte heap entry):
-    /// 88 bytes is a 112-byte allocation with the `Arc`'s counts and glibc's header;
-    /// one field more and it is 128.
+    /// 72 bytes is a 96-byte allocation with the `Arc`'s counts and glibc's header;
+    /// one field more and it is 112.
     #[test]
-    fn a_thread_record_stays_within_88_bytes() {
-        assert!(std::mem::size_of::<super::Inner>() <= 88);
+    fn a_thread_record_stays_within_72_bytes() {
+        assert!(std::mem::size_of::<super::Inner>() <= 72);
     }
 }

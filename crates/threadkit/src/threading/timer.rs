@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use super::clock;
 use super::error::Error;
-use super::thread::{Thread, TimerFn, TimerKind};
+use super::thread::{Body, Repeat, Target, Thread, TimerKind};
 use super::timer_service;
 
 const IDLE: u8 = 0;
@@ -125,7 +125,7 @@ impl Timer {
     where
         F: FnOnce() + Send + 'static,
     {
-        Timer::build(interval, TimerFn::Once(Box::new(f)))
+        Timer::build(TimerKind::Once, interval, Box::new(Target(f)))
     }
 
     /// An unstarted timer that calls `f` at a fixed rate until cancelled: slot `k`
@@ -169,14 +169,18 @@ impl Timer {
     where
         F: FnMut() + Send + 'static,
     {
-        Timer::build(interval.max(MIN_REPEAT), TimerFn::Repeat(Box::new(f)))
+        Timer::build(
+            TimerKind::Repeat,
+            interval.max(MIN_REPEAT),
+            Box::new(Repeat(f)),
+        )
     }
 
-    fn build(interval: Duration, func: TimerFn) -> Timer {
+    fn build(kind: TimerKind, interval: Duration, func: Box<dyn Body>) -> Timer {
         // The state starts at IDLE (0), as every record's `timer_state` does.
         let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
         Timer {
-            thread: Thread::builder().timer(nanos, func).build(),
+            thread: Thread::builder().timer(kind, nanos, func).build(),
         }
     }
 
@@ -441,7 +445,7 @@ fn cancel(thread: &Thread) -> bool {
         // service can purge when cancelled entries pile up).
         timer_service::note_cancelled();
         // Dropped outside any lock: the closure's captures may run user code.
-        drop(thread.take_timer_fn());
+        drop(thread.take_body());
         thread.finish();
     }
     true
@@ -465,15 +469,13 @@ pub(crate) fn fire(thread: &Thread, due: u64) {
     let skip = repeat && late > interval;
     let mut panicked = false;
     if !skip {
-        match thread.take_timer_fn() {
-            Some(TimerFn::Once(f)) => panicked = thread.run_call(f),
-            Some(TimerFn::Repeat(mut f)) => {
-                panicked = thread.run_call(&mut f);
-                if !panicked {
-                    thread.put_back_repeat(f);
-                }
+        if let Some(body) = thread.take_body() {
+            // A repeat's function comes back for its next call, unless it panicked.
+            let mut keep = None;
+            panicked = thread.run_call(|| body.call(&mut keep));
+            if let Some(f) = keep {
+                thread.put_back_body(f);
             }
-            None => {}
         }
     }
     // A stop request cancels (`stop` above), so it needs no check here.
@@ -496,7 +498,7 @@ pub(crate) fn fire(thread: &Thread, due: u64) {
     } else {
         let _ = timer.compare_exchange(RUNNING, DONE, Ordering::AcqRel, Ordering::Acquire);
     }
-    drop(thread.take_timer_fn());
+    drop(thread.take_body());
     thread.finish();
 }
 
