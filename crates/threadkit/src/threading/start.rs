@@ -61,9 +61,9 @@ impl Thread {
                 registry::remove(self);
                 self.inner.ident.store(0, Ordering::Relaxed);
                 {
-                    let mut st = lock(&self.inner.state);
+                    let _st = lock(&self.inner.state);
                     self.inner.set_life(Life::Initial);
-                    st.started_at = 0;
+                    self.inner.set_started_at(0);
                 }
                 self.wake_starters();
                 Err(Error::Spawn(e))
@@ -73,13 +73,14 @@ impl Thread {
 
     /// `Initial -> life`: assigns the ident and (when `list`) registers the thread.
     fn begin(&self, life: Life, list: bool) -> Result<(), Error> {
+        let now = clock::now_nanos();
         {
-            let mut st = lock(&self.inner.state);
+            let _st = lock(&self.inner.state);
             if self.life() != Life::Initial {
                 return Err(Error::AlreadyStarted);
             }
             self.inner.set_life(life);
-            st.started_at = clock::now_nanos();
+            self.inner.set_started_at(now);
         }
         self.inner.ident.store(next_ident(), Ordering::Relaxed);
         if list {

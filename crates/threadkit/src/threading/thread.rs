@@ -142,12 +142,8 @@ pub(crate) enum Kind {
 
 /// Everything about a thread that changes, under one lock (one lock, not one per
 /// field, keeps the record small: a pending timer is one of these). `Inner::life`
-/// also changes only under this lock.
+/// and `Inner::started_at` also change only under this lock.
 pub(super) struct State {
-    /// When it was started (or registered), in nanoseconds since `clock::epoch`
-    /// (0: not started; 8 bytes where an `Option<Instant>` takes 16):
-    /// `ThreadInfo::age`, a timer's slots.
-    pub(super) started_at: u64,
     /// Taken by the thread when it runs; the `Run` value comes back here.
     pub(super) body: Option<Box<dyn Body>>,
 }
@@ -230,6 +226,11 @@ pub(crate) struct Inner {
     /// Where it is in its life (a `Life`): written only under `state`'s lock, so
     /// readers under that lock see it consistent with the rest; read without it.
     pub(super) life: AtomicU8,
+    /// When it was started (or registered), in nanoseconds since `clock::epoch`
+    /// (0: not started; 8 bytes where an `Option<Instant>` takes 16):
+    /// `ThreadInfo::age`, a timer's slots (read on every start and call, hence not
+    /// behind the lock). Written only under `state`'s lock, with `life`.
+    pub(super) started_at: AtomicU64,
     pub(super) daemon: AtomicBool,
     pub(super) panicked: AtomicBool,
     pub(crate) kind: Kind,
@@ -250,6 +251,11 @@ pub(crate) struct Inner {
 impl Inner {
     fn ext(&self) -> &Ext {
         self.ext.get_or_init(|| Ext::new(Arc::new(Parker::new())))
+    }
+
+    /// Sets `started_at`; the caller holds `state`'s lock.
+    pub(super) fn set_started_at(&self, nanos: u64) {
+        self.started_at.store(nanos, Ordering::Release);
     }
 
     /// Sets `life`; the caller holds `state`'s lock.
@@ -336,10 +342,8 @@ impl Thread {
                 panicked: AtomicBool::new(false),
                 kind,
                 internal: false,
-                state: Mutex::new(State {
-                    started_at: 0,
-                    body: None,
-                }),
+                started_at: AtomicU64::new(0),
+                state: Mutex::new(State { body: None }),
                 timer: TimerKind::None,
                 timer_state: AtomicU8::new(0),
                 timer_interval: 0,
@@ -361,9 +365,9 @@ impl Thread {
         t.inner.ident.store(ident, Ordering::Relaxed);
         t.inner.ext().native_id.store(native_id, Ordering::Relaxed);
         {
-            let mut st = lock(&t.inner.state);
+            let _st = lock(&t.inner.state);
             t.inner.set_life(Life::Running);
-            st.started_at = clock::now_nanos();
+            t.inner.set_started_at(clock::now_nanos());
         }
         t
     }
@@ -390,7 +394,7 @@ impl Thread {
     }
 
     /// `life = Finished`, and every joiner woken (outside the locks).
-    pub(super) fn mark_finished(&self) {
+    pub(crate) fn mark_finished(&self) {
         let joiners = {
             let _st = lock(&self.inner.state);
             self.inner.set_life(Life::Finished);
@@ -730,7 +734,7 @@ impl Thread {
 
     /// When it was started, in nanoseconds since `clock::epoch` (0: not started).
     pub(crate) fn started_nanos(&self) -> u64 {
-        lock(&self.inner.state).started_at
+        self.inner.started_at.load(Ordering::Acquire)
     }
 
     /// Whether the process may exit without waiting for this thread. Python:

@@ -14,10 +14,16 @@
 //! `cancel()` and the service never both win):
 //!
 //! ```text
-//! IDLE --start--> SCHEDULED --due--> RUNNING --returned--> DONE (one-shot)
-//!   |                 |                 |   \--repeat----> SCHEDULED (next slot)
-//!   +---cancel--------+----cancel-------+--(repeat only)--> CANCELLED
+//! IDLE --start--> SCHEDULED --due--> DUE --call--> RUNNING --returned--> DONE (one-shot)
+//!   |                 |               |              |   \--repeat----> SCHEDULED (next slot)
+//!   +---cancel--------+---cancel------+---cancel-----+--(repeat only)--> CANCELLED
 //! ```
+//!
+//! SCHEDULED: in the service's heap, which lists it (not in the registry's map).
+//! DUE: popped by the service and listed in the registry's map, handed to a pooled
+//! thread; the CAS to DUE happens under the registry's lock, so a cancel that
+//! finds DUE knows the timer is in the map (and one that finds SCHEDULED that it is
+//! not).
 
 use std::fmt;
 use std::ops::Deref;
@@ -31,9 +37,10 @@ use super::timer_service;
 
 const IDLE: u8 = 0;
 const SCHEDULED: u8 = 1;
-const RUNNING: u8 = 2;
-const CANCELLED: u8 = 3;
-const DONE: u8 = 4;
+const DUE: u8 = 2;
+const RUNNING: u8 = 3;
+const CANCELLED: u8 = 4;
+const DONE: u8 = 5;
 
 /// The shortest interval of a repeating timer: a zero interval would spin.
 const MIN_REPEAT: Duration = Duration::from_millis(1);
@@ -56,6 +63,14 @@ fn slot_due(thread: &Thread, k: u64) -> u64 {
     thread
         .started_nanos()
         .saturating_add(interval.saturating_mul(k))
+}
+
+/// SCHEDULED -> DUE: the service popped `thread`'s due entry (under the registry's
+/// lock, which lists it if this returns `true`); `false`: it was cancelled.
+pub(crate) fn mark_due(thread: &Thread) -> bool {
+    state(thread)
+        .compare_exchange(SCHEDULED, DUE, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
 }
 
 /// Whether `thread`'s timer waits for a slot (its heap entry is live).
@@ -395,6 +410,7 @@ impl fmt::Debug for Timer {
         let state = match state(&self.thread).load(Ordering::Relaxed) {
             IDLE => "idle",
             SCHEDULED => "scheduled",
+            DUE => "due",
             RUNNING => "running",
             CANCELLED => "cancelled",
             _ => "done",
@@ -429,7 +445,7 @@ fn cancel(thread: &Thread) -> bool {
     let mut state = timer.load(Ordering::Acquire);
     loop {
         let next = match state {
-            IDLE | SCHEDULED => CANCELLED,
+            IDLE | SCHEDULED | DUE => CANCELLED,
             // A running repeat stops after the running call; a one-shot that is
             // running has run.
             RUNNING if repeat => CANCELLED,
@@ -440,12 +456,19 @@ fn cancel(thread: &Thread) -> bool {
             Err(actual) => state = actual,
         }
     }
-    if state == SCHEDULED {
-        // Its heap entry stays until due and is skipped then (counted, so the
-        // service can purge when cancelled entries pile up).
-        timer_service::note_cancelled();
+    if state == SCHEDULED || state == DUE {
         // Dropped outside any lock: the closure's captures may run user code.
         drop(thread.take_body());
+    }
+    if state == SCHEDULED {
+        // Its heap entry stays until due and is skipped then (counted, so the
+        // service can purge when cancelled entries pile up). The heap listed it,
+        // the registry's map did not: nothing to unlist there.
+        timer_service::note_cancelled();
+        thread.mark_finished();
+    } else if state == DUE {
+        // Popped and in the registry's map; the pooled thread will find it
+        // cancelled.
         thread.finish();
     }
     true
@@ -457,10 +480,10 @@ pub(crate) fn fire(thread: &Thread, due: u64) {
     let timer = state(thread);
     let repeat = is_repeat(thread);
     if timer
-        .compare_exchange(SCHEDULED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+        .compare_exchange(DUE, RUNNING, Ordering::AcqRel, Ordering::Acquire)
         .is_err()
     {
-        timer_service::note_cancelled_skipped();
+        // Cancelled after the service popped it: `cancel` ended it.
         return;
     }
     let interval = thread.inner.timer_interval;

@@ -26,13 +26,14 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::clock::nanos_of;
 use super::registry;
 use super::thread::Thread;
-use super::timer::{fire, is_scheduled};
+use super::timer::{fire, is_scheduled, mark_due};
 use crate::sync::lock;
 
 /// How long the service thread stays with nothing pending before it ends.
@@ -73,15 +74,15 @@ struct State {
     heap: BinaryHeap<Entry>,
     /// Whether the service thread runs (or is being started).
     running: bool,
-    /// Heap entries whose timer was cancelled (an estimate: used to decide a purge).
-    cancelled: usize,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
     heap: BinaryHeap::new(),
     running: false,
-    cancelled: 0,
 });
+/// Heap entries whose timer was cancelled (an estimate: used to decide a purge).
+/// Outside `STATE`, so a cancel takes the lock only when it may purge.
+static CANCELLED: AtomicUsize = AtomicUsize::new(0);
 /// Wakes the service when an earlier timer arrives.
 static WAKE: Condvar = Condvar::new();
 
@@ -107,17 +108,21 @@ pub(crate) fn schedule(due: u64, thread: Thread, unlist: bool) {
 
 /// A scheduled timer was cancelled; its entry stays in the heap until due.
 pub(crate) fn note_cancelled() {
+    let cancelled = CANCELLED.fetch_add(1, Ordering::Relaxed) + 1;
+    // Look at the heap every 64 cancels only: the lock stays off the cancel path.
+    if cancelled % 64 != 0 {
+        return;
+    }
     let mut st = lock(&STATE);
-    st.cancelled += 1;
     // Purge when dead entries are the majority: amortised O(1) per cancel, and a
     // program that starts and cancels long timers in a loop stays bounded.
-    if st.cancelled > 64 && st.cancelled * 2 > st.heap.len() {
+    if cancelled * 2 > st.heap.len() {
         let (live, dead): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut st.heap)
             .into_vec()
             .into_iter()
             .partition(|e| is_scheduled(&e.thread));
         st.heap = BinaryHeap::from(live);
-        st.cancelled = 0;
+        CANCELLED.store(0, Ordering::Relaxed);
         drop(st);
         // Dropping a timer can run user code (its closure's captures): not under
         // the service's lock.
@@ -136,12 +141,6 @@ fn with_scheduled(f: &mut dyn FnMut(Vec<Thread>)) {
         .map(|e| e.thread.clone())
         .collect();
     f(scheduled);
-}
-
-/// A cancelled entry came due and was skipped.
-pub(crate) fn note_cancelled_skipped() {
-    let mut st = lock(&STATE);
-    st.cancelled = st.cancelled.saturating_sub(1);
 }
 
 fn start_service() {
@@ -167,10 +166,13 @@ fn service_loop() {
         while st.heap.peek().is_some_and(|top| top.due <= now) {
             let Some(e) = st.heap.pop() else { break };
             // Listed by the registry from here on, unless it was cancelled.
-            if registry::insert_if(&e.thread, || is_scheduled(&e.thread)) {
+            if registry::insert_if(&e.thread, || mark_due(&e.thread)) {
                 due_now.push(e);
             } else {
-                st.cancelled = st.cancelled.saturating_sub(1);
+                // Saturating: the count is an estimate, reset by purges.
+                let _ = CANCELLED.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    Some(n.saturating_sub(1))
+                });
                 dead.push(e);
             }
         }
