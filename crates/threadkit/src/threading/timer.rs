@@ -59,10 +59,22 @@ fn is_repeat(thread: &Thread) -> bool {
 /// in nanoseconds since the service's epoch. It saturates: an absurd interval's
 /// slot lands at `u64::MAX` (about 584 years on), which is never.
 fn slot_due(thread: &Thread, k: u64) -> u64 {
-    let interval = thread.inner.timer_interval;
-    thread
-        .started_nanos()
-        .saturating_add(interval.saturating_mul(k))
+    due_of(thread.started_nanos(), thread.inner.timer_interval, k)
+}
+
+/// Slot `k`'s due instant for a timer started at `started` with `interval` (both
+/// in nanoseconds), saturating at `u64::MAX` (never).
+fn due_of(started: u64, interval: u64, k: u64) -> u64 {
+    started.saturating_add(interval.saturating_mul(k))
+}
+
+/// Which slot `due` is (`due_of`'s inverse, exact below saturation), and the first
+/// slot not yet an interval in the past at `now`.
+fn slot_of(due: u64, started: u64, interval: u64, now: u64) -> (u64, u64) {
+    let step = interval.max(1);
+    let slot = due.saturating_sub(started) / step;
+    let behind = now.saturating_sub(started) / step;
+    (slot, behind)
 }
 
 /// SCHEDULED -> DUE: the service popped `thread`'s due entry (under the registry's
@@ -505,10 +517,8 @@ pub(crate) fn fire(thread: &Thread, due: u64) {
     if repeat && !panicked {
         // This slot's number (exact: `due` is `slot_due` of it), then the next
         // slot whose due instant is not already an interval in the past.
-        let started = thread.started_nanos();
-        let step = interval.max(1);
-        let slot = due.saturating_sub(started) / step;
-        let behind = clock::nanos_of(Instant::now()).saturating_sub(started) / step;
+        let now = clock::nanos_of(Instant::now());
+        let (slot, behind) = slot_of(due, thread.started_nanos(), interval, now);
         let next = slot.saturating_add(1).max(behind);
         if timer
             .compare_exchange(RUNNING, SCHEDULED, Ordering::AcqRel, Ordering::Acquire)
@@ -529,3 +539,33 @@ const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<Timer>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::{due_of, slot_of};
+
+    #[test]
+    fn a_slots_due_instant_gives_back_its_slot() {
+        let (started, interval) = (123_456_789, 10_000_000);
+        for k in [1, 2, 3, 1_000, 1 << 30] {
+            let due = due_of(started, interval, k);
+            assert_eq!(due, started + interval * k);
+            assert_eq!(slot_of(due, started, interval, due).0, k);
+        }
+        // Behind: at slot 7's due instant plus half an interval, slot 7 is the
+        // first one not a whole interval in the past.
+        let now = due_of(started, interval, 7) + interval / 2;
+        assert_eq!(
+            slot_of(due_of(started, interval, 2), started, interval, now),
+            (2, 7)
+        );
+    }
+
+    #[test]
+    fn an_absurd_interval_saturates_to_never() {
+        let started = 5_000_000_000;
+        assert_eq!(due_of(started, u64::MAX, 1), u64::MAX);
+        assert_eq!(due_of(started, u64::MAX / 2, 3), u64::MAX);
+        assert_eq!(due_of(u64::MAX - 1, 1, 2), u64::MAX);
+    }
+}
