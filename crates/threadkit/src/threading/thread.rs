@@ -395,17 +395,27 @@ impl Thread {
 
     /// `life = Finished`, and every joiner woken (outside the locks).
     pub(crate) fn mark_finished(&self) {
-        let joiners = {
-            let _st = lock(&self.inner.state);
+        drop(self.mark_finished_taking_body(false));
+    }
+
+    /// `mark_finished`, and (when `take`) the body taken out under the same lock,
+    /// for the caller to drop outside it: a cancelled timer ends so with one lock.
+    pub(crate) fn mark_finished_taking_body(&self, take: bool) -> Option<Box<dyn Body>> {
+        let (body, joiners) = {
+            let mut st = lock(&self.inner.state);
             self.inner.set_life(Life::Finished);
-            self.inner
+            let body = if take { st.body.take() } else { None };
+            let joiners = self
+                .inner
                 .ext
                 .get()
-                .map(|ext| std::mem::take(&mut *lock(&ext.joiners)))
+                .map(|ext| std::mem::take(&mut *lock(&ext.joiners)));
+            (body, joiners)
         };
         for w in joiners.into_iter().flatten() {
             w.notify();
         }
+        body
     }
 
     /// Waits until the thread has finished, `deadline` passes, or (when

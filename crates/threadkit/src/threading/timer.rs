@@ -468,19 +468,17 @@ fn cancel(thread: &Thread) -> bool {
             Err(actual) => state = actual,
         }
     }
-    if state == SCHEDULED || state == DUE {
-        // Dropped outside any lock: the closure's captures may run user code.
-        drop(thread.take_body());
-    }
     if state == SCHEDULED {
         // Its heap entry stays until due and is skipped then (counted, so the
         // service can purge when cancelled entries pile up). The heap listed it,
-        // the registry's map did not: nothing to unlist there.
+        // the registry's map did not: nothing to unlist there. The function is
+        // dropped outside any lock: its captures may run user code.
         timer_service::note_cancelled();
-        thread.mark_finished();
+        drop(thread.mark_finished_taking_body(true));
     } else if state == DUE {
         // Popped and in the registry's map; the pooled thread will find it
         // cancelled.
+        drop(thread.take_body());
         thread.finish();
     }
     true
