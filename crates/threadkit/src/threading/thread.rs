@@ -148,8 +148,9 @@ pub(super) struct State {
     pub(super) body: Option<Box<dyn Body>>,
 }
 
-/// What a thread needs only once it waits, is joined or stopped, or keeps `Local`
-/// values: made on first use, so a pending timer does not pay for it.
+/// What a thread needs only once it runs, waits, is joined, stopped or renamed, or
+/// keeps `Local` values (and a stack size asked for at build): made on first use,
+/// so a pending timer does not pay for it.
 struct Ext {
     /// Every threadkit wait of this thread parks here; `stop()` unparks it.
     parker: Arc<Parker>,
