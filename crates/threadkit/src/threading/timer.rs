@@ -77,16 +77,23 @@ fn slot_of(due: u64, started: u64, interval: u64, now: u64) -> (u64, u64) {
     (slot, behind)
 }
 
+/// What the timer service calls back (it does not import this module).
+const CALLBACKS: timer_service::Callbacks = timer_service::Callbacks {
+    is_scheduled,
+    mark_due,
+    fire,
+};
+
 /// SCHEDULED -> DUE: the service popped `thread`'s due entry (under the registry's
 /// lock, which lists it if this returns `true`); `false`: it was cancelled.
-pub(crate) fn mark_due(thread: &Thread) -> bool {
+fn mark_due(thread: &Thread) -> bool {
     state(thread)
         .compare_exchange(SCHEDULED, DUE, Ordering::AcqRel, Ordering::Acquire)
         .is_ok()
 }
 
 /// Whether `thread`'s timer waits for a slot (its heap entry is live).
-pub(crate) fn is_scheduled(thread: &Thread) -> bool {
+fn is_scheduled(thread: &Thread) -> bool {
     state(thread).load(Ordering::Acquire) == SCHEDULED
 }
 
@@ -441,7 +448,7 @@ impl fmt::Debug for Timer {
 /// ends at once and the function never runs.
 pub(crate) fn start(thread: &Thread) {
     match state(thread).compare_exchange(IDLE, SCHEDULED, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => timer_service::schedule(slot_due(thread, 1), thread.clone(), false),
+        Ok(_) => timer_service::schedule(slot_due(thread, 1), thread.clone(), false, &CALLBACKS),
         Err(_) => thread.finish(),
     }
 }
@@ -486,7 +493,7 @@ fn cancel(thread: &Thread) -> bool {
 
 /// Called on a pooled thread when `thread`'s timer is due (`due`: nanoseconds since
 /// the service's epoch, the slot's `slot_due`).
-pub(crate) fn fire(thread: &Thread, due: u64) {
+fn fire(thread: &Thread, due: u64) {
     let timer = state(thread);
     let repeat = is_repeat(thread);
     if timer
@@ -523,7 +530,7 @@ pub(crate) fn fire(thread: &Thread, due: u64) {
             .is_ok()
         {
             // Into the heap and out of the registry's map in one step.
-            timer_service::schedule(slot_due(thread, next), thread.clone(), true);
+            timer_service::schedule(slot_due(thread, next), thread.clone(), true, &CALLBACKS);
             return;
         }
     } else {

@@ -27,13 +27,12 @@
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::clock::nanos_of;
 use super::registry;
 use super::thread::Thread;
-use super::timer::{fire, is_scheduled, mark_due};
 use crate::sync::lock;
 
 /// How long the service thread stays with nothing pending before it ends.
@@ -86,10 +85,31 @@ static CANCELLED: AtomicUsize = AtomicUsize::new(0);
 /// Wakes the service when an earlier timer arrives.
 static WAKE: Condvar = Condvar::new();
 
+/// What the service asks of a timer's state machine. `timer.rs` passes them with
+/// every `schedule`, so the service, the floor below it, never imports `timer.rs`.
+#[derive(Clone, Copy)]
+pub(crate) struct Callbacks {
+    /// Whether the timer waits for its heap entry (the entry is live).
+    pub(crate) is_scheduled: fn(&Thread) -> bool,
+    /// The entry was popped: marks the timer due, or returns `false` when it was
+    /// cancelled. Called under the registry's lock (see the module docs).
+    pub(crate) mark_due: fn(&Thread) -> bool,
+    /// Runs a due timer on a pooled thread (`due`: the entry's due instant).
+    pub(crate) fire: fn(&Thread, u64),
+}
+
+/// The callbacks, from the first `schedule` on (nothing else runs before one).
+static CALLBACKS: OnceLock<Callbacks> = OnceLock::new();
+
+fn callbacks() -> &'static Callbacks {
+    CALLBACKS.get().expect("set by the first schedule")
+}
+
 /// Adds a timer's next slot, due at `due` (nanoseconds since the epoch; `u64::MAX`
 /// is never); starts the service if needed. `unlist`: the timer was in the
 /// registry's map (a repeat between calls), and leaves it now that the heap lists it.
-pub(crate) fn schedule(due: u64, thread: Thread, unlist: bool) {
+pub(crate) fn schedule(due: u64, thread: Thread, unlist: bool, callbacks: &Callbacks) {
+    CALLBACKS.get_or_init(|| *callbacks);
     registry::set_pending_source(with_scheduled);
     let mut st = lock(&STATE);
     let earliest = st.heap.peek().is_none_or(|top| due < top.due);
@@ -120,7 +140,7 @@ pub(crate) fn note_cancelled() {
         let (live, dead): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut st.heap)
             .into_vec()
             .into_iter()
-            .partition(|e| is_scheduled(&e.thread));
+            .partition(|e| (callbacks().is_scheduled)(&e.thread));
         st.heap = BinaryHeap::from(live);
         CANCELLED.store(0, Ordering::Relaxed);
         drop(st);
@@ -137,7 +157,7 @@ fn with_scheduled(f: &mut dyn FnMut(Vec<Thread>)) {
     let scheduled = st
         .heap
         .iter()
-        .filter(|e| is_scheduled(&e.thread))
+        .filter(|e| (callbacks().is_scheduled)(&e.thread))
         .map(|e| e.thread.clone())
         .collect();
     f(scheduled);
@@ -166,7 +186,7 @@ fn service_loop() {
         while st.heap.peek().is_some_and(|top| top.due <= now) {
             let Some(e) = st.heap.pop() else { break };
             // Listed by the registry from here on, unless it was cancelled.
-            if registry::insert_if(&e.thread, || mark_due(&e.thread)) {
+            if registry::insert_if(&e.thread, || (callbacks().mark_due)(&e.thread)) {
                 due_now.push(e);
             } else {
                 // Saturating: the count is an estimate, reset by purges.
@@ -243,7 +263,7 @@ fn spawn_worker(first: Entry) {
 }
 
 fn run(e: Entry) {
-    fire(&e.thread, e.due);
+    (callbacks().fire)(&e.thread, e.due);
 }
 
 fn worker_loop(mailbox: &Arc<Mailbox>) {
