@@ -1,6 +1,6 @@
 //! Start + cancel of pending timers: threadkit's `Timer` against tokio's
 //! (`tokio::time::sleep` tasks spawned then aborted on a current-thread runtime), in
-//! the same run. Goal: per-timer cost at most tokio's.
+//! the same run. Goal: per-timer cost at most half of tokio's.
 //!
 //! Run: `cargo bench --bench timer` (CPython, for the record: `python3 benches/timer.py`)
 

@@ -356,3 +356,112 @@ fn interval_is_what_the_timer_was_made_with() {
     let huge = Timer::new(Duration::MAX, || {});
     assert!(huge.interval() >= Duration::from_secs(500 * 365 * 24 * 3600));
 }
+
+/// How many pending timers the scale test holds: 1,000,000, or `THREADKIT_STRESS`.
+fn scale() -> usize {
+    std::env::var("THREADKIT_STRESS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+#[test]
+fn a_million_pending_timers_cancelled_from_inside_and_outside_never_run() {
+    let n = scale();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let pending: Arc<Vec<Timer>> = Arc::new(
+        (0..n)
+            .map(|i| {
+                let ran = ran.clone();
+                let t = Timer::new(Duration::from_secs(3600 + (i % 1000) as u64), move || {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                });
+                t.start().unwrap();
+                t
+            })
+            .collect(),
+    );
+    // Pending timers are listed, by the timer service rather than the registry.
+    let listed = enumerate();
+    for t in [&pending[0], &pending[n / 2], &pending[n - 1]] {
+        assert!(listed.contains(t.thread()));
+        assert_eq!(t.native_id(), None);
+    }
+    drop(listed);
+    // Eight short timers each cancel every eighth timer of the first half from
+    // inside their function; the rest are cancelled from outside.
+    let inside = Arc::new(AtomicUsize::new(0));
+    let cancellers: Vec<Timer> = (0..8)
+        .map(|k| {
+            let (pending, inside) = (pending.clone(), inside.clone());
+            Timer::new(Duration::from_millis(1), move || {
+                let mine = (k..n / 2).step_by(8).filter(|&i| pending[i].cancel());
+                inside.fetch_add(mine.count(), Ordering::SeqCst);
+            })
+        })
+        .collect();
+    for c in &cancellers {
+        c.start().unwrap();
+    }
+    for c in &cancellers {
+        assert!(c.join_timeout(Duration::from_secs(120)).unwrap());
+    }
+    let outside = pending.iter().filter(|t| t.cancel()).count();
+    assert_eq!(inside.load(Ordering::SeqCst), n / 2);
+    assert_eq!(outside, n - n / 2);
+    assert!(pending.iter().all(|t| !t.is_alive()));
+    assert!(
+        !pending.iter().any(|t| t.cancel()),
+        "a second cancel stops nothing"
+    );
+    assert!(pending[n - 1]
+        .join_timeout(Duration::from_secs(10))
+        .unwrap());
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn inside_a_call_current_thread_enumerate_and_locals_are_the_timers() {
+    use threadkit::threading::Local;
+    let local = Arc::new(Local::new(|| 0u32));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (l, s) = (local.clone(), seen.clone());
+    let t = Arc::new(Timer::repeat(Duration::from_millis(2), move || {
+        let me = current_thread();
+        let listed = enumerate().contains(&me);
+        // A fresh value each call: the last call's value was dropped with it.
+        let before = l.with_mut(|v| {
+            let before = *v;
+            *v += 1;
+            before
+        });
+        s.lock().unwrap().push((me, listed, before));
+    }));
+    // Renamed while pending: the name it runs under is the new one.
+    t.set_name("renamed-repeat");
+    t.start().unwrap();
+    // Generous: `enumerate()` walks the million timers of the test beside it.
+    wait_until("three calls", Duration::from_secs(120), || {
+        seen.lock().unwrap().len() >= 3
+    });
+    assert!(t.cancel());
+    t.join().unwrap();
+    for (me, listed, before) in seen.lock().unwrap().iter() {
+        assert_eq!(me, t.thread());
+        assert_eq!(me.name(), "renamed-repeat");
+        assert!(listed, "a running timer is listed");
+        assert_eq!(*before, 0, "a Local value lives for one call");
+    }
+    // The caller's own value is its own.
+    assert_eq!(local.with(|v| *v), 0);
+}
+
+#[test]
+fn a_repeat_of_an_absurd_interval_is_pending_until_cancelled() {
+    let t = Timer::repeat(Duration::MAX, || unreachable!("slot 1 is never due"));
+    t.start().unwrap();
+    assert!(t.is_alive());
+    assert_eq!(t.interval(), Duration::from_nanos(u64::MAX));
+    assert!(t.cancel());
+    assert!(t.join_timeout(Duration::from_secs(10)).unwrap());
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::error::Error;
 use super::registry;
-use super::thread::{Body, Kind, Name, Run, Thread, TimerFields, TimerFn};
+use super::thread::{Body, Kind, Run, RunValue, Target, Thread, TimerKind};
 
 impl Thread {
     /// An unstarted thread that will run `f`, with a default name (`Thread-N`) and
@@ -102,9 +102,10 @@ pub struct ThreadBuilder {
     name: Option<String>,
     daemon: Option<bool>,
     stack_size: usize,
-    body: Option<Body>,
+    body: Option<Box<dyn Body>>,
     internal: bool,
-    timer: Option<TimerFields>,
+    /// A timer's kind and interval in nanoseconds (`timer.rs`).
+    timer: Option<(TimerKind, u64)>,
 }
 
 impl ThreadBuilder {
@@ -178,7 +179,7 @@ impl ThreadBuilder {
     where
         F: FnOnce() + Send + 'static,
     {
-        self.body = Some(Body::Target(Box::new(f)));
+        self.body = Some(Box::new(Target(f)));
         self
     }
 
@@ -200,7 +201,7 @@ impl ThreadBuilder {
     /// # }
     /// ```
     pub fn runnable<R: Run>(mut self, value: R) -> Self {
-        self.body = Some(Body::Runnable(Box::new(value)));
+        self.body = Some(Box::new(RunValue(value)));
         self
     }
 
@@ -219,21 +220,23 @@ impl ThreadBuilder {
     #[must_use = "a thread does nothing until start()"]
     pub fn build(self) -> Thread {
         // An empty name is no name, as CPython's `name or _newname()`.
-        let name = match self.name {
-            Some(name) if !name.is_empty() => Name::Given(name.into()),
-            _ => Name::Default(registry::next_name_number()),
-        };
+        let name = self
+            .name
+            .filter(|name| !name.is_empty())
+            .map(String::into_boxed_str);
         let daemon = self.internal || self.daemon.unwrap_or_else(registry::current_is_daemon);
-        let mut t = Thread::from_parts(name, daemon, Kind::Normal, None);
+        let mut t = Thread::from_parts(name, daemon, Kind::Normal, None, self.stack_size);
         let inner = Arc::get_mut(&mut t.inner).expect("not shared yet");
         inner.internal = self.internal;
-        inner.timer = self.timer;
-        inner.stack_size = u32::try_from(self.stack_size).unwrap_or(u32::MAX);
+        if let Some((kind, interval)) = self.timer {
+            inner.timer = kind;
+            inner.timer_interval = interval;
+        }
         inner
             .state
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
-            .body = self.body.unwrap_or(Body::Nothing);
+            .body = self.body;
         t
     }
 
@@ -244,14 +247,11 @@ impl ThreadBuilder {
         self
     }
 
-    /// Makes the thread a `Timer`'s (`timer.rs` makes `fields`): `start()` schedules
-    /// `f` on the timer service instead of spawning an OS thread.
-    pub(crate) fn timer(mut self, fields: TimerFields, f: TimerFn) -> Self {
-        self.body = Some(match f {
-            TimerFn::Once(f) => Body::Target(f),
-            TimerFn::Repeat(f) => Body::Repeat(f),
-        });
-        self.timer = Some(fields);
+    /// Makes the thread a `Timer`'s, of `kind` and `interval` nanoseconds:
+    /// `start()` schedules `f` on the timer service instead of spawning an OS thread.
+    pub(crate) fn timer(mut self, kind: TimerKind, interval: u64, f: Box<dyn Body>) -> Self {
+        self.body = Some(f);
+        self.timer = Some((kind, interval));
         self
     }
 

@@ -31,6 +31,7 @@
 
 mod barrier;
 mod builder;
+mod clock;
 mod condition;
 mod deadlock;
 mod dump;

@@ -21,8 +21,15 @@ use super::thread::{Kind, Thread};
 use crate::sync::{self, lock, MAIN_IDENT};
 use crate::sys;
 
-/// Live threads by ident. Only std types: this is read by the exit hook.
+/// Live threads by ident, but for pending timers (see `PENDING`). Only std types:
+/// this is read by the exit hook.
 static THREADS: Mutex<BTreeMap<u64, Thread>> = Mutex::new(BTreeMap::new());
+/// Lists the live threads held elsewhere: pending timers, which the timer service
+/// keeps (a map entry each would be a third of a pending timer's memory). It calls
+/// its argument under the service's own lock, so that a timer moving between the
+/// service and `THREADS` is seen in one of them; `THREADS` is locked inside it.
+type PendingSource = fn(&mut dyn FnMut(Vec<Thread>));
+static PENDING: OnceLock<PendingSource> = OnceLock::new();
 /// The main thread's record, made on first use of the registry.
 static MAIN: OnceLock<Thread> = OnceLock::new();
 /// `Thread-N` and `Dummy-N` share one counter, as in CPython.
@@ -77,6 +84,44 @@ pub(crate) fn insert(t: &Thread) {
     lock(&THREADS).insert(ident, t.clone());
 }
 
+/// Lists `t` (it has its ident) if `cond()` holds, checked under the registry's
+/// lock; returns whether it did. The timer service lists a due timer so, unless it
+/// was cancelled: `cancel` unlists after changing the timer's state, so a timer it
+/// ended is never listed after it.
+pub(crate) fn insert_if(t: &Thread, cond: impl FnOnce() -> bool) -> bool {
+    main();
+    let ident = t.ident().expect("a registered thread has an ident");
+    let mut threads = lock(&THREADS);
+    let listed = cond();
+    if listed {
+        threads.insert(ident, t.clone());
+    }
+    listed
+}
+
+/// Names the timer service as the source of the pending timers (once).
+pub(crate) fn set_pending_source(source: PendingSource) {
+    if PENDING.get().is_none() {
+        let _ = PENDING.set(source);
+    }
+}
+
+/// Every live thread: `THREADS` and the pending timers, in ident order.
+fn listed() -> Vec<Thread> {
+    let mut all = Vec::new();
+    let mut collect = |pending: Vec<Thread>| {
+        all = pending;
+        all.extend(lock(&THREADS).values().cloned());
+    };
+    match PENDING.get() {
+        Some(source) => source(&mut collect),
+        None => collect(Vec::new()),
+    }
+    all.sort_unstable_by_key(|t| t.inner.ident.load(Ordering::Relaxed));
+    all.dedup();
+    all
+}
+
 /// Unlists `t` if it is listed.
 pub(crate) fn remove(t: &Thread) {
     if let Some(ident) = t.ident() {
@@ -99,13 +144,13 @@ impl Thread {
 /// Every listed thread, main first, then in start order.
 pub(crate) fn snapshot() -> Vec<Thread> {
     main();
-    lock(&THREADS).values().cloned().collect()
+    listed()
 }
 
 /// Every listed thread, without touching this thread's thread-locals: what the exit
 /// hook may call.
 pub(crate) fn snapshot_no_tls() -> Vec<Thread> {
-    lock(&THREADS).values().cloned().collect()
+    listed()
 }
 
 /// The main thread's record, if the registry was ever used (the exit hook's view).
@@ -268,11 +313,7 @@ pub fn enumerate() -> Vec<Thread> {
 /// assert!(active_count() >= 1);
 /// ```
 pub fn active_count() -> usize {
-    main();
-    lock(&THREADS)
-        .values()
-        .filter(|t| !t.inner.internal)
-        .count()
+    snapshot().iter().filter(|t| !t.inner.internal).count()
 }
 
 /// The caller's ident: that of `current_thread()`, without registering a foreign

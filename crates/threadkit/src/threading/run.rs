@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use super::hooks;
 use super::registry;
-use super::thread::{Body, Life, RunBox, Spent, Thread};
+use super::thread::{Life, Thread};
 use crate::sync::lock;
 
 impl Thread {
@@ -13,23 +13,17 @@ impl Thread {
     /// `Local`s and RLock ownership follow it for the call; then ends the thread.
     pub(super) fn run_here(&self) {
         let previous = registry::enter(self);
-        lock(&self.inner.state).life = Life::Running;
-        let body = std::mem::replace(&mut lock(&self.inner.state).body, Body::Nothing);
-        let run = || match body {
-            Body::Target(f) => f(),
-            Body::Runnable(r) => {
-                // Hand the value back even if `run` panics, as Python keeps `self`.
-                struct GiveBack<'a>(Box<dyn RunBox>, &'a Thread);
-                impl Drop for GiveBack<'_> {
-                    fn drop(&mut self) {
-                        let value = std::mem::replace(&mut self.0, Box::new(Spent));
-                        lock(&self.1.inner.state).body = Body::Returned(value.into_any());
-                    }
-                }
-                let mut guard = GiveBack(r, self);
-                guard.0.run_box();
+        let body = {
+            let mut st = lock(&self.inner.state);
+            self.inner.set_life(Life::Running);
+            st.body.take()
+        };
+        // A `Run` value comes back here, even from a panic.
+        let mut keep = None;
+        let run = || {
+            if let Some(body) = body {
+                body.call(&mut keep);
             }
-            Body::Nothing | Body::Returned(_) | Body::Repeat(_) => {}
         };
         // threadkit's own threads are no business of the user's hooks.
         let panicked = if self.inner.internal {
@@ -38,6 +32,9 @@ impl Thread {
             hooks::run_body(self, run)
         };
         self.inner.panicked.store(panicked, Ordering::Release);
+        if let Some(value) = keep {
+            self.put_back_body(value);
+        }
         self.drop_locals();
         registry::leave(previous);
         self.finish();
@@ -49,17 +46,20 @@ impl Thread {
     /// thread) afterwards; `timer.rs` ends it with `finish`.
     pub(crate) fn run_call(&self, f: impl FnOnce()) -> bool {
         let previous = registry::enter(self);
-        lock(&self.inner.state).life = Life::Running;
+        {
+            let _st = lock(&self.inner.state);
+            self.inner.set_life(Life::Running);
+        }
         let panicked = hooks::run_body(self, f);
         if panicked {
             self.inner.panicked.store(true, Ordering::Release);
         }
         self.drop_locals();
         registry::leave(previous);
-        self.inner.native_id.store(0, Ordering::Relaxed);
-        let mut st = lock(&self.inner.state);
-        if st.life == Life::Running {
-            st.life = Life::Pending;
+        self.clear_native_id();
+        let _st = lock(&self.inner.state);
+        if self.life() == Life::Running {
+            self.inner.set_life(Life::Pending);
         }
         panicked
     }

@@ -2,11 +2,10 @@
 //! `Timer`'s thread, the timer service).
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use super::error::Error;
-use super::thread::{Life, Thread};
-use super::{exit, hooks, registry, stack, timer};
+use super::thread::{Life, Thread, TimerKind};
+use super::{clock, exit, hooks, registry, stack, timer};
 use crate::sync::{lock, next_ident};
 
 impl Thread {
@@ -33,21 +32,22 @@ impl Thread {
     /// # }
     /// ```
     pub fn start(&self) -> Result<(), Error> {
-        if self.inner.timer.is_some() {
-            self.begin(Life::Pending)?;
+        if self.inner.timer != TimerKind::None {
+            // Not in the registry's map: the timer service lists it while pending.
+            self.begin(Life::Pending, false)?;
             timer::start(self);
             return Ok(());
         }
-        let stack_size = match self.inner.stack_size {
+        let stack_size = match self.stack_size_asked() {
             0 => stack::stack_size(),
-            n => n as usize,
+            n => n,
         };
         if stack_size != 0 && stack_size < stack::MIN_STACK_SIZE {
             return Err(Error::InvalidStackSize);
         }
         // A thread whose OS thread is being created counts as running: `Pending` is
         // for threads that wait for one (timers).
-        self.begin(Life::Running)?;
+        self.begin(Life::Running, true)?;
         exit::install();
         hooks::install_panic_hook();
         let mut builder = std::thread::Builder::new().name(os_name(&self.name()));
@@ -64,9 +64,9 @@ impl Thread {
                 registry::remove(self);
                 self.inner.ident.store(0, Ordering::Relaxed);
                 {
-                    let mut st = lock(&self.inner.state);
-                    st.life = Life::Initial;
-                    st.started_at = None;
+                    let _st = lock(&self.inner.state);
+                    self.inner.set_life(Life::Initial);
+                    self.inner.set_started_at(0);
                 }
                 self.wake_starters();
                 Err(Error::Spawn(e))
@@ -74,18 +74,21 @@ impl Thread {
         }
     }
 
-    /// `Initial -> life`: assigns the ident and registers the thread.
-    fn begin(&self, life: Life) -> Result<(), Error> {
+    /// `Initial -> life`: assigns the ident and (when `list`) registers the thread.
+    fn begin(&self, life: Life, list: bool) -> Result<(), Error> {
+        let now = clock::now_nanos();
         {
-            let mut st = lock(&self.inner.state);
-            if st.life != Life::Initial {
+            let _st = lock(&self.inner.state);
+            if self.life() != Life::Initial {
                 return Err(Error::AlreadyStarted);
             }
-            st.life = life;
-            st.started_at = Some(Instant::now());
+            self.inner.set_life(life);
+            self.inner.set_started_at(now);
         }
         self.inner.ident.store(next_ident(), Ordering::Relaxed);
-        registry::insert(self);
+        if list {
+            registry::insert(self);
+        }
         Ok(())
     }
 }

@@ -9,7 +9,7 @@
 //! returns `Ok(pred())` evaluated once more; a `Barrier` wait breaks the barrier.
 //! `join()`, the plain `acquire()` calls and the blocking guards are not interrupted.
 
-use super::thread::Thread;
+use super::thread::{Thread, TimerKind};
 use super::timer;
 use crate::sync;
 
@@ -40,7 +40,7 @@ impl Thread {
     /// ```
     pub fn stop(&self) {
         self.parker().request_stop();
-        if self.inner.timer.is_some() {
+        if self.inner.timer != TimerKind::None {
             timer::stop(self);
         }
     }

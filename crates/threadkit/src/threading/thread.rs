@@ -13,9 +13,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
+
+use once_cell::race::OnceBox;
 use std::time::{Duration, Instant};
 
+use super::clock;
 use super::error::Error;
 use super::timeout;
 use crate::sync::{self, lock, Parker, Waiter, Wake};
@@ -53,61 +56,70 @@ pub trait Run: Send + 'static {
     fn run(&mut self);
 }
 
-/// A `Run` value, boxed so the thread can give it back as `Any` afterwards.
-pub(super) trait RunBox: Send {
-    fn run_box(&mut self);
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+/// What a thread runs, boxed as one thin trait object (16 bytes in the record,
+/// where an enum of boxed closures took 24): a thread's target, a `Run` value, or a
+/// timer's function.
+pub(crate) trait Body: Send + Any {
+    /// Runs it once; what the record keeps afterwards goes to `keep`: a `Run` value
+    /// to hand back (kept even if `run` panics, as Python keeps `self`), a repeating
+    /// timer's function for its next call (not after a panic, which ends it).
+    fn call(self: Box<Self>, keep: &mut Option<Box<dyn Body>>);
 }
 
-impl<T: Run> RunBox for T {
-    fn run_box(&mut self) {
-        self.run();
+/// A closure run once: a thread's target or a one-shot timer's function.
+pub(crate) struct Target<F>(pub(crate) F);
+
+impl<F: FnOnce() + Send + 'static> Body for Target<F> {
+    fn call(self: Box<Self>, _keep: &mut Option<Box<dyn Body>>) {
+        (self.0)();
     }
-    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
-        self
+}
+
+/// A repeating timer's function.
+pub(crate) struct Repeat<F>(pub(crate) F);
+
+impl<F: FnMut() + Send + 'static> Body for Repeat<F> {
+    fn call(mut self: Box<Self>, keep: &mut Option<Box<dyn Body>>) {
+        (self.0)();
+        *keep = Some(self);
     }
 }
 
-/// A timer's own fields (see `timer.rs`): a `Timer` is a thread that no OS thread
-/// runs while it waits. They sit in the record itself, so a pending timer is one
-/// allocation.
-#[derive(Debug)]
-pub(crate) struct TimerFields {
-    /// The interval, in nanoseconds.
-    pub(crate) interval: u64,
-    /// The timer's state (`timer.rs`: IDLE, SCHEDULED, RUNNING, ...).
-    pub(crate) state: AtomicU8,
-    /// Calls again every interval until cancelled.
-    pub(crate) repeat: bool,
+/// A `Run` value, handed back by `take_run` after the thread ended.
+pub(crate) struct RunValue<R>(pub(crate) R);
+
+impl<R: Run> Body for RunValue<R> {
+    fn call(self: Box<Self>, keep: &mut Option<Box<dyn Body>>) {
+        // Puts the value into `keep` however `run` ends.
+        struct GiveBack<'a, R: Run>(Option<Box<RunValue<R>>>, &'a mut Option<Box<dyn Body>>);
+        impl<R: Run> Drop for GiveBack<'_, R> {
+            fn drop(&mut self) {
+                *self.1 = self.0.take().map(|v| v as Box<dyn Body>);
+            }
+        }
+        let mut guard = GiveBack(Some(self), keep);
+        if let Some(value) = guard.0.as_mut() {
+            value.0.run();
+        }
+    }
 }
 
-/// A timer's function, out of the body slot for a call.
-pub(crate) enum TimerFn {
-    Once(Box<dyn FnOnce() + Send>),
-    Repeat(Box<dyn FnMut() + Send>),
-}
-
-/// Stands in for a `Run` value already handed back.
-pub(super) struct Spent;
-
-impl Run for Spent {
-    fn run(&mut self) {}
-}
-
-/// What a thread runs: a closure, or a `Run` value to hand back afterwards; and,
-/// once it ran, the `Run` value handed back.
-pub(super) enum Body {
-    Nothing,
-    /// A closure: a thread's target, or a one-shot timer's function.
-    Target(Box<dyn FnOnce() + Send>),
-    Runnable(Box<dyn RunBox>),
-    Returned(Box<dyn Any + Send>),
-    /// A repeating timer's function, put back after each call.
-    Repeat(Box<dyn FnMut() + Send>),
+/// Whether a thread is a `Timer`'s (see `timer.rs`), and which kind: a `Timer` is
+/// a thread that no OS thread runs while it waits. Its own fields (`timer_*`) sit
+/// in the record itself, so a pending timer is one allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimerKind {
+    /// Not a timer.
+    None,
+    /// `Timer::new`: one call.
+    Once,
+    /// `Timer::repeat`: calls again every interval until cancelled.
+    Repeat,
 }
 
 /// Where a thread is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Life {
     /// Built, not started.
     Initial,
@@ -129,18 +141,16 @@ pub(crate) enum Kind {
 }
 
 /// Everything about a thread that changes, under one lock (one lock, not one per
-/// field, keeps the record small: a pending timer is one of these).
+/// field, keeps the record small: a pending timer is one of these). `Inner::life`
+/// and `Inner::started_at` also change only under this lock.
 pub(super) struct State {
-    pub(super) life: Life,
-    /// When it was started (or registered): `ThreadInfo::age`, a timer's slots.
-    pub(super) started_at: Option<Instant>,
-    pub(super) name: Name,
     /// Taken by the thread when it runs; the `Run` value comes back here.
-    pub(super) body: Body,
+    pub(super) body: Option<Box<dyn Body>>,
 }
 
-/// What a thread needs only once it waits, is joined or stopped, or keeps `Local`
-/// values: made on first use, so a pending timer does not pay for it.
+/// What a thread needs only once it runs, waits, is joined, stopped or renamed, or
+/// keeps `Local` values (and a stack size asked for at build): made on first use,
+/// so a pending timer does not pay for it.
 struct Ext {
     /// Every threadkit wait of this thread parks here; `stop()` unparks it.
     parker: Arc<Parker>,
@@ -157,16 +167,27 @@ struct Ext {
     /// before the next thread is made (with detached threads still exiting,
     /// each new one mapped a fresh stack, 2-4x slower on a busy machine).
     os: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The name it was given (by the builder or `set_name`); `None`: `Thread-N`.
+    name: Mutex<Option<Box<str>>>,
+    /// The kernel's tid of the OS thread running it, 0 while none does (a thread
+    /// that runs has its `ext`: running as it takes its parker).
+    native_id: AtomicU64,
+    /// Stack size asked for by the builder, in bytes; 0 takes `stack_size()` at
+    /// start.
+    stack_size: usize,
 }
 
 impl Ext {
     fn new(parker: Arc<Parker>) -> Box<Ext> {
         Box::new(Ext {
+            native_id: AtomicU64::new(0),
+            stack_size: 0,
             parker,
             joiners: Mutex::new(Vec::new()),
             starters: Mutex::new(Vec::new()),
             locals: Mutex::new(LocalMap::default()),
             os: Mutex::new(None),
+            name: Mutex::new(None),
         })
     }
 }
@@ -196,35 +217,42 @@ impl LocalMap {
     }
 }
 
-/// A thread's name: default names are formatted when asked, so a thread (a pending
-/// timer) that nobody names costs no allocation for it.
-pub(super) enum Name {
-    Default(u64),
-    Given(Box<str>),
-}
-
 /// One thread's record, shared by every `Thread` handle to it.
 ///
-/// Its size is what a pending timer costs, so it stays small: what changes is under
-/// one lock, and what few threads need is in `ext`, made on first use.
+/// Its size is what a pending timer costs, so it stays small (72 bytes, 96 with
+/// the `Arc`'s counts and the allocator's header): what changes is under one lock,
+/// the small fields pack into one word, and what few threads need (a given name, a
+/// stack size, a parker, joiners, `Local`s, the OS thread's tid) is in `ext`, made
+/// on first use.
 pub(crate) struct Inner {
     /// threadkit's own number, 0 until started (or registered).
     pub(super) ident: AtomicU64,
-    /// The kernel's tid of the OS thread running it, 0 while none does.
-    pub(super) native_id: AtomicU64,
+    /// The number of its default name `Thread-N`, drawn when it was made (0 for a
+    /// thread made with a name); a given name is in `ext`.
+    pub(super) name_number: u64,
+    /// Where it is in its life (a `Life`): written only under `state`'s lock, so
+    /// readers under that lock see it consistent with the rest; read without it.
+    pub(super) life: AtomicU8,
+    /// When it was started (or registered), in nanoseconds since `clock::epoch`
+    /// (0: not started; 8 bytes where an `Option<Instant>` takes 16):
+    /// `ThreadInfo::age`, a timer's slots (read on every start and call, hence not
+    /// behind the lock). Written only under `state`'s lock, with `life`.
+    pub(super) started_at: AtomicU64,
     pub(super) daemon: AtomicBool,
     pub(super) panicked: AtomicBool,
     pub(crate) kind: Kind,
     /// threadkit's own threads (timer service and pool, server loops): left out of
     /// `enumerate()`, marked in `dump_all()`.
     pub(crate) internal: bool,
-    /// Stack size asked for by the builder, in bytes (saturated at 4 GiB); 0 takes
-    /// `stack_size()` at start.
-    pub(super) stack_size: u32,
     pub(super) state: Mutex<State>,
     /// Set for a `Timer`'s thread: started and stopped by `timer.rs`, not an OS thread.
-    pub(super) timer: Option<TimerFields>,
-    ext: OnceLock<Box<Ext>>,
+    pub(crate) timer: TimerKind,
+    /// A timer's state (`timer.rs`: IDLE, SCHEDULED, RUNNING, ...).
+    pub(crate) timer_state: AtomicU8,
+    /// A timer's interval, in nanoseconds.
+    pub(crate) timer_interval: u64,
+    /// Made on first use (a race to make it drops the loser's, which nobody saw).
+    ext: OnceBox<Ext>,
 }
 
 impl Inner {
@@ -235,6 +263,16 @@ impl Inner {
     /// Keeps the OS thread's handle for `join()` to reap.
     pub(super) fn keep_os_thread(&self, os: std::thread::JoinHandle<()>) {
         *lock(&self.ext().os) = Some(os);
+    }
+
+    /// Sets `started_at`; the caller holds `state`'s lock.
+    pub(super) fn set_started_at(&self, nanos: u64) {
+        self.started_at.store(nanos, Ordering::Release);
+    }
+
+    /// Sets `life`; the caller holds `state`'s lock.
+    pub(super) fn set_life(&self, life: Life) {
+        self.life.store(life as u8, Ordering::Release);
     }
 
     /// This thread's `Local` values.
@@ -285,29 +323,43 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// A new record: named `name`, or `Thread-N` (a number drawn now) for `None`;
+    /// `stack_size` as the builder's (0: the default).
     pub(super) fn from_parts(
-        name: Name,
+        name: Option<Box<str>>,
         daemon: bool,
         kind: Kind,
         parker: Option<Arc<Parker>>,
+        stack_size: usize,
     ) -> Thread {
+        let name_number = match name {
+            Some(_) => 0,
+            None => super::registry::next_name_number(),
+        };
+        // A given name or stack size lives in `ext`, so it is made now.
+        let ext = if parker.is_some() || name.is_some() || stack_size != 0 {
+            let mut ext = Ext::new(parker.unwrap_or_else(|| Arc::new(Parker::new())));
+            ext.stack_size = stack_size;
+            ext.name = Mutex::new(name);
+            OnceBox::with_value(ext)
+        } else {
+            OnceBox::new()
+        };
         Thread {
             inner: Arc::new(Inner {
                 ident: AtomicU64::new(0),
-                native_id: AtomicU64::new(0),
+                name_number,
+                life: AtomicU8::new(Life::Initial as u8),
                 daemon: AtomicBool::new(daemon),
                 panicked: AtomicBool::new(false),
                 kind,
                 internal: false,
-                stack_size: 0,
-                state: Mutex::new(State {
-                    life: Life::Initial,
-                    started_at: None,
-                    name,
-                    body: Body::Nothing,
-                }),
-                timer: None,
-                ext: parker.map_or_else(OnceLock::new, |p| OnceLock::from(Ext::new(p))),
+                started_at: AtomicU64::new(0),
+                state: Mutex::new(State { body: None }),
+                timer: TimerKind::None,
+                timer_state: AtomicU8::new(0),
+                timer_interval: 0,
+                ext,
             }),
         }
     }
@@ -321,18 +373,13 @@ impl Thread {
         native_id: u64,
         parker: Arc<Parker>,
     ) -> Thread {
-        let t = Thread::from_parts(
-            Name::Given(name.into()),
-            kind != Kind::Main,
-            kind,
-            Some(parker),
-        );
+        let t = Thread::from_parts(Some(name.into()), kind != Kind::Main, kind, Some(parker), 0);
         t.inner.ident.store(ident, Ordering::Relaxed);
-        t.inner.native_id.store(native_id, Ordering::Relaxed);
+        t.inner.ext().native_id.store(native_id, Ordering::Relaxed);
         {
-            let mut st = lock(&t.inner.state);
-            st.life = Life::Running;
-            st.started_at = Some(Instant::now());
+            let _st = lock(&t.inner.state);
+            t.inner.set_life(Life::Running);
+            t.inner.set_started_at(clock::now_nanos());
         }
         t
     }
@@ -359,18 +406,28 @@ impl Thread {
     }
 
     /// `life = Finished`, and every joiner woken (outside the locks).
-    pub(super) fn mark_finished(&self) {
-        let joiners = {
+    pub(crate) fn mark_finished(&self) {
+        drop(self.mark_finished_taking_body(false));
+    }
+
+    /// `mark_finished`, and (when `take`) the body taken out under the same lock,
+    /// for the caller to drop outside it: a cancelled timer ends so with one lock.
+    pub(crate) fn mark_finished_taking_body(&self, take: bool) -> Option<Box<dyn Body>> {
+        let (body, joiners) = {
             let mut st = lock(&self.inner.state);
-            st.life = Life::Finished;
-            self.inner
+            self.inner.set_life(Life::Finished);
+            let body = if take { st.body.take() } else { None };
+            let joiners = self
+                .inner
                 .ext
                 .get()
-                .map(|ext| std::mem::take(&mut *lock(&ext.joiners)))
+                .map(|ext| std::mem::take(&mut *lock(&ext.joiners)));
+            (body, joiners)
         };
         for w in joiners.into_iter().flatten() {
             w.notify();
         }
+        body
     }
 
     /// Waits until the thread has finished, `deadline` passes, or (when
@@ -387,8 +444,8 @@ impl Thread {
         {
             // `joiners` inside `state`: `mark_finished` takes them in that order, so
             // a joiner cannot miss the end.
-            let st = lock(&self.inner.state);
-            if st.life == Life::Finished {
+            let _st = lock(&self.inner.state);
+            if self.life() == Life::Finished {
                 return true;
             }
             lock(joiners).push(Arc::clone(&waiter));
@@ -399,9 +456,9 @@ impl Thread {
         if waiter.wait(deadline, stoppable) == Wake::Notified {
             return true;
         }
-        let st = lock(&self.inner.state);
+        let _st = lock(&self.inner.state);
         lock(joiners).retain(|w| !Arc::ptr_eq(w, &waiter));
-        st.life == Life::Finished
+        self.life() == Life::Finished
     }
 
     fn check_joinable(&self) -> Result<(), Error> {
@@ -523,10 +580,12 @@ impl Thread {
     /// assert!(t.name().starts_with("Thread-"));
     /// ```
     pub fn name(&self) -> String {
-        match &lock(&self.inner.state).name {
-            Name::Default(n) => format!("Thread-{n}"),
-            Name::Given(s) => s.to_string(),
+        if let Some(ext) = self.inner.ext.get() {
+            if let Some(given) = lock(&ext.name).as_deref() {
+                return given.to_string();
+            }
         }
+        format!("Thread-{}", self.inner.name_number)
     }
 
     /// Renames the thread, started or not. Python: `name = ...` / `setName()`.
@@ -544,7 +603,7 @@ impl Thread {
     /// assert_eq!(t.name(), "renamed");
     /// ```
     pub fn set_name(&self, name: impl Into<String>) {
-        lock(&self.inner.state).name = Name::Given(name.into().into());
+        *lock(&self.inner.ext().name) = Some(name.into().into());
     }
 
     /// threadkit's number for the thread: `None` before it is started, then unique in
@@ -599,17 +658,17 @@ impl Thread {
         if let Some(id) = self.native_id_now() {
             return Some(id);
         }
-        if self.inner.timer.is_some() {
+        if self.inner.timer != TimerKind::None {
             return None;
         }
         let waiter = Waiter::with_parker(sync::current_parker());
         {
             // `starters` inside `state`: a failed start resets `life` and takes them
             // in that order; `set_native_id` stores the id before taking them.
-            let st = lock(&self.inner.state);
+            let _st = lock(&self.inner.state);
             let starters = &self.inner.ext().starters;
             let mut starters = lock(starters);
-            if st.life != Life::Running || self.inner.native_id.load(Ordering::Acquire) != 0 {
+            if self.life() != Life::Running || self.native_id_now().is_some() {
                 return self.native_id_now();
             }
             starters.push(Arc::clone(&waiter));
@@ -621,7 +680,8 @@ impl Thread {
     /// The kernel's id as it is now, without waiting for a starting thread (the exit
     /// hook, `Debug`).
     pub(crate) fn native_id_now(&self) -> Option<u64> {
-        match self.inner.native_id.load(Ordering::Acquire) {
+        let ext = self.inner.ext.get()?;
+        match ext.native_id.load(Ordering::Acquire) {
             0 => None,
             n => Some(n),
         }
@@ -641,34 +701,34 @@ impl Thread {
         &self.inner.ext().parker
     }
 
-    /// The timer's fields, for a `Timer`'s thread.
-    pub(crate) fn timer(&self) -> Option<&TimerFields> {
-        self.inner.timer.as_ref()
+    /// Takes the body out of the record (to run it, or to drop a cancelled
+    /// timer's function).
+    pub(crate) fn take_body(&self) -> Option<Box<dyn Body>> {
+        lock(&self.inner.state).body.take()
     }
 
-    /// Takes a timer's function out of the body slot for a call.
-    pub(crate) fn take_timer_fn(&self) -> Option<TimerFn> {
-        let mut st = lock(&self.inner.state);
-        match std::mem::replace(&mut st.body, Body::Nothing) {
-            Body::Target(f) => Some(TimerFn::Once(f)),
-            Body::Repeat(f) => Some(TimerFn::Repeat(f)),
-            other => {
-                st.body = other;
-                None
-            }
+    /// Puts back what a call of the body kept (`Body::call`).
+    pub(crate) fn put_back_body(&self, body: Box<dyn Body>) {
+        lock(&self.inner.state).body = Some(body);
+    }
+
+    /// Stops an OS thread's tid being this thread's (a timer's call ended).
+    pub(crate) fn clear_native_id(&self) {
+        if let Some(ext) = self.inner.ext.get() {
+            ext.native_id.store(0, Ordering::Relaxed);
         }
     }
 
-    /// Puts a repeating timer's function back after a call.
-    pub(crate) fn put_back_repeat(&self, f: Box<dyn FnMut() + Send>) {
-        lock(&self.inner.state).body = Body::Repeat(f);
+    /// The stack size the builder asked for (0: the default).
+    pub(crate) fn stack_size_asked(&self) -> usize {
+        self.inner.ext.get().map_or(0, |ext| ext.stack_size)
     }
 
     /// Records the tid of the OS thread now running this thread, and wakes the
     /// threads waiting for it in `native_id()`.
     pub(crate) fn set_native_id(&self, tid: u64) {
         // Release: pairs with the Acquire loads in `native_id`.
-        self.inner.native_id.store(tid, Ordering::Release);
+        self.inner.ext().native_id.store(tid, Ordering::Release);
         self.wake_starters();
     }
 
@@ -693,11 +753,24 @@ impl Thread {
     }
 
     pub(crate) fn life(&self) -> Life {
-        lock(&self.inner.state).life
+        match self.inner.life.load(Ordering::Acquire) {
+            0 => Life::Initial,
+            1 => Life::Pending,
+            2 => Life::Running,
+            _ => Life::Finished,
+        }
     }
 
     pub(crate) fn started_at(&self) -> Option<Instant> {
-        lock(&self.inner.state).started_at
+        match self.started_nanos() {
+            0 => None,
+            n => Some(clock::instant_of(n)),
+        }
+    }
+
+    /// When it was started, in nanoseconds since `clock::epoch` (0: not started).
+    pub(crate) fn started_nanos(&self) -> u64 {
+        self.inner.started_at.load(Ordering::Acquire)
     }
 
     /// Whether the process may exit without waiting for this thread. Python:
@@ -737,8 +810,8 @@ impl Thread {
     /// # }
     /// ```
     pub fn set_daemon(&self, daemon: bool) -> Result<(), Error> {
-        let st = lock(&self.inner.state);
-        if st.life != Life::Initial {
+        let _st = lock(&self.inner.state);
+        if self.life() != Life::Initial {
             return Err(Error::DaemonAfterStart);
         }
         self.inner.daemon.store(daemon, Ordering::Relaxed);
@@ -769,19 +842,18 @@ impl Thread {
     /// ```
     pub fn take_run<T: Run>(&self) -> Option<T> {
         let mut st = lock(&self.inner.state);
-        if st.life != Life::Finished {
+        if self.life() != Life::Finished {
             return None;
         }
-        let Body::Returned(any) = std::mem::replace(&mut st.body, Body::Nothing) else {
+        let is_t = st
+            .body
+            .as_deref()
+            .is_some_and(|b| (b as &dyn Any).is::<RunValue<T>>());
+        if !is_t {
             return None;
-        };
-        match any.downcast::<T>() {
-            Ok(v) => Some(*v),
-            Err(other) => {
-                st.body = Body::Returned(other);
-                None
-            }
         }
+        let any: Box<dyn Any> = st.body.take()?;
+        any.downcast::<RunValue<T>>().ok().map(|v| v.0)
     }
 }
 
@@ -819,10 +891,11 @@ const _: () = {
 
 #[cfg(test)]
 mod size {
-    /// A pending timer is one of these records (plus a 24-byte heap entry and its
-    /// registry slot): `benches/timer_scale.rs` holds a million under 256 bytes each.
+    /// A pending timer is one of these records (plus a 16-byte heap entry):
+    /// 72 bytes is a 96-byte allocation with the `Arc`'s counts and glibc's header;
+    /// one field more and it is 112.
     #[test]
-    fn a_thread_record_stays_within_128_bytes() {
-        assert!(std::mem::size_of::<super::Inner>() <= 128);
+    fn a_thread_record_stays_within_72_bytes() {
+        assert!(std::mem::size_of::<super::Inner>() <= 72);
     }
 }

@@ -14,43 +14,87 @@
 //! `cancel()` and the service never both win):
 //!
 //! ```text
-//! IDLE --start--> SCHEDULED --due--> RUNNING --returned--> DONE (one-shot)
-//!   |                 |                 |   \--repeat----> SCHEDULED (next slot)
-//!   +---cancel--------+----cancel-------+--(repeat only)--> CANCELLED
+//! IDLE --start--> SCHEDULED --due--> DUE --call--> RUNNING --returned--> DONE (one-shot)
+//!   |                 |               |              |   \--repeat----> SCHEDULED (next slot)
+//!   +---cancel--------+---cancel------+---cancel-----+--(repeat only)--> CANCELLED
 //! ```
+//!
+//! SCHEDULED: in the service's heap, which lists it (not in the registry's map).
+//! DUE: popped by the service and listed in the registry's map, handed to a pooled
+//! thread; the CAS to DUE happens under the registry's lock, so a cancel that
+//! finds DUE knows the timer is in the map (and one that finds SCHEDULED that it is
+//! not).
 
 use std::fmt;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
+use super::clock;
 use super::error::Error;
-use super::thread::{Thread, TimerFields, TimerFn};
+use super::thread::{Body, Repeat, Target, Thread, TimerKind};
 use super::timer_service;
 
 const IDLE: u8 = 0;
 const SCHEDULED: u8 = 1;
-const RUNNING: u8 = 2;
-const CANCELLED: u8 = 3;
-const DONE: u8 = 4;
+const DUE: u8 = 2;
+const RUNNING: u8 = 3;
+const CANCELLED: u8 = 4;
+const DONE: u8 = 5;
 
 /// The shortest interval of a repeating timer: a zero interval would spin.
 const MIN_REPEAT: Duration = Duration::from_millis(1);
 
-fn fields(thread: &Thread) -> &TimerFields {
-    thread.timer().expect("a timer's thread")
+/// A timer's state byte.
+fn state(thread: &Thread) -> &AtomicU8 {
+    &thread.inner.timer_state
 }
 
-/// The due instant of slot `k` of `thread`'s timer (slot 1 is `start + interval`).
-fn slot_due(thread: &Thread, k: u64) -> Instant {
-    let interval = Duration::from_nanos(fields(thread).interval);
-    let started = thread.started_at().unwrap_or_else(Instant::now);
-    started + interval.saturating_mul(k.min(u32::MAX as u64) as u32)
+/// Whether `thread`'s timer is a repeating one.
+fn is_repeat(thread: &Thread) -> bool {
+    thread.inner.timer == TimerKind::Repeat
+}
+
+/// The due instant of slot `k` of `thread`'s timer (slot 1 is `start + interval`),
+/// in nanoseconds since the service's epoch. It saturates: an absurd interval's
+/// slot lands at `u64::MAX` (about 584 years on), which is never.
+fn slot_due(thread: &Thread, k: u64) -> u64 {
+    due_of(thread.started_nanos(), thread.inner.timer_interval, k)
+}
+
+/// Slot `k`'s due instant for a timer started at `started` with `interval` (both
+/// in nanoseconds), saturating at `u64::MAX` (never).
+fn due_of(started: u64, interval: u64, k: u64) -> u64 {
+    started.saturating_add(interval.saturating_mul(k))
+}
+
+/// Which slot `due` is (`due_of`'s inverse, exact below saturation), and the first
+/// slot not yet an interval in the past at `now`.
+fn slot_of(due: u64, started: u64, interval: u64, now: u64) -> (u64, u64) {
+    let step = interval.max(1);
+    let slot = due.saturating_sub(started) / step;
+    let behind = now.saturating_sub(started) / step;
+    (slot, behind)
+}
+
+/// What the timer service calls back (it does not import this module).
+const CALLBACKS: timer_service::Callbacks = timer_service::Callbacks {
+    is_scheduled,
+    mark_due,
+    fire,
+};
+
+/// SCHEDULED -> DUE: the service popped `thread`'s due entry (under the registry's
+/// lock, which lists it if this returns `true`); `false`: it was cancelled.
+fn mark_due(thread: &Thread) -> bool {
+    state(thread)
+        .compare_exchange(SCHEDULED, DUE, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
 }
 
 /// Whether `thread`'s timer waits for a slot (its heap entry is live).
-pub(crate) fn is_scheduled(thread: &Thread) -> bool {
-    fields(thread).state.load(Ordering::Acquire) == SCHEDULED
+fn is_scheduled(thread: &Thread) -> bool {
+    state(thread).load(Ordering::Acquire) == SCHEDULED
 }
 
 /// A function that runs once after a delay, or again and again at a fixed rate,
@@ -115,7 +159,7 @@ impl Timer {
     where
         F: FnOnce() + Send + 'static,
     {
-        Timer::build(interval, TimerFn::Once(Box::new(f)))
+        Timer::build(TimerKind::Once, interval, Box::new(Target(f)))
     }
 
     /// An unstarted timer that calls `f` at a fixed rate until cancelled: slot `k`
@@ -159,21 +203,18 @@ impl Timer {
     where
         F: FnMut() + Send + 'static,
     {
-        Timer::build(interval.max(MIN_REPEAT), TimerFn::Repeat(Box::new(f)))
+        Timer::build(
+            TimerKind::Repeat,
+            interval.max(MIN_REPEAT),
+            Box::new(Repeat(f)),
+        )
     }
 
-    fn build(interval: Duration, func: TimerFn) -> Timer {
+    fn build(kind: TimerKind, interval: Duration, func: Box<dyn Body>) -> Timer {
+        // The state starts at IDLE (0), as every record's `timer_state` does.
+        let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
         Timer {
-            thread: Thread::builder()
-                .timer(
-                    TimerFields {
-                        interval: u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX),
-                        state: AtomicU8::new(IDLE),
-                        repeat: matches!(func, TimerFn::Repeat(_)),
-                    },
-                    func,
-                )
-                .build(),
+            thread: Thread::builder().timer(kind, nanos, func).build(),
         }
     }
 
@@ -331,7 +372,7 @@ impl Timer {
     /// ```
     pub fn interval(&self) -> Duration {
         // Saturated at ~584 years when made: such an interval never ends anyway.
-        Duration::from_nanos(fields(&self.thread).interval)
+        Duration::from_nanos(self.thread.inner.timer_interval)
     }
 
     /// The timer thread's name (`Thread-N` unless renamed).
@@ -385,18 +426,18 @@ impl Deref for Timer {
 
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let timer = fields(&self.thread);
-        let state = match timer.state.load(Ordering::Relaxed) {
+        let state = match state(&self.thread).load(Ordering::Relaxed) {
             IDLE => "idle",
             SCHEDULED => "scheduled",
+            DUE => "due",
             RUNNING => "running",
             CANCELLED => "cancelled",
             _ => "done",
         };
         f.debug_struct("Timer")
             .field("thread", &self.thread)
-            .field("interval", &Duration::from_nanos(timer.interval))
-            .field("repeat", &timer.repeat)
+            .field("interval", &self.interval())
+            .field("repeat", &is_repeat(&self.thread))
             .field("state", &state)
             .finish()
     }
@@ -406,13 +447,8 @@ impl fmt::Debug for Timer {
 /// `Pending`): IDLE -> SCHEDULED, unless cancelled before start: then the thread
 /// ends at once and the function never runs.
 pub(crate) fn start(thread: &Thread) {
-    match fields(thread).state.compare_exchange(
-        IDLE,
-        SCHEDULED,
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    ) {
-        Ok(_) => timer_service::schedule(slot_due(thread, 1), 1, thread.clone()),
+    match state(thread).compare_exchange(IDLE, SCHEDULED, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => timer_service::schedule(slot_due(thread, 1), thread.clone(), false, &CALLBACKS),
         Err(_) => thread.finish(),
     }
 }
@@ -423,84 +459,84 @@ pub(crate) fn stop(thread: &Thread) {
 }
 
 fn cancel(thread: &Thread) -> bool {
-    let timer = fields(thread);
-    let mut state = timer.state.load(Ordering::Acquire);
+    let timer = self::state(thread);
+    let repeat = is_repeat(thread);
+    let mut state = timer.load(Ordering::Acquire);
     loop {
         let next = match state {
-            IDLE | SCHEDULED => CANCELLED,
+            IDLE | SCHEDULED | DUE => CANCELLED,
             // A running repeat stops after the running call; a one-shot that is
             // running has run.
-            RUNNING if timer.repeat => CANCELLED,
+            RUNNING if repeat => CANCELLED,
             _ => return false,
         };
-        match timer
-            .state
-            .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
-        {
+        match timer.compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => break,
             Err(actual) => state = actual,
         }
     }
     if state == SCHEDULED {
         // Its heap entry stays until due and is skipped then (counted, so the
-        // service can purge when cancelled entries pile up).
+        // service can purge when cancelled entries pile up). The heap listed it,
+        // the registry's map did not: nothing to unlist there. The function is
+        // dropped outside any lock: its captures may run user code.
         timer_service::note_cancelled();
-        // Dropped outside any lock: the closure's captures may run user code.
-        drop(thread.take_timer_fn());
+        drop(thread.mark_finished_taking_body(true));
+    } else if state == DUE {
+        // Popped and in the registry's map; the pooled thread will find it
+        // cancelled.
+        drop(thread.take_body());
         thread.finish();
     }
     true
 }
 
-/// Called on a pooled thread when slot `slot` of `thread`'s timer is due.
-pub(crate) fn fire(thread: &Thread, slot: u64, due: Instant) {
-    let timer = fields(thread);
+/// Called on a pooled thread when `thread`'s timer is due (`due`: nanoseconds since
+/// the service's epoch, the slot's `slot_due`).
+fn fire(thread: &Thread, due: u64) {
+    let timer = state(thread);
+    let repeat = is_repeat(thread);
     if timer
-        .state
-        .compare_exchange(SCHEDULED, RUNNING, Ordering::AcqRel, Ordering::Acquire)
+        .compare_exchange(DUE, RUNNING, Ordering::AcqRel, Ordering::Acquire)
         .is_err()
     {
-        timer_service::note_cancelled_skipped();
+        // Cancelled after the service popped it: `cancel` ended it.
         return;
     }
-    let interval = Duration::from_nanos(timer.interval);
+    let interval = thread.inner.timer_interval;
     // A repeat slot more than one whole interval late is skipped, not burst.
-    let late = Instant::now().saturating_duration_since(due);
-    let skip = timer.repeat && late > interval;
+    let late = clock::nanos_of(Instant::now()).saturating_sub(due);
+    let skip = repeat && late > interval;
     let mut panicked = false;
     if !skip {
-        match thread.take_timer_fn() {
-            Some(TimerFn::Once(f)) => panicked = thread.run_call(f),
-            Some(TimerFn::Repeat(mut f)) => {
-                panicked = thread.run_call(&mut f);
-                if !panicked {
-                    thread.put_back_repeat(f);
-                }
+        if let Some(body) = thread.take_body() {
+            // A repeat's function comes back for its next call, unless it panicked.
+            let mut keep = None;
+            panicked = thread.run_call(|| body.call(&mut keep));
+            if let Some(f) = keep {
+                thread.put_back_body(f);
             }
-            None => {}
         }
     }
     // A stop request cancels (`stop` above), so it needs no check here.
-    if timer.repeat && !panicked {
-        // The next slot whose due instant is not already an interval in the past.
-        let started = thread.started_at().unwrap_or_else(Instant::now);
-        let elapsed = Instant::now().saturating_duration_since(started);
-        let behind = (elapsed.as_nanos() / interval.as_nanos().max(1)) as u64;
-        let next = (slot + 1).max(behind);
+    if repeat && !panicked {
+        // This slot's number (exact: `due` is `slot_due` of it), then the next
+        // slot whose due instant is not already an interval in the past.
+        let now = clock::nanos_of(Instant::now());
+        let (slot, behind) = slot_of(due, thread.started_nanos(), interval, now);
+        let next = slot.saturating_add(1).max(behind);
         if timer
-            .state
             .compare_exchange(RUNNING, SCHEDULED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            timer_service::schedule(slot_due(thread, next), next, thread.clone());
+            // Into the heap and out of the registry's map in one step.
+            timer_service::schedule(slot_due(thread, next), thread.clone(), true, &CALLBACKS);
             return;
         }
     } else {
-        let _ = timer
-            .state
-            .compare_exchange(RUNNING, DONE, Ordering::AcqRel, Ordering::Acquire);
+        let _ = timer.compare_exchange(RUNNING, DONE, Ordering::AcqRel, Ordering::Acquire);
     }
-    drop(thread.take_timer_fn());
+    drop(thread.take_body());
     thread.finish();
 }
 
@@ -508,3 +544,33 @@ const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<Timer>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::{due_of, slot_of};
+
+    #[test]
+    fn a_slots_due_instant_gives_back_its_slot() {
+        let (started, interval) = (123_456_789, 10_000_000);
+        for k in [1, 2, 3, 1_000, 1 << 30] {
+            let due = due_of(started, interval, k);
+            assert_eq!(due, started + interval * k);
+            assert_eq!(slot_of(due, started, interval, due).0, k);
+        }
+        // Behind: at slot 7's due instant plus half an interval, slot 7 is the
+        // first one not a whole interval in the past.
+        let now = due_of(started, interval, 7) + interval / 2;
+        assert_eq!(
+            slot_of(due_of(started, interval, 2), started, interval, now),
+            (2, 7)
+        );
+    }
+
+    #[test]
+    fn an_absurd_interval_saturates_to_never() {
+        let started = 5_000_000_000;
+        assert_eq!(due_of(started, u64::MAX, 1), u64::MAX);
+        assert_eq!(due_of(started, u64::MAX / 2, 3), u64::MAX);
+        assert_eq!(due_of(u64::MAX - 1, 1, 2), u64::MAX);
+    }
+}

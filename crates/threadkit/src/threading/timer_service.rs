@@ -14,14 +14,25 @@
 //! Cancelled timers leave their heap entry behind (cancel is `O(1)`); the entry is
 //! skipped when due, and the heap is purged when such entries outnumber live ones.
 //! Everything here uses std types: the service stays out of the loom models.
+//!
+//! A pending timer is listed by the heap, not by the registry's map (a map entry
+//! would cost a pending timer a third of its memory and start + cancel two map
+//! updates): the registry asks `with_scheduled` for them. A timer is in the
+//! registry's map only while a pooled thread has it (popped, until its call ends).
+//! Under `STATE` a live timer is therefore always in one of the two, which is why
+//! the hand-overs (a due entry popped and listed, a repeat pushed and unlisted)
+//! happen under `STATE`, and why `STATE` is taken before the registry's lock, never
+//! after.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::clock::nanos_of;
+use super::registry;
 use super::thread::Thread;
-use super::timer::{fire, is_scheduled};
 use crate::sync::lock;
 
 /// How long the service thread stays with nothing pending before it ends.
@@ -29,11 +40,11 @@ const LINGER: Duration = Duration::from_millis(200);
 /// How long a pooled thread stays idle before it ends.
 const REAP: Duration = Duration::from_secs(1);
 
-/// One pending slot of one timer. 24 bytes: the due instant as nanoseconds since
-/// `epoch()`, not an `Instant`, to keep a million pending timers small.
+/// One pending slot of one timer. 16 bytes: the due instant as nanoseconds since
+/// `clock`'s epoch, not an `Instant`, to keep a million pending timers small; which slot
+/// it is follows from the due instant (`timer::fire`).
 struct Entry {
     due: u64,
-    slot: u64,
     thread: Thread,
 }
 
@@ -62,40 +73,50 @@ struct State {
     heap: BinaryHeap<Entry>,
     /// Whether the service thread runs (or is being started).
     running: bool,
-    /// Heap entries whose timer was cancelled (an estimate: used to decide a purge).
-    cancelled: usize,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
     heap: BinaryHeap::new(),
     running: false,
-    cancelled: 0,
 });
+/// Heap entries whose timer was cancelled (an estimate: used to decide a purge).
+/// Outside `STATE`, so a cancel takes the lock only when it may purge.
+static CANCELLED: AtomicUsize = AtomicUsize::new(0);
 /// Wakes the service when an earlier timer arrives.
 static WAKE: Condvar = Condvar::new();
 
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
+/// What the service asks of a timer's state machine. `timer.rs` passes them with
+/// every `schedule`, so the service, the floor below it, never imports `timer.rs`.
+#[derive(Clone, Copy)]
+pub(crate) struct Callbacks {
+    /// Whether the timer waits for its heap entry (the entry is live).
+    pub(crate) is_scheduled: fn(&Thread) -> bool,
+    /// The entry was popped: marks the timer due, or returns `false` when it was
+    /// cancelled. Called under the registry's lock (see the module docs).
+    pub(crate) mark_due: fn(&Thread) -> bool,
+    /// Runs a due timer on a pooled thread (`due`: the entry's due instant).
+    pub(crate) fire: fn(&Thread, u64),
 }
 
-/// `t` as nanoseconds since the service's epoch (0 for earlier instants).
-pub(crate) fn nanos_of(t: Instant) -> u64 {
-    let d = t.saturating_duration_since(epoch());
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+/// The callbacks, from the first `schedule` on (nothing else runs before one).
+static CALLBACKS: OnceLock<Callbacks> = OnceLock::new();
+
+fn callbacks() -> &'static Callbacks {
+    CALLBACKS.get().expect("set by the first schedule")
 }
 
-/// The instant `nanos` after the service's epoch.
-pub(crate) fn instant_of(nanos: u64) -> Instant {
-    epoch() + Duration::from_nanos(nanos)
-}
-
-/// Adds slot `slot` of a timer, due at `due`; starts the service if needed.
-pub(crate) fn schedule(due: Instant, slot: u64, thread: Thread) {
-    let due = nanos_of(due);
+/// Adds a timer's next slot, due at `due` (nanoseconds since the epoch; `u64::MAX`
+/// is never); starts the service if needed. `unlist`: the timer was in the
+/// registry's map (a repeat between calls), and leaves it now that the heap lists it.
+pub(crate) fn schedule(due: u64, thread: Thread, unlist: bool, callbacks: &Callbacks) {
+    CALLBACKS.get_or_init(|| *callbacks);
+    registry::set_pending_source(with_scheduled);
     let mut st = lock(&STATE);
     let earliest = st.heap.peek().is_none_or(|top| due < top.due);
-    st.heap.push(Entry { due, slot, thread });
+    if unlist {
+        registry::remove(&thread);
+    }
+    st.heap.push(Entry { due, thread });
     if !st.running {
         st.running = true;
         drop(st);
@@ -107,17 +128,21 @@ pub(crate) fn schedule(due: Instant, slot: u64, thread: Thread) {
 
 /// A scheduled timer was cancelled; its entry stays in the heap until due.
 pub(crate) fn note_cancelled() {
+    let cancelled = CANCELLED.fetch_add(1, Ordering::Relaxed) + 1;
+    // Look at the heap every 64 cancels only: the lock stays off the cancel path.
+    if cancelled % 64 != 0 {
+        return;
+    }
     let mut st = lock(&STATE);
-    st.cancelled += 1;
     // Purge when dead entries are the majority: amortised O(1) per cancel, and a
     // program that starts and cancels long timers in a loop stays bounded.
-    if st.cancelled > 64 && st.cancelled * 2 > st.heap.len() {
+    if cancelled * 2 > st.heap.len() {
         let (live, dead): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut st.heap)
             .into_vec()
             .into_iter()
-            .partition(|e| is_scheduled(&e.thread));
+            .partition(|e| (callbacks().is_scheduled)(&e.thread));
         st.heap = BinaryHeap::from(live);
-        st.cancelled = 0;
+        CANCELLED.store(0, Ordering::Relaxed);
         drop(st);
         // Dropping a timer can run user code (its closure's captures): not under
         // the service's lock.
@@ -125,10 +150,17 @@ pub(crate) fn note_cancelled() {
     }
 }
 
-/// A cancelled entry came due and was skipped.
-pub(crate) fn note_cancelled_skipped() {
-    let mut st = lock(&STATE);
-    st.cancelled = st.cancelled.saturating_sub(1);
+/// Calls `f` with every scheduled timer, under the service's lock: the registry's
+/// listing (it takes its own lock inside `f`).
+fn with_scheduled(f: &mut dyn FnMut(Vec<Thread>)) {
+    let st = lock(&STATE);
+    let scheduled = st
+        .heap
+        .iter()
+        .filter(|e| (callbacks().is_scheduled)(&e.thread))
+        .map(|e| e.thread.clone())
+        .collect();
+    f(scheduled);
 }
 
 fn start_service() {
@@ -147,14 +179,27 @@ fn start_service() {
 
 fn service_loop() {
     let mut due_now = Vec::new();
+    let mut dead = Vec::new();
     let mut st = lock(&STATE);
     loop {
         let now = nanos_of(Instant::now());
         while st.heap.peek().is_some_and(|top| top.due <= now) {
-            due_now.extend(st.heap.pop());
+            let Some(e) = st.heap.pop() else { break };
+            // Listed by the registry from here on, unless it was cancelled.
+            if registry::insert_if(&e.thread, || (callbacks().mark_due)(&e.thread)) {
+                due_now.push(e);
+            } else {
+                // Saturating: the count is an estimate, reset by purges.
+                let _ = CANCELLED.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    Some(n.saturating_sub(1))
+                });
+                dead.push(e);
+            }
         }
-        if !due_now.is_empty() {
+        if !due_now.is_empty() || !dead.is_empty() {
             drop(st);
+            // Dropping a timer can run user code: not under the lock.
+            dead.clear();
             for e in due_now.drain(..) {
                 pool_dispatch(e);
             }
@@ -186,10 +231,6 @@ struct Mailbox {
 static IDLE: Mutex<Vec<Arc<Mailbox>>> = Mutex::new(Vec::new());
 
 fn pool_dispatch(e: Entry) {
-    if !is_scheduled(&e.thread) {
-        note_cancelled_skipped();
-        return;
-    }
     let idle = lock(&IDLE).pop();
     match idle {
         Some(mailbox) => {
@@ -222,7 +263,7 @@ fn spawn_worker(first: Entry) {
 }
 
 fn run(e: Entry) {
-    fire(&e.thread, e.slot, instant_of(e.due));
+    (callbacks().fire)(&e.thread, e.due);
 }
 
 fn worker_loop(mailbox: &Arc<Mailbox>) {
