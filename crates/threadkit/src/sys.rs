@@ -10,7 +10,8 @@
 //! - [`recv_from`]: `recvfrom(2)` into initialised memory, keeping a missing sender
 //!   address (a socket woken by `shutdown`) instead of failing on it;
 //! - [`tcp_peer_closed`]: whether a TCP peer's FIN came (`TCP_INFO`), which
-//!   `recv` no longer tells once the receive side is shut down.
+//!   `recv` no longer tells once the receive side is shut down;
+//! - [`trim_heap`]: give the allocator's free pages back to the system.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -172,6 +173,17 @@ pub(crate) fn tcp_peer_closed(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<boo
     const FIN_WAIT1: u8 = 4;
     const FIN_WAIT2: u8 = 5;
     Ok(!matches!(state, ESTABLISHED | FIN_WAIT1 | FIN_WAIT2))
+}
+
+/// Gives the free pages of glibc's heaps back to the system (`malloc_trim`):
+/// a freed burst buffer in the middle of a heap stays resident otherwise.
+/// Elsewhere (musl, another allocator) it does nothing.
+pub(crate) fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` takes no pointer and only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]

@@ -158,6 +158,7 @@ mod echo;
 mod events;
 mod hooks;
 mod lines;
+mod memory;
 mod outbox;
 mod outgoing;
 mod scalable;

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use socket2::SockRef;
 
+use super::memory;
 use crate::socket::Socket;
 use crate::threading::{self, Thread};
 
@@ -417,7 +418,7 @@ impl Inner {
                 }
             }
             if drained && chunk.capacity() > KEEP {
-                chunk = Vec::new();
+                memory::freed(std::mem::take(&mut chunk).capacity());
             }
         }
     }
@@ -430,7 +431,7 @@ const KEEP: usize = 16 * 1024;
 /// Frees an empty buffer's allocation when it is larger than [`KEEP`].
 pub(crate) fn release(buf: &mut Vec<u8>) {
     if buf.is_empty() && buf.capacity() > KEEP {
-        *buf = Vec::new();
+        memory::freed(std::mem::take(buf).capacity());
     }
 }
 

@@ -210,6 +210,22 @@ impl Timer {
         )
     }
 
+    /// threadkit's own one-shot timer (housekeeping): an internal thread (left
+    /// out of `enumerate()`) and a daemon (it never holds the process at exit).
+    pub(crate) fn internal<F>(interval: Duration, f: F) -> Timer
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
+        Timer {
+            thread: Thread::builder()
+                .timer(TimerKind::Once, nanos, Box::new(Target(f)))
+                .internal()
+                .daemon(true)
+                .build(),
+        }
+    }
+
     fn build(kind: TimerKind, interval: Duration, func: Box<dyn Body>) -> Timer {
         // The state starts at IDLE (0), as every record's `timer_state` does.
         let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);

@@ -11,6 +11,7 @@ use socket2::SockRef;
 use super::READ_BUF;
 use crate::server::conn::{CloseReason, ConnId};
 use crate::server::lines::LineSplitter;
+use crate::server::memory;
 use crate::server::threaded::Slot;
 
 /// Where a connection is in its life.
@@ -87,7 +88,7 @@ impl Conn {
         let n = send_now(&self.stream, &self.out[self.sent..])?;
         self.sent += n;
         if self.sent == self.out.len() {
-            self.out = Vec::new();
+            memory::freed(std::mem::take(&mut self.out).capacity());
             self.sent = 0;
         } else if self.sent >= READ_BUF && self.sent * 2 >= self.out.len() {
             self.out.drain(..self.sent);
