@@ -14,7 +14,10 @@ use threadkit::threading::{Lock, RLock};
 
 #[path = "sync/increments.rs"]
 mod increments;
+#[path = "interleaved/report.rs"]
+mod report;
 use increments::{parking_lot_increments, threadkit_increments};
+use report::report;
 
 /// Acquire + release pairs per uncontended batch.
 const BATCH: u32 = 200_000;
@@ -33,23 +36,6 @@ fn per_call(f: &mut dyn FnMut()) -> f64 {
 /// Nanoseconds per increment of one two-thread round of `run`.
 fn per_increment(run: fn(u64) -> Duration) -> f64 {
     run(INCREMENTS).as_nanos() as f64 / (2 * INCREMENTS) as f64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// One line: both medians and the median of the per-round ratios.
-fn report(what: &str, ours: &[f64], peer: &[f64]) {
-    let ratios = ours.iter().zip(peer).map(|(a, b)| a / b).collect();
-    println!(
-        "{what:34} threadkit {:7.2} ns  peer {:7.2} ns  ratio {:.3} (median of {} rounds)",
-        median(ours.to_vec()),
-        median(peer.to_vec()),
-        median(ratios),
-        ours.len()
-    );
 }
 
 fn main() {
@@ -82,7 +68,7 @@ fn main() {
             break;
         }
     }
-    report("Lock vs parking_lot::Mutex", &t[0], &t[1]);
-    report("RLock vs parking_lot::ReentrantMutex", &t[2], &t[3]);
-    report("two threads incrementing, Lock", &t[4], &t[5]);
+    report("Lock vs parking_lot::Mutex", "ns", &t[0], &t[1]);
+    report("RLock vs parking_lot::ReentrantMutex", "ns", &t[2], &t[3]);
+    report("two threads incrementing, Lock", "ns", &t[4], &t[5]);
 }

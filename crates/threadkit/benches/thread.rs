@@ -5,10 +5,8 @@
 //! - `current_thread()` from a threadkit thread vs `std::thread::current()`
 //!   (goal: at most 2x).
 //!
-//! spawn + join is measured twice: as the machine is, and with both cores
-//! busy (`spawn_join_busy`: one `yes > /dev/null` per core, started and
-//! stopped by the bench itself), where detached threads still exiting used to
-//! make threadkit 2-4x std.
+//! With every core busy, and interleaved so that both sides meet the same
+//! load: `benches/spawn_interleaved.rs`.
 //!
 //! Run: `cargo bench -p threadkit --bench thread`
 
@@ -19,43 +17,8 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use threadkit::threading::{current_thread, Thread};
 
-/// One `yes > /dev/null` per core, killed on drop.
-struct Hogs(Vec<std::process::Child>);
-
-impl Hogs {
-    fn start() -> Hogs {
-        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Hogs(
-            (0..n)
-                .filter_map(|_| {
-                    std::process::Command::new("yes")
-                        .stdout(std::process::Stdio::null())
-                        .spawn()
-                        .map_err(|e| eprintln!("cannot start `yes`: {e}"))
-                        .ok()
-                })
-                .collect(),
-        )
-    }
-}
-
-impl Drop for Hogs {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 fn spawn_join(c: &mut Criterion) {
-    spawn_join_group(c, "spawn_join");
-    let _hogs = Hogs::start();
-    spawn_join_group(c, "spawn_join_busy");
-}
-
-fn spawn_join_group(c: &mut Criterion, name: &str) {
-    let mut g = c.benchmark_group(name);
+    let mut g = c.benchmark_group("spawn_join");
     g.bench_function("std", |b| {
         b.iter(|| std::thread::spawn(|| black_box(1)).join().unwrap())
     });
