@@ -93,6 +93,10 @@ struct State {
     writer: Option<Thread>,
     /// Bytes written so far, to see progress.
     written: u64,
+    /// Threads waiting on `changed`: a notify with none is skipped (std's
+    /// `notify_all` is a system call whether anyone waits or not: one per
+    /// answer on the echo path).
+    waiting: u32,
 }
 
 impl State {
@@ -152,14 +156,14 @@ impl Outgoing {
                     st.buf.drain(..n);
                     if st.buf.is_empty() {
                         release(&mut st.buf);
-                        self.inner.changed.notify_all();
+                        self.inner.notify(&st);
                         return;
                     }
                 }
                 Err(_) => {
                     st.broken = true;
                     st.buf = Vec::new();
-                    self.inner.changed.notify_all();
+                    self.inner.notify(&st);
                     return;
                 }
             }
@@ -168,7 +172,7 @@ impl Outgoing {
                 return;
             }
         }
-        self.inner.changed.notify_all();
+        self.inner.notify(&st);
     }
 
     /// Queues the server's last words (a notice), even after the service's
@@ -188,7 +192,7 @@ impl Outgoing {
                 Err(_) => {
                     st.broken = true;
                     st.buf = Vec::new();
-                    self.inner.changed.notify_all();
+                    self.inner.notify(&st);
                     return Push::Closed;
                 }
             }
@@ -206,7 +210,7 @@ impl Outgoing {
                 }
             }
         } else {
-            self.inner.changed.notify_all();
+            self.inner.notify(&st);
         }
         Push::Queued { flush: false }
     }
@@ -221,7 +225,7 @@ impl Outgoing {
         st.buf = Vec::new();
         // Wake the connection's reader.
         let _ = self.inner.sock.shutdown(Shutdown::Both);
-        self.inner.changed.notify_all();
+        self.inner.notify(st);
     }
 
     fn start_writer(&self) -> io::Result<Thread> {
@@ -249,8 +253,8 @@ impl Outgoing {
     /// Wakes anyone waiting in [`wait_below`](Outgoing::wait_below), so they
     /// look at their `stopped` condition again.
     pub(crate) fn wake(&self) {
-        let _st = self.inner.lock();
-        self.inner.changed.notify_all();
+        let st = self.inner.lock();
+        self.inner.notify(&st);
     }
 
     /// Waits until fewer than `limit` bytes are queued, `stopped()` holds, or
@@ -274,21 +278,13 @@ impl Outgoing {
                 deadline = idle.and_then(threading::deadline);
             }
             st = match deadline {
-                None => self
-                    .inner
-                    .changed
-                    .wait(st)
-                    .unwrap_or_else(PoisonError::into_inner),
+                None => self.inner.wait(st, None),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         return false;
                     }
-                    self.inner
-                        .changed
-                        .wait_timeout(st, deadline - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
+                    self.inner.wait(st, Some(deadline - now))
                 }
             };
         }
@@ -303,7 +299,7 @@ impl Outgoing {
         let mut seen = st.written;
         st.refusing = true;
         st.finishing = true;
-        self.inner.changed.notify_all();
+        self.inner.notify(&st);
         loop {
             if st.pending() == 0 || st.broken || st.aborted {
                 return true;
@@ -316,12 +312,7 @@ impl Outgoing {
             if now >= deadline {
                 return false;
             }
-            st = self
-                .inner
-                .changed
-                .wait_timeout(st, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            st = self.inner.wait(st, Some(deadline - now));
         }
     }
 
@@ -332,7 +323,7 @@ impl Outgoing {
         st.refusing = true;
         st.aborted = true;
         st.buf = Vec::new();
-        self.inner.changed.notify_all();
+        self.inner.notify(&st);
     }
 
     /// Waits (bounded) for the writer thread, if one was started, to end; call
@@ -356,6 +347,36 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Waits on `changed` (at most `timeout`), counted in `waiting`.
+    fn wait<'a>(
+        &self,
+        mut st: MutexGuard<'a, State>,
+        timeout: Option<Duration>,
+    ) -> MutexGuard<'a, State> {
+        st.waiting += 1;
+        let mut st = match timeout {
+            None => self
+                .changed
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner),
+            Some(t) => {
+                self.changed
+                    .wait_timeout(st, t)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
+            }
+        };
+        st.waiting -= 1;
+        st
+    }
+
+    /// Wakes the waiters on `changed`, if any (the caller holds the lock).
+    fn notify(&self, st: &State) {
+        if st.waiting > 0 {
+            self.changed.notify_all();
+        }
+    }
+
     /// The writer thread: writes the queue with blocking sends until the
     /// connection ends.
     fn write_loop(&self) {
@@ -373,10 +394,7 @@ impl Inner {
                     if st.finishing {
                         return;
                     }
-                    st = self
-                        .changed
-                        .wait(st)
-                        .unwrap_or_else(PoisonError::into_inner);
+                    st = self.wait(st, None);
                 }
                 // Swap buffers: the queue keeps an allocation to grow into
                 // while this one is written.
@@ -399,7 +417,7 @@ impl Inner {
                             release(&mut st.buf);
                             drained = true;
                         }
-                        self.changed.notify_all();
+                        self.notify(&st);
                     }
                     // The socket's idle timeout also bounds each send: keep
                     // trying while the connection lives.
@@ -412,7 +430,7 @@ impl Inner {
                         st.in_flight = 0;
                         st.buf = Vec::new();
                         st.broken = true;
-                        self.changed.notify_all();
+                        self.notify(&st);
                         return;
                     }
                 }

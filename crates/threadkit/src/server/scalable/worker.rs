@@ -48,8 +48,11 @@
 //!   and its socket unread until the queue shrinks below (then it is put on
 //!   the `ready` list). Paused with no byte written for the idle timeout:
 //!   `too slow`;
-//! - a line for another connection that would pass `max_queue` is not queued
-//!   and that connection ends (`too slow`); another connection's `close` or a
+//! - a line for another connection that would pass `max_queue` ends that
+//!   connection (`too slow`) if writing what the kernel takes does not bring
+//!   it back under the limit (lines are queued under the service lock, where
+//!   no write is made: the verdict comes right after it); another connection's
+//!   `close` or a
 //!   failed write also end it. Such ends are recorded in the connection
 //!   (`ending`, which refuses further lines) and carried out right after the
 //!   callback that caused them;
@@ -290,10 +293,19 @@ impl<'a> Worker<'a> {
 
     /// Writes the recipients whose queue passed half of `max_queue` (called
     /// between lines, with the service lock released).
+    /// A connection whose queue passed `max_queue` still has more than that
+    /// once written as far as the kernel takes: `too slow`.
     pub(super) fn flush_urgent(&mut self) {
+        let max = self.max_queue;
         while let Some((token, id)) = self.urgent.pop() {
             if conn_at(&mut self.conns, token, id).is_some_and(|c| c.pending() > 0) {
                 self.flush(token, id);
+            }
+            let Some(conn) = conn_at(&mut self.conns, token, id) else {
+                continue;
+            };
+            if std::mem::take(&mut conn.over) && conn.pending() > max {
+                self.stop(token, id, CloseReason::TooSlow);
             }
         }
     }
@@ -411,6 +423,7 @@ impl<'a> Worker<'a> {
             paused: false,
             dirty: false,
             ready: false,
+            over: false,
             deadline: None,
             armed: None,
             slot,

@@ -52,6 +52,9 @@ pub(super) struct Conn {
     pub(super) dirty: bool,
     /// On the worker's `ready` list: to serve without waiting for an event.
     pub(super) ready: bool,
+    /// A line for it passed `max_queue` while the service lock was held (no
+    /// write possible then): the verdict comes after the next write attempt.
+    pub(super) over: bool,
     /// When its timer fires (meaning by phase; see the module docs).
     pub(super) deadline: Option<Instant>,
     /// The earliest entry it has in the timer heap.

@@ -206,8 +206,10 @@ impl<'a> Worker<'a> {
         }
     }
 
-    /// Queues a line for a connection other than the one being served; one
-    /// whose queue would pass `max_queue` ends as too slow instead.
+    /// Queues a line for a connection other than the one being served. One
+    /// whose queue passes `max_queue` with it is marked `over` and written
+    /// first thing after the lock (`flush_urgent`): still over, it ends as too
+    /// slow.
     pub(super) fn deliver(&mut self, token: usize, id: ConnId, data: &[u8]) {
         let max = self.max_queue;
         let Some(conn) = conn_at(&mut self.conns, token, id) else {
@@ -217,10 +219,10 @@ impl<'a> Worker<'a> {
             return;
         }
         if !conn.append(data, Some(max)) {
-            self.stop(token, id, CloseReason::TooSlow);
-            return;
+            conn.over = true;
+            conn.out.extend_from_slice(data);
         }
-        if conn.pending() >= max / 2 {
+        if conn.over || conn.pending() >= max / 2 {
             self.urgent.push((token, id));
         }
         self.mark_dirty(token, id);
