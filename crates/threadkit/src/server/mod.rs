@@ -150,6 +150,7 @@
 //! ```
 
 mod adapters;
+mod bind;
 mod chat;
 mod config;
 mod conn;

@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use socket2::SockRef;
 
+use super::bind::bind_first;
 use super::config::{Model, ServerConfig};
 use super::hooks::Actions;
 use super::shutdown::{Serving, ShutdownHandle, Signal, Stop};
 use super::threaded::ThreadSet;
-use crate::socket::{Family, Kind, Socket};
+use crate::socket::{family_of, Kind, Socket};
 use crate::threading::panic_message;
 
 /// The largest datagram served: the largest UDP payload over IPv4. A longer
@@ -247,7 +248,7 @@ impl UdpServer {
                 ))
             }
         }
-        let sock = bind_udp(addr, &config)?;
+        let sock = bind_first(addr, Kind::Datagram, &config)?;
         let local_addr = sock.getsockname()?;
         if let Err(e) = SockRef::from(&sock).set_recv_buffer_size(RECV_BUFFER) {
             log::debug!("threadkit: cannot enlarge the receive buffer of {local_addr}: {e}");
@@ -568,44 +569,10 @@ impl Stop for UdpShared {
                 SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
             });
         }
-        let sent = Socket::new(family_of(target), Kind::Datagram)
+        let sent = Socket::new(family_of(&target), Kind::Datagram)
             .and_then(|waker| waker.sendto(&[], target));
         if let Err(e) = sent {
             log::warn!("threadkit: cannot wake the UDP server on {target}: {e}");
         }
     }
-}
-
-fn family_of(addr: SocketAddr) -> Family {
-    match addr {
-        SocketAddr::V4(_) => Family::Inet,
-        SocketAddr::V6(_) => Family::Inet6,
-    }
-}
-
-/// A UDP socket bound to the first address of `addr` that binds.
-fn bind_udp(addr: impl ToSocketAddrs, config: &ServerConfig) -> io::Result<Socket> {
-    let mut last = None;
-    for addr in addr.to_socket_addrs()? {
-        let attempt = (|| {
-            let sock = Socket::new(family_of(addr), Kind::Datagram)?;
-            // The server's own loop blocks, whatever `setdefaulttimeout` says.
-            sock.settimeout(None)?;
-            if config.reuse_address {
-                sock.set_reuse_address(true)?;
-            }
-            if config.allow_reuse_port {
-                sock.set_reuse_port(true)?;
-            }
-            sock.bind(addr)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
-            Ok(sock)
-        })();
-        match attempt {
-            Ok(sock) => return Ok(sock),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last
-        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
 }

@@ -39,7 +39,7 @@ impl Socket {
 }
 
 /// The family of an internet address.
-pub(super) fn family_of(addr: &SocketAddr) -> Family {
+pub(crate) fn family_of(addr: &SocketAddr) -> Family {
     match addr {
         SocketAddr::V4(_) => Family::Inet,
         SocketAddr::V6(_) => Family::Inet6,

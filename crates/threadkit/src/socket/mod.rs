@@ -111,6 +111,7 @@ mod resolve;
 mod socket;
 mod timeout;
 
+pub(crate) use address::family_of;
 pub use create::{
     create_connection, create_connection_with, create_server, create_server_with, ConnectOptions,
     ServerOptions,

@@ -13,8 +13,9 @@ use socket2::SockRef;
 mod listen;
 mod request;
 
-use listen::{bind_socket, is_transient};
+use listen::is_transient;
 
+use super::bind::bind_first;
 use super::config::{Model, ServerConfig};
 use super::conn::{CloseReason, ConnId};
 use super::connection;
@@ -27,7 +28,7 @@ use super::shared::Shared;
 use super::shutdown::{Serving, ShutdownHandle, Stop};
 use super::threaded::{self, Slot, Slots, ThreadSet};
 use crate::monitor::ServerCounters;
-use crate::socket::Socket;
+use crate::socket::{Kind, Socket};
 
 /// The first pause after a failed `accept`; it doubles on each failure in a
 /// row, up to [`ACCEPT_BACKOFF_MAX`].
@@ -208,7 +209,7 @@ impl TcpServer {
     ) -> io::Result<TcpServer> {
         let service = service.into();
         check_model(config.model, &service)?;
-        let listener = bind_socket(addr, &config)?;
+        let listener = bind_first(addr, Kind::Stream, &config)?;
         let local_addr = listener.getsockname()?;
         let server = Arc::new(Server {
             listener,
