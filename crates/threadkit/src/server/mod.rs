@@ -155,6 +155,7 @@ mod chat;
 mod config;
 mod conn;
 mod connection;
+mod datagram;
 mod echo;
 mod events;
 mod hooks;
@@ -162,14 +163,15 @@ mod lines;
 mod memory;
 mod outbox;
 mod outgoing;
+mod peer;
 mod scalable;
 mod service;
 mod shared;
 mod shutdown;
 mod stats;
-mod tcp;
+mod stream;
 mod threaded;
-mod udp;
+mod unix_path;
 
 pub use adapters::{DatagramRequestHandler, DatagramRequests, StreamRequestHandler};
 pub use chat::ChatRoom;
@@ -179,7 +181,10 @@ pub use echo::Echo;
 pub use events::ServerEvent;
 pub use hooks::{RequestFilter, ServiceActions};
 pub use outbox::{Action, Outbox};
+pub use peer::{Address, Peer};
 pub use service::{LineService, RequestHandler, Service};
 pub use shutdown::ShutdownHandle;
-pub use tcp::TcpServer;
-pub use udp::{DatagramHandler, UdpEcho, UdpServer, MAX_DATAGRAM};
+pub use stream::{StreamServer, TcpServer, UnixStreamServer};
+pub use datagram::{
+    reply_unix, DatagramHandler, DatagramServer, UdpEcho, UdpServer, UnixDatagramServer, MAX_DATAGRAM,
+};
