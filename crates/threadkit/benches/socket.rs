@@ -1,9 +1,9 @@
 //! `threadkit::socket` calls against their floor, in one run (ratios hold on a
 //! noisy machine, absolute times do not): `sendfile` of an 8 MiB file over the
 //! loopback against `std::io::copy` from the file into a `std::net::TcpStream`
-//! (read and write through user space); and `socketpair()` (a loopback TCP
-//! pair) against `std::os::unix::net::UnixStream::pair()`, what Python's
-//! `socketpair` makes on Linux.
+//! (read and write through user space); and `socketpair()` (a Unix-domain
+//! pair, as Python's `socketpair` makes on Linux) against
+//! `std::os::unix::net::UnixStream::pair()`, the floor: the same system call.
 //!
 //! Run: `cargo bench -p threadkit --bench socket -- --warm-up-time 1
 //! --measurement-time 2`.

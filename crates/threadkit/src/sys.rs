@@ -128,19 +128,19 @@ pub(crate) fn at_exit(hook: extern "C" fn()) {
     }
 }
 
-/// Receives one datagram into `buf`; the sender's address, or `None` when the
-/// kernel gives none (a socket whose receive side was shut down returns 0 bytes
-/// and no address; std's `UdpSocket::recv_from` panics on that).
+/// Receives one datagram into `buf`, and the sender's address as the kernel
+/// gave it: of length 0 (family `AF_UNSPEC`) when it gave none (a socket whose
+/// receive side was shut down returns 0 bytes and no address, and so does an
+/// unbound Unix sender; std's `UdpSocket::recv_from` panics on that).
 pub(crate) fn recv_from(
     sock: &socket2::SockRef<'_>,
     buf: &mut [u8],
-) -> io::Result<(usize, Option<std::net::SocketAddr>)> {
+) -> io::Result<(usize, socket2::SockAddr)> {
     // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the buffer is already
     // initialised; `recv_from` only writes bytes into it (socket2 documents this
     // cast for initialised buffers), so it stays initialised.
     let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
-    let (n, addr) = sock.recv_from(uninit)?;
-    Ok((n, addr.as_socket()))
+    sock.recv_from(uninit)
 }
 
 /// Whether the peer of a TCP socket has closed its side (its FIN came), read

@@ -45,6 +45,29 @@ fn default_timeout_applies_to_new_and_accepted_sockets_only() {
     );
     assert!(start.elapsed() >= d);
 
+    // The same for Unix sockets: new, accepted, and both ends of socketpair.
+    let name = format!("\0threadkit-default-timeout-{}", std::process::id());
+    let unix = Socket::new(Family::Unix, Kind::Stream).unwrap();
+    assert_eq!(unix.gettimeout(), Some(d));
+    unix.bind_unix(&name).unwrap();
+    unix.listen(1).unwrap();
+    let start = Instant::now();
+    assert_eq!(
+        unix.accept_unix().unwrap_err().kind(),
+        std::io::ErrorKind::TimedOut
+    );
+    assert!(start.elapsed() >= d);
+    let unix_client = Socket::new(Family::Unix, Kind::Stream).unwrap();
+    unix_client.connect_unix(&name).unwrap();
+    unix.settimeout(Some(Duration::from_secs(10))).unwrap();
+    let (unix_conn, _) = unix.accept_unix().unwrap();
+    assert_eq!(unix_conn.gettimeout(), Some(d));
+    let (a, b) = socket::socketpair().unwrap();
+    assert_eq!((a.gettimeout(), b.gettimeout()), (Some(d), Some(d)));
+    let start = Instant::now();
+    assert_eq!(b.recv(16).unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+    assert!(start.elapsed() >= d, "the system really has the timeout");
+
     socket::setdefaulttimeout(Some(Duration::ZERO));
     let nb = Socket::new(Family::Inet, Kind::Datagram).unwrap();
     nb.bind("127.0.0.1:0").unwrap();

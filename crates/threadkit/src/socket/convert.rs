@@ -4,6 +4,7 @@
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ impl Socket {
         let sock = SockRef::from(&fd);
         let family = match sock.domain() {
             Ok(d) if d == Domain::IPV6 => Family::Inet6,
+            Ok(d) if d == Domain::UNIX => Family::Unix,
             _ => Family::Inet,
         };
         let timeout = if sock.nonblocking().unwrap_or(false) {
@@ -81,6 +83,24 @@ impl From<Socket> for OwnedFd {
 
 /// Conversions from `std`: the family, blocking mode and read timeout are read
 /// from the descriptor.
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::net::UnixStream;
+/// use threadkit::socket::{Family, Socket};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let (a, b) = UnixStream::pair()?;
+/// let a = Socket::from(a);
+/// assert_eq!(a.family(), Family::Unix);
+/// a.sendall(b"hi")?;
+/// let mut got = [0u8; 2];
+/// std::io::Read::read_exact(&mut &b, &mut got)?;
+/// assert_eq!(&got, b"hi");
+/// # Ok(())
+/// # }
+/// ```
 impl From<TcpStream> for Socket {
     fn from(s: TcpStream) -> Socket {
         Socket::from_std_fd(OwnedFd::from(s), Kind::Stream)
@@ -99,8 +119,47 @@ impl From<UdpSocket> for Socket {
     }
 }
 
+impl From<UnixStream> for Socket {
+    fn from(s: UnixStream) -> Socket {
+        Socket::from_std_fd(OwnedFd::from(s), Kind::Stream)
+    }
+}
+
+impl From<UnixListener> for Socket {
+    fn from(s: UnixListener) -> Socket {
+        Socket::from_std_fd(OwnedFd::from(s), Kind::Stream)
+    }
+}
+
+impl From<UnixDatagram> for Socket {
+    fn from(s: UnixDatagram) -> Socket {
+        Socket::from_std_fd(OwnedFd::from(s), Kind::Datagram)
+    }
+}
+
 /// Conversions to `std`: the descriptor keeps its mode; a positive timeout shows
-/// as `std`'s read and write timeouts.
+/// as `std`'s read and write timeouts. As with any descriptor handed to `std`,
+/// the family and type are not checked: a socket converted to a type of another
+/// family or kind gives that type's calls the system's errors.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+/// use threadkit::socket;
+///
+/// # fn main() -> std::io::Result<()> {
+/// let (a, b) = socket::socketpair()?;
+/// let mut a = UnixStream::from(a);
+/// a.write_all(b"hi")?;
+/// assert!(a.peer_addr()?.is_unnamed());
+/// let mut got = [0u8; 2];
+/// (&b).read_exact(&mut got)?;
+/// assert_eq!(&got, b"hi");
+/// # Ok(())
+/// # }
+/// ```
 impl From<Socket> for TcpStream {
     fn from(s: Socket) -> TcpStream {
         TcpStream::from(OwnedFd::from(s))
@@ -116,5 +175,23 @@ impl From<Socket> for TcpListener {
 impl From<Socket> for UdpSocket {
     fn from(s: Socket) -> UdpSocket {
         s.fd
+    }
+}
+
+impl From<Socket> for UnixStream {
+    fn from(s: Socket) -> UnixStream {
+        UnixStream::from(OwnedFd::from(s))
+    }
+}
+
+impl From<Socket> for UnixListener {
+    fn from(s: Socket) -> UnixListener {
+        UnixListener::from(OwnedFd::from(s))
+    }
+}
+
+impl From<Socket> for UnixDatagram {
+    fn from(s: Socket) -> UnixDatagram {
+        UnixDatagram::from(OwnedFd::from(s))
     }
 }

@@ -150,7 +150,8 @@ impl Socket {
     ///
     /// As [`recv`](Socket::recv); and `NotConnected` when a `shutdown` of the
     /// receive side (from another thread, say) ends the wait with no datagram
-    /// (Python returns `(b'', None)` there).
+    /// (Python returns `(b'', None)` there); `InvalidInput` on a Unix socket (use
+    /// [`recvfrom_unix`](Socket::recvfrom_unix)).
     ///
     /// # Examples
     ///
@@ -183,7 +184,8 @@ impl Socket {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when no address of the socket's family resolves; the
+    /// `InvalidInput` when no address of the socket's family resolves (on a Unix
+    /// socket, use [`sendto_unix`](Socket::sendto_unix)); the
     /// system's error for a datagram that is too long; `TimedOut` / `WouldBlock`
     /// per the timeout mode.
     ///
@@ -200,7 +202,7 @@ impl Socket {
     /// # }
     /// ```
     pub fn sendto(&self, data: &[u8], addr: impl ToSocketAddrs) -> io::Result<usize> {
-        let addr = self.resolve(addr)?[0];
+        let addr = self.resolve(addr, "sendto")?[0];
         self.call(|| self.fd.send_to(data, addr))
     }
 
@@ -231,13 +233,14 @@ impl Socket {
     /// # }
     /// ```
     pub fn recvfrom_into(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.check_inet("recvfrom", "recvfrom_unix")?;
         if self.kind == Kind::Stream {
             let n = self.recv_into(buf)?;
             return Ok((n, self.getpeername()?));
         }
         let (n, from) = self.call(|| crate::sys::recv_from(&self.sock(), buf))?;
         // No sender: the receive side was shut down (Python returns `None` here).
-        let from = from.ok_or_else(|| {
+        let from = from.as_socket().ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::NotConnected,
                 "no datagram: the socket's receive side was shut down",
@@ -368,7 +371,8 @@ impl Socket {
     ///
     /// Only for what is not the system's `connect` answer: `addr` does not
     /// resolve, or to no address of the socket's family (`InvalidInput`), as
-    /// Python raises `gaierror` there.
+    /// Python raises `gaierror` there; on a Unix socket (`InvalidInput`: use
+    /// [`connect_ex_unix`](Socket::connect_ex_unix)).
     ///
     /// # Examples
     ///
@@ -384,7 +388,7 @@ impl Socket {
     /// ```
     pub fn connect_ex(&self, addr: impl ToSocketAddrs) -> io::Result<i32> {
         let mut errno = 0;
-        for addr in self.resolve(addr)? {
+        for addr in self.resolve(addr, "connect_ex")? {
             match self.connect_one(addr) {
                 Ok(()) => return Ok(0),
                 Err(e) => errno = errno_of(&e),
@@ -401,7 +405,7 @@ fn block_len(remaining: u64) -> usize {
 
 /// The errno Python's `connect_ex` returns for `e`: the system's own number, or
 /// for a timeout, which socket2 reports without one, `EWOULDBLOCK`.
-fn errno_of(e: &io::Error) -> i32 {
+pub(super) fn errno_of(e: &io::Error) -> i32 {
     e.raw_os_error().unwrap_or(match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => libc::EWOULDBLOCK,
         _ => libc::EIO,
@@ -410,7 +414,7 @@ fn errno_of(e: &io::Error) -> i32 {
 
 /// Truncates a receive buffer to the `n` bytes received, giving back most of an
 /// oversized allocation (Python's `recv` returns an exact-size `bytes`).
-fn shrink(buf: &mut Vec<u8>, n: usize) {
+pub(super) fn shrink(buf: &mut Vec<u8>, n: usize) {
     buf.truncate(n);
     if buf.capacity() > 2 * n + 64 {
         buf.shrink_to_fit();

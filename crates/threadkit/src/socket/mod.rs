@@ -6,6 +6,7 @@
 //! | Python | threadkit |
 //! |---|---|
 //! | `socket.socket(AF_INET, SOCK_STREAM)` | [`Socket::new`]`(Family::Inet, Kind::Stream)` |
+//! | `socket.socket(AF_UNIX, SOCK_STREAM)`, a path or `"\0name"` as the address | [`Socket::new`]`(Family::Unix, Kind::Stream)`; [`Socket::bind_unix`], [`Socket::connect_unix`], [`Socket::connect_ex_unix`], [`Socket::accept_unix`], [`Socket::getsockname_unix`], [`Socket::getpeername_unix`], [`Socket::recvfrom_unix`], [`Socket::sendto_unix`], with [`UnixAddr`] (below) |
 //! | `bind`, `listen`, `accept`, `connect`, `connect_ex` | [`Socket::bind`], [`Socket::listen`], [`Socket::accept`], [`Socket::connect`], [`Socket::connect_ex`] |
 //! | `send`, `sendall`, `recv`, `recv_into`, `recv(n, MSG_PEEK)` | [`Socket::send`], [`Socket::sendall`], [`Socket::recv`], [`Socket::recv_into`], [`Socket::peek`] |
 //! | `recvfrom`, `recvfrom_into`, `sendto`, `sendfile` | [`Socket::recvfrom`], [`Socket::recvfrom_into`], [`Socket::sendto`], [`Socket::sendfile`] |
@@ -22,7 +23,7 @@
 //! | any other `setsockopt` / `getsockopt` | [`socket2::SockRef::from(&sock)`](socket2::SockRef), below |
 //! | `create_connection(addr, timeout, source_address)` | [`create_connection`], [`create_connection_with`] with [`ConnectOptions`] |
 //! | `create_server`, `has_dualstack_ipv6` | [`create_server`], [`create_server_with`], [`has_dualstack_ipv6`] |
-//! | `socketpair()` | [`socketpair`] |
+//! | `socketpair()` (`AF_UNIX`) | [`socketpair`] |
 //! | `getaddrinfo`, `gethostname`, `getfqdn` | [`getaddrinfo`], [`getaddrinfo_with`] ([`AddrInfo`], [`AddrInfoHints`]), [`gethostname`], [`getfqdn`] |
 //!
 //! Each option has a setter and a getter of the same name (`set_linger` /
@@ -71,6 +72,39 @@
 //! `shutdown(Shutdown::Read)` (or `Both`), a blocked `recv` returns an empty
 //! `Vec` and a blocked `accept` fails. Every stop path in threadkit uses `shutdown`.
 //!
+//! # Unix-domain sockets
+//!
+//! A [`Family::Unix`] socket is addressed by a path, or on Linux by an
+//! abstract name (a path whose first byte is NUL). Python's calls take either
+//! kind of address; Rust's addresses are typed, and [`Socket::bind`] takes any
+//! [`ToSocketAddrs`](std::net::ToSocketAddrs), which a path is not, so each
+//! address call has a `_unix` variant that takes a path or returns a
+//! [`UnixAddr`]. An internet call on a Unix socket, or a `_unix` call on an
+//! internet socket, fails with `InvalidInput`, naming the call to use. All the
+//! other calls (`send`, `recv`, `makefile`, `peek`, `try_clone`, `sendfile`,
+//! the timeouts) work on both.
+//!
+//! ```
+//! use threadkit::socket::{Family, Kind, Socket};
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let dir = std::env::temp_dir().join(format!("threadkit-doc-unix-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let path = dir.join("echo.sock");
+//! let server = Socket::new(Family::Unix, Kind::Stream)?;
+//! server.bind_unix(&path)?;
+//! server.listen(5)?;
+//! let client = Socket::new(Family::Unix, Kind::Stream)?;
+//! client.connect_unix(&path)?;
+//! let (conn, _peer) = server.accept_unix()?;
+//! client.sendall(b"hello")?;
+//! conn.sendall(&conn.recv(1024)?)?;
+//! assert_eq!(client.recv(1024)?, b"hello");
+//! std::fs::remove_dir_all(&dir)?; // the socket file stays until removed
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Examples
 //!
 //! A TCP echo round trip, Python's classic first socket program:
@@ -110,6 +144,7 @@ mod resolve;
 #[allow(clippy::module_inception)]
 mod socket;
 mod timeout;
+mod unix;
 
 pub(crate) use address::family_of;
 pub use create::{
@@ -125,3 +160,30 @@ pub use resolve::{
 };
 pub use socket::Socket;
 pub use timeout::{getdefaulttimeout, setdefaulttimeout};
+
+/// The address of a Unix-domain socket: a path, a Linux abstract name, or
+/// unnamed (a socket that did not bind), as [`Socket::accept_unix`],
+/// [`Socket::getsockname_unix`], [`Socket::getpeername_unix`] and
+/// [`Socket::recvfrom_unix`] return it. It is `std`'s own type, so it is what
+/// [`std::os::unix::net::UnixStream::peer_addr`] returns too; read it with
+/// [`as_pathname`](UnixAddr::as_pathname), [`is_unnamed`](UnixAddr::is_unnamed)
+/// or, for an abstract name,
+/// [`as_abstract_name`](std::os::linux::net::SocketAddrExt::as_abstract_name).
+///
+/// # Examples
+///
+/// ```
+/// use std::os::linux::net::SocketAddrExt;
+/// use threadkit::socket::{Family, Kind, Socket, UnixAddr};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let sock = Socket::new(Family::Unix, Kind::Datagram)?;
+/// let name = format!("\0threadkit-doc-unixaddr-{}", std::process::id());
+/// sock.bind_unix(&name)?;
+/// let addr: UnixAddr = sock.getsockname_unix()?;
+/// assert_eq!(addr.as_abstract_name(), Some(&name.as_bytes()[1..]));
+/// assert!(addr.as_pathname().is_none());
+/// # Ok(())
+/// # }
+/// ```
+pub use std::os::unix::net::SocketAddr as UnixAddr;

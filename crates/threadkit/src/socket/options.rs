@@ -336,7 +336,8 @@ impl Socket {
     ///
     /// # Errors
     ///
-    /// Fails when the system rejects the value (0, or above 255).
+    /// Fails when the system rejects the value (0, or above 255), or the option
+    /// (on a Unix socket).
     ///
     /// # Examples
     ///
@@ -352,7 +353,8 @@ impl Socket {
     /// ```
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         match self.family {
-            Family::Inet => self.sock().set_ttl(ttl),
+            // A Unix socket has no TTL: the system refuses the option.
+            Family::Inet | Family::Unix => self.sock().set_ttl(ttl),
             Family::Inet6 => self.sock().set_unicast_hops_v6(ttl),
         }
     }
@@ -377,7 +379,7 @@ impl Socket {
     /// ```
     pub fn ttl(&self) -> io::Result<u32> {
         match self.family {
-            Family::Inet => self.sock().ttl(),
+            Family::Inet | Family::Unix => self.sock().ttl(),
             Family::Inet6 => self.sock().unicast_hops_v6(),
         }
     }

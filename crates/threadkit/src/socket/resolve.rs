@@ -107,7 +107,8 @@ pub fn getaddrinfo<'a>(host: impl Into<Option<&'a str>>, port: u16) -> io::Resul
 /// # Errors
 ///
 /// As [`getaddrinfo`]; with [`AddrInfoHints::numeric_host`], a host that is not
-/// a numeric address.
+/// a numeric address; with `family: Some(Family::Unix)`, always (the system's
+/// "ai_family not supported", as in Python).
 ///
 /// # Examples
 ///
@@ -143,6 +144,8 @@ pub fn getaddrinfo_with<'a>(
             None => libc::AF_UNSPEC,
             Some(Family::Inet) => libc::AF_INET,
             Some(Family::Inet6) => libc::AF_INET6,
+            // The system has no Unix addresses to look up: it fails.
+            Some(Family::Unix) => libc::AF_UNIX,
         },
         socktype: match hints.kind {
             None => 0,

@@ -17,7 +17,9 @@ use super::getdefaulttimeout;
 use super::timeout::encode_timeout;
 use super::{Family, Kind};
 
-/// A network socket with Python's calls: TCP or UDP, IPv4 or IPv6.
+/// A network socket with Python's calls: TCP or UDP, IPv4 or IPv6, or a
+/// Unix-domain stream or datagram socket (whose address calls are the `_unix`
+/// ones: [`bind_unix`](Socket::bind_unix), [`accept_unix`](Socket::accept_unix)...).
 ///
 /// Every method takes `&self`, so one socket may be shared between threads (by
 /// reference or in an `Arc`): one thread receiving while another sends, or one
@@ -85,6 +87,7 @@ impl Socket {
         let domain = match family {
             Family::Inet => Domain::IPV4,
             Family::Inet6 => Domain::IPV6,
+            Family::Unix => Domain::UNIX,
         };
         let ty = match kind {
             Kind::Stream => Type::STREAM,
@@ -168,8 +171,8 @@ impl Socket {
     /// # Errors
     ///
     /// Fails when the address does not resolve to the socket's family
-    /// (`InvalidInput`), is in use (`AddrInUse`) or is not local
-    /// (`AddrNotAvailable`).
+    /// (`InvalidInput`; on a Unix socket, use [`bind_unix`](Socket::bind_unix)),
+    /// is in use (`AddrInUse`) or is not local (`AddrNotAvailable`).
     ///
     /// # Examples
     ///
@@ -184,7 +187,7 @@ impl Socket {
     /// # }
     /// ```
     pub fn bind(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        let addr = self.resolve(addr)?[0];
+        let addr = self.resolve(addr, "bind")?[0];
         self.sock().bind(&SockAddr::from(addr))
     }
 
@@ -222,7 +225,8 @@ impl Socket {
     ///
     /// `TimedOut` when the socket's timeout passes first, `WouldBlock` on a
     /// non-blocking socket with no pending connection; `InvalidInput` after
-    /// `shutdown` woke it; whatever else the system reports.
+    /// `shutdown` woke it, or on a Unix socket (use
+    /// [`accept_unix`](Socket::accept_unix)); whatever else the system reports.
     ///
     /// # Examples
     ///
@@ -241,6 +245,14 @@ impl Socket {
     /// # }
     /// ```
     pub fn accept(&self) -> io::Result<(Socket, SocketAddr)> {
+        self.check_inet("accept", "accept_unix")?;
+        let (conn, addr) = self.accept_raw()?;
+        Ok((conn, to_std_addr(&addr)?))
+    }
+
+    /// `accept` for every family: the new socket, in the default timeout mode,
+    /// and the peer's address as the system gave it.
+    pub(super) fn accept_raw(&self) -> io::Result<(Socket, SockAddr)> {
         let timeout = self.gettimeout();
         let (sock, addr) = self.call(|| self.sock().accept())?;
         // Linux copies SO_RCVTIMEO/SO_SNDTIMEO to the accepted socket (not
@@ -249,7 +261,6 @@ impl Socket {
             sock.set_read_timeout(None)?;
             sock.set_write_timeout(None)?;
         }
-        let addr = to_std_addr(&addr)?;
         let conn = Socket::from_parts(OwnedFd::from(sock), self.family, self.kind, None);
         conn.apply_default_timeout()?;
         Ok((conn, addr))
@@ -265,7 +276,8 @@ impl Socket {
     /// # Errors
     ///
     /// `ConnectionRefused` when nothing listens there, `TimedOut` when the timeout
-    /// passes, `InvalidInput` when no address of the socket's family resolves; on a
+    /// passes, `InvalidInput` when no address of the socket's family resolves (on a
+    /// Unix socket, use [`connect_unix`](Socket::connect_unix)); on a
     /// non-blocking socket the connection goes on in the background and this
     /// fails with the system's "in progress" error.
     ///
@@ -284,7 +296,7 @@ impl Socket {
     /// ```
     pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         let mut last = None;
-        for addr in self.resolve(addr)? {
+        for addr in self.resolve(addr, "connect")? {
             match self.connect_one(addr) {
                 Ok(()) => return Ok(()),
                 Err(e) => last = Some(e),
@@ -294,14 +306,25 @@ impl Socket {
     }
 
     pub(super) fn connect_one(&self, addr: SocketAddr) -> io::Result<()> {
-        let addr = SockAddr::from(addr);
+        self.connect_addr(&SockAddr::from(addr))
+    }
+
+    /// One `connect` with Python's timeout rules, for every family.
+    pub(super) fn connect_addr(&self, addr: &SockAddr) -> io::Result<()> {
         match self.gettimeout() {
+            // A Unix connect waits only while the listener's backlog is full,
+            // and the system bounds that wait by SO_SNDTIMEO, which `settimeout`
+            // set. (socket2's non-blocking connect-and-poll gets EAGAIN there,
+            // then POLLHUP at once, and fails with "no error set after POLLHUP".)
+            Some(d) if !d.is_zero() && self.family == Family::Unix => {
+                self.call(|| self.sock().connect(addr))
+            }
             Some(d) if !d.is_zero() => {
                 let start = Instant::now();
-                retry_interrupted(|| self.sock().connect_timeout(&addr, d))
+                retry_interrupted(|| self.sock().connect_timeout(addr, d))
                     .map_err(|e| timed_out_after(e, start, d))
             }
-            _ => retry_interrupted(|| self.sock().connect(&addr)),
+            _ => retry_interrupted(|| self.sock().connect(addr)),
         }
     }
 
@@ -309,7 +332,8 @@ impl Socket {
     ///
     /// # Errors
     ///
-    /// Fails when the system cannot tell (an invalid socket).
+    /// Fails when the system cannot tell (an invalid socket); `InvalidInput` on a
+    /// Unix socket (use [`getsockname_unix`](Socket::getsockname_unix)).
     ///
     /// # Examples
     ///
@@ -324,6 +348,7 @@ impl Socket {
     /// # }
     /// ```
     pub fn getsockname(&self) -> io::Result<SocketAddr> {
+        self.check_inet("getsockname", "getsockname_unix")?;
         to_std_addr(&self.sock().local_addr()?)
     }
 
@@ -331,7 +356,8 @@ impl Socket {
     ///
     /// # Errors
     ///
-    /// `NotConnected` when the socket is not connected.
+    /// `NotConnected` when the socket is not connected; `InvalidInput` on a Unix
+    /// socket (use [`getpeername_unix`](Socket::getpeername_unix)).
     ///
     /// # Examples
     ///
@@ -346,6 +372,7 @@ impl Socket {
     /// # }
     /// ```
     pub fn getpeername(&self) -> io::Result<SocketAddr> {
+        self.check_inet("getpeername", "getpeername_unix")?;
         to_std_addr(&self.sock().peer_addr()?)
     }
 
@@ -469,14 +496,18 @@ fn no_address() -> io::Error {
 
 impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Socket")
-            .field("fd", &self.fd.as_raw_fd())
+        let mut d = f.debug_struct("Socket");
+        d.field("fd", &self.fd.as_raw_fd())
             .field("family", &self.family)
-            .field("kind", &self.kind)
-            .field("laddr", &self.getsockname().ok())
-            .field("raddr", &self.getpeername().ok())
-            .field("timeout", &self.gettimeout())
-            .finish()
+            .field("kind", &self.kind);
+        if self.family == Family::Unix {
+            d.field("laddr", &self.getsockname_unix().ok())
+                .field("raddr", &self.getpeername_unix().ok());
+        } else {
+            d.field("laddr", &self.getsockname().ok())
+                .field("raddr", &self.getpeername().ok());
+        }
+        d.field("timeout", &self.gettimeout()).finish()
     }
 }
 

@@ -20,9 +20,9 @@ static DEFAULT_TIMEOUT: AtomicU64 = AtomicU64::new(NO_TIMEOUT);
 /// `socket.setdefaulttimeout`): `None` (the default) blocking, `Some(d)` a
 /// timeout, `Some(Duration::ZERO)` non-blocking.
 ///
-/// It applies to [`Socket::new`], to the sockets [`Socket::accept`] returns and
-/// to [`socketpair`](super::socketpair); sockets that already exist keep their
-/// mode. [`create_connection`](super::create_connection) sets its own timeout
+/// It applies to [`Socket::new`], to the sockets [`Socket::accept`] and
+/// [`Socket::accept_unix`] return and to [`socketpair`](super::socketpair);
+/// sockets that already exist keep their mode. [`create_connection`](super::create_connection) sets its own timeout
 /// argument over it. The setting is process-wide: every thread's new sockets see
 /// it.
 ///
