@@ -74,7 +74,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// socket), at once, then starts the log writer: every other line (even one
 /// logged earlier) comes after it.
 fn announce(addr: impl Address) -> Result<()> {
-    eprintln!("listening on {}", Peer::from(addr.into()));
+    let addr: Peer = addr.into();
+    eprintln!("listening on {addr}");
     logger::start()?;
     Ok(())
 }
@@ -106,8 +107,18 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     let open_files = raise_open_files_limit();
     match &args.bind {
-        Bind::Inet(addr) => run_server(TcpServer::bind(addr, config, service)?, &args, signals, open_files),
-        Bind::Unix(path) => run_server(UnixStreamServer::bind(path, config, service)?, &args, signals, open_files),
+        Bind::Inet(addr) => run_server(
+            TcpServer::bind(addr, config, service)?,
+            &args,
+            signals,
+            open_files,
+        ),
+        Bind::Unix(path) => run_server(
+            UnixStreamServer::bind(path, config, service)?,
+            &args,
+            signals,
+            open_files,
+        ),
     }
 }
 
@@ -203,10 +214,14 @@ fn connect(args: ConnectArgs) -> Result<ExitCode> {
 fn udp_serve(args: UdpServeArgs) -> Result<ExitCode> {
     let signals = signals::install()?;
     match &args.bind {
-        Bind::Inet(addr) => udp_run(UdpServer::bind(addr, ServerConfig::default(), UdpEcho)?, signals),
-        Bind::Unix(path) => {
-            udp_run(UnixDatagramServer::bind(path, ServerConfig::default(), UdpEcho)?, signals)
-        }
+        Bind::Inet(addr) => udp_run(
+            UdpServer::bind(addr, ServerConfig::default(), UdpEcho)?,
+            signals,
+        ),
+        Bind::Unix(path) => udp_run(
+            UnixDatagramServer::bind(path, ServerConfig::default(), UdpEcho)?,
+            signals,
+        ),
     }
 }
 

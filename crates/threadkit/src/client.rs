@@ -38,8 +38,8 @@
 
 use std::io::{self, BufRead, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -11,7 +11,7 @@ use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,30 +30,16 @@ const MODELS: [Model; 3] = [
 ];
 
 /// A directory of its own under the system's temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("tk-unix-{}-{name}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    let prefix = format!("tk-unix-{name}-");
+    tempfile::Builder::new().prefix(&prefix).tempdir().unwrap()
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn start(path: &Path, config: ServerConfig, service: impl Into<Service>) -> Running<UnixStreamServer> {
+fn start(
+    path: &Path,
+    config: ServerConfig,
+    service: impl Into<Service>,
+) -> Running<UnixStreamServer> {
     let server = UnixStreamServer::bind(path, config, service).expect("bind");
     Running::serve(Arc::new(server))
 }
@@ -65,9 +51,12 @@ fn is_socket(path: &Path) -> bool {
 #[test]
 fn echo_over_a_unix_socket_in_every_model() {
     for model in MODELS {
-        let dir = TempDir::new("echo");
-        let path = dir.path("echo.sock");
-        let config = ServerConfig { model, ..ServerConfig::default() };
+        let dir = temp_dir("echo");
+        let path = dir.path().join("echo.sock");
+        let config = ServerConfig {
+            model,
+            ..ServerConfig::default()
+        };
         let server = start(&path, config, Echo);
         assert_eq!(server.addr().as_pathname(), Some(path.as_path()));
         let mut client = Client::connect_unix(&server.addr());
@@ -81,7 +70,10 @@ fn echo_over_a_unix_socket_in_every_model() {
         client.half_close();
         client.expect_closed();
         server.stop();
-        assert!(!path.exists(), "{model:?}: the socket file is removed at close");
+        assert!(
+            !path.exists(),
+            "{model:?}: the socket file is removed at close"
+        );
     }
 }
 
@@ -91,16 +83,23 @@ fn chat_over_a_unix_socket_in_every_model() {
         if model == Model::Synchronous {
             continue; // one client at a time: no one to chat with
         }
-        let dir = TempDir::new("chat");
-        let config = ServerConfig { model, ..ServerConfig::default() };
-        let server = start(&dir.path("chat.sock"), config, ChatRoom::new());
+        let dir = temp_dir("chat");
+        let config = ServerConfig {
+            model,
+            ..ServerConfig::default()
+        };
+        let server = start(&dir.path().join("chat.sock"), config, ChatRoom::new());
         let mut alice = Client::connect_unix(&server.addr());
         alice.recv_until_prefix("* welcome, you are ");
         let mut bob = Client::connect_unix(&server.addr());
         bob.recv_until_prefix("* welcome, you are ");
         alice.recv_until_prefix("* guest-2 joined");
         alice.line("hi bob");
-        assert_eq!(bob.recv_until_prefix("guest-1:"), "guest-1: hi bob", "{model:?}");
+        assert_eq!(
+            bob.recv_until_prefix("guest-1:"),
+            "guest-1: hi bob",
+            "{model:?}"
+        );
         server.stop();
     }
 }
@@ -108,17 +107,19 @@ fn chat_over_a_unix_socket_in_every_model() {
 #[test]
 fn unix_clients_get_the_limits_and_events_of_tcp() {
     for model in MODELS {
-        let dir = TempDir::new("limits");
+        let dir = temp_dir("limits");
         let config = ServerConfig {
             model,
             max_line: 8,
             max_clients: 1,
             ..ServerConfig::default()
         };
-        let server = start(&dir.path("limits.sock"), config, Echo);
+        let server = start(&dir.path().join("limits.sock"), config, Echo);
         let events = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&events);
-        server.server.on_event(move |e| seen.lock().unwrap().push(e.to_string()));
+        server
+            .server
+            .on_event(move |e| seen.lock().unwrap().push(e.to_string()));
 
         let mut first = Client::connect_unix(&server.addr());
         first.line("ok");
@@ -130,7 +131,11 @@ fn unix_clients_get_the_limits_and_events_of_tcp() {
             second.expect_closed();
         }
         first.line("far too long a line");
-        assert_eq!(first.recv(), "* error: line too long (max 8 bytes)", "{model:?}");
+        assert_eq!(
+            first.recv(),
+            "* error: line too long (max 8 bytes)",
+            "{model:?}"
+        );
         first.expect_closed();
         assert!(
             wait_until(GUARD, || events
@@ -144,7 +149,10 @@ fn unix_clients_get_the_limits_and_events_of_tcp() {
         let events = events.lock().unwrap().clone();
         assert_eq!(events[0], "connect unix:#1", "{model:?}");
         if model != Model::Synchronous {
-            assert!(events.contains(&"disconnect unix:#2 (full)".to_string()), "{events:?}");
+            assert!(
+                events.contains(&"disconnect unix:#2 (full)".to_string()),
+                "{events:?}"
+            );
         }
         server.stop();
     }
@@ -153,7 +161,7 @@ fn unix_clients_get_the_limits_and_events_of_tcp() {
 #[test]
 fn a_handler_gets_the_unix_socket_and_no_internet_address() {
     for model in [Model::ThreadPerConnection, Model::Synchronous] {
-        let dir = TempDir::new("handler");
+        let dir = temp_dir("handler");
         let seen = Arc::new(Mutex::new(None));
         let s = Arc::clone(&seen);
         let handler = move || {
@@ -163,15 +171,25 @@ fn a_handler_gets_the_unix_socket_and_no_internet_address() {
                 conn.sendall(b"hi\n")
             }
         };
-        let config = ServerConfig { model, ..ServerConfig::default() };
-        let server = start(&dir.path("h.sock"), config, Service::handler(handler));
+        let config = ServerConfig {
+            model,
+            ..ServerConfig::default()
+        };
+        let server = start(
+            &dir.path().join("h.sock"),
+            config,
+            Service::handler(handler),
+        );
         let mut client = Client::connect_unix(&server.addr());
         assert_eq!(client.recv(), "hi");
         client.expect_closed();
         let (peer, family, local) = seen.lock().unwrap().clone().unwrap();
         assert_eq!(peer, "0.0.0.0:0".parse().unwrap());
         assert_eq!(family, Family::Unix);
-        assert_eq!(local.as_pathname(), Some(dir.path("h.sock").as_path()));
+        assert_eq!(
+            local.as_pathname(),
+            Some(dir.path().join("h.sock").as_path())
+        );
         server.stop();
     }
 }
@@ -183,9 +201,12 @@ fn python_af_unix_clients_are_served() {
         return;
     }
     for model in MODELS {
-        let dir = TempDir::new("python");
-        let path = dir.path("py.sock");
-        let config = ServerConfig { model, ..ServerConfig::default() };
+        let dir = temp_dir("python");
+        let path = dir.path().join("py.sock");
+        let config = ServerConfig {
+            model,
+            ..ServerConfig::default()
+        };
         let server = start(&path, config, Echo);
         let script = r#"
 import socket, sys
@@ -205,7 +226,11 @@ print("end:", f.read() == b"")
             .stdin(Stdio::null())
             .output()
             .expect("python3 runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(
             String::from_utf8(out.stdout).unwrap(),
             "one\nzwei ü\nthree\nend: True\n",
@@ -217,8 +242,8 @@ print("end:", f.read() == b"")
 
 #[test]
 fn a_stale_socket_file_is_replaced() {
-    let dir = TempDir::new("stale");
-    let path = dir.path("stale.sock");
+    let dir = temp_dir("stale");
+    let path = dir.path().join("stale.sock");
     drop(UnixListener::bind(&path).unwrap()); // a server that died: its file stays
     assert!(is_socket(&path));
     let server = start(&path, ServerConfig::default(), Echo);
@@ -231,12 +256,15 @@ fn a_stale_socket_file_is_replaced() {
 
 #[test]
 fn a_live_socket_is_refused_naming_the_path() {
-    let dir = TempDir::new("live");
-    let path = dir.path("live.sock");
+    let dir = temp_dir("live");
+    let path = dir.path().join("live.sock");
     let server = start(&path, ServerConfig::default(), Echo);
     let err = UnixStreamServer::bind(&path, ServerConfig::default(), Echo).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AddrInUse);
-    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
     // The first server is untouched and still serves.
     let mut client = Client::connect_unix(&server.addr());
     client.line("still here");
@@ -246,12 +274,15 @@ fn a_live_socket_is_refused_naming_the_path() {
 
 #[test]
 fn a_regular_file_at_the_path_is_never_touched() {
-    let dir = TempDir::new("regular");
-    let path = dir.path("notes.txt");
+    let dir = temp_dir("regular");
+    let path = dir.path().join("notes.txt");
     fs::write(&path, "keep me").unwrap();
     let err = UnixStreamServer::bind(&path, ServerConfig::default(), Echo).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
-    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
     let err = UnixDatagramServer::bind(&path, ServerConfig::default(), UdpEcho).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
     assert_eq!(fs::read_to_string(&path).unwrap(), "keep me");
@@ -259,8 +290,8 @@ fn a_regular_file_at_the_path_is_never_touched() {
 
 #[test]
 fn close_leaves_a_file_that_replaced_the_servers_own() {
-    let dir = TempDir::new("replaced");
-    let path = dir.path("s.sock");
+    let dir = temp_dir("replaced");
+    let path = dir.path().join("s.sock");
     let server = UnixStreamServer::bind(&path, ServerConfig::default(), Echo).unwrap();
     fs::remove_file(&path).unwrap();
     fs::write(&path, "someone else's").unwrap();
@@ -271,8 +302,8 @@ fn close_leaves_a_file_that_replaced_the_servers_own() {
 
 #[test]
 fn dropping_a_server_removes_its_socket_file() {
-    let dir = TempDir::new("drop");
-    let path = dir.path("d.sock");
+    let dir = temp_dir("drop");
+    let path = dir.path().join("d.sock");
     let server = UnixStreamServer::bind(&path, ServerConfig::default(), Echo).unwrap();
     assert!(is_socket(&path));
     drop(server);
@@ -282,7 +313,11 @@ fn dropping_a_server_removes_its_socket_file() {
 #[test]
 fn abstract_names_serve_without_a_file() {
     let name = format!("tk-test-abstract-{}", std::process::id());
-    let server = start(Path::new(&format!("\0{name}")), ServerConfig::default(), Echo);
+    let server = start(
+        Path::new(&format!("\0{name}")),
+        ServerConfig::default(),
+        Echo,
+    );
     assert_eq!(server.addr().as_abstract_name(), Some(name.as_bytes()));
     let addr = UnixAddr::from_abstract_name(name.as_bytes()).unwrap();
     let mut client = Client::connect_unix(&addr);
@@ -293,8 +328,8 @@ fn abstract_names_serve_without_a_file() {
 
 #[test]
 fn a_missing_directory_is_an_error_naming_the_path() {
-    let dir = TempDir::new("missing");
-    let path = dir.path("no/such/dir.sock");
+    let dir = temp_dir("missing");
+    let path = dir.path().join("no/such/dir.sock");
     let err = UnixStreamServer::bind(&path, ServerConfig::default(), Echo).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert!(err.to_string().contains("no/such/dir.sock"), "{err}");
@@ -308,12 +343,19 @@ fn start_datagram(path: &Path, config: ServerConfig) -> Running<UnixDatagramServ
 #[test]
 fn datagrams_echo_to_a_named_or_abstract_sender_in_both_models() {
     for model in [Model::ThreadPerConnection, Model::Synchronous] {
-        let dir = TempDir::new("dgram");
-        let path = dir.path("echo.sock");
-        let server = start_datagram(&path, ServerConfig { model, ..ServerConfig::default() });
-        let by_path = UnixDatagram::bind(dir.path("client.sock")).unwrap();
+        let dir = temp_dir("dgram");
+        let path = dir.path().join("echo.sock");
+        let server = start_datagram(
+            &path,
+            ServerConfig {
+                model,
+                ..ServerConfig::default()
+            },
+        );
+        let by_path = UnixDatagram::bind(dir.path().join("client.sock")).unwrap();
         let name = format!("tk-test-dgram-{}-{model:?}", std::process::id());
-        let by_name = UnixDatagram::bind_addr(&UnixAddr::from_abstract_name(&name).unwrap()).unwrap();
+        let by_name =
+            UnixDatagram::bind_addr(&UnixAddr::from_abstract_name(&name).unwrap()).unwrap();
         for client in [&by_path, &by_name] {
             client.set_read_timeout(Some(GUARD)).unwrap();
             client.send_to(b"ping", &path).unwrap();
@@ -328,8 +370,8 @@ fn datagrams_echo_to_a_named_or_abstract_sender_in_both_models() {
 
 #[test]
 fn an_unnamed_datagram_sender_is_served_without_an_answer() {
-    let dir = TempDir::new("unnamed");
-    let path = dir.path("s.sock");
+    let dir = temp_dir("unnamed");
+    let path = dir.path().join("s.sock");
     let seen = Arc::new(AtomicUsize::new(0));
     let s = Arc::clone(&seen);
     let counting = DatagramRequests::new(
@@ -345,7 +387,7 @@ fn an_unnamed_datagram_sender_is_served_without_an_answer() {
     client.send_to(b"12345", &path).unwrap();
     assert!(wait_until(GUARD, || seen.load(Ordering::Relaxed) == 5));
     // The server goes on: a named client still gets its answer.
-    let named = UnixDatagram::bind(dir.path("c.sock")).unwrap();
+    let named = UnixDatagram::bind(dir.path().join("c.sock")).unwrap();
     named.set_read_timeout(Some(GUARD)).unwrap();
     named.send_to(b"x", &path).unwrap();
     let mut buf = [0u8; 16];
@@ -356,11 +398,14 @@ fn an_unnamed_datagram_sender_is_served_without_an_answer() {
 
 #[test]
 fn a_stream_server_at_a_live_datagram_socket_is_refused() {
-    let dir = TempDir::new("kinds");
-    let path = dir.path("k.sock");
+    let dir = temp_dir("kinds");
+    let path = dir.path().join("k.sock");
     let server = start_datagram(&path, ServerConfig::default());
     let err = UnixStreamServer::bind(&path, ServerConfig::default(), Echo).unwrap_err();
-    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
     assert!(is_socket(&path), "the live socket file stays");
     server.stop();
 }
@@ -372,8 +417,8 @@ fn a_python_client_reads_what_a_unix_server_says_first() {
         eprintln!("skipped: python3 is not installed");
         return;
     }
-    let dir = TempDir::new("greet");
-    let path = dir.path("chat.sock");
+    let dir = temp_dir("greet");
+    let path = dir.path().join("chat.sock");
     let server = start(&path, ServerConfig::default(), ChatRoom::new());
     let script = r#"
 import socket, sys
@@ -389,7 +434,9 @@ print(s.makefile("rb").readline().decode(), end="")
         .spawn()
         .expect("python3 runs");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     assert!(child.wait().unwrap().success());
     assert!(line.starts_with("* welcome, you are guest-"), "{line:?}");
     server.stop();
@@ -397,8 +444,8 @@ print(s.makefile("rb").readline().decode(), end="")
 
 #[test]
 fn events_name_the_close_reason_of_a_unix_client() {
-    let dir = TempDir::new("events");
-    let server = start(&dir.path("e.sock"), ServerConfig::default(), Echo);
+    let dir = temp_dir("events");
+    let server = start(&dir.path().join("e.sock"), ServerConfig::default(), Echo);
     let reasons = Arc::new(Mutex::new(Vec::new()));
     let r = Arc::clone(&reasons);
     server.server.on_event(move |e| {
@@ -406,7 +453,7 @@ fn events_name_the_close_reason_of_a_unix_client() {
             r.lock().unwrap().push((*reason, peer.to_string()));
         }
     });
-    let client = UnixStream::connect(dir.path("e.sock")).unwrap();
+    let client = UnixStream::connect(dir.path().join("e.sock")).unwrap();
     drop(client);
     assert!(wait_until(GUARD, || !reasons.lock().unwrap().is_empty()));
     assert_eq!(

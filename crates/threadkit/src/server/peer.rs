@@ -10,7 +10,8 @@ use std::str::FromStr;
 use super::conn::ConnId;
 
 /// What the service traits get as the peer of a Unix client: `0.0.0.0:0`.
-pub(crate) const NO_ADDRESS: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+pub(crate) const NO_ADDRESS: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
 
 /// Where a client of a server is: an internet address (TCP, UDP), or a Unix
 /// socket address (Python gives the path, or `''` for a client that bound
@@ -115,7 +116,10 @@ impl fmt::Display for Client<'_> {
 /// }
 /// assert_eq!(show("127.0.0.1:80".parse::<SocketAddr>().unwrap()), "127.0.0.1:80");
 /// ```
-pub trait Address: sealed::Sealed + Clone + fmt::Debug + Into<Peer> + Send + Sync + 'static {}
+pub trait Address:
+    sealed::Sealed + Clone + fmt::Debug + Into<Peer> + Send + Sync + 'static
+{
+}
 
 impl Address for SocketAddr {}
 impl Address for UnixAddr {}
@@ -255,7 +259,12 @@ mod tests {
         assert!(!a.is_unnamed());
         assert_eq!("unix:@tk".parse::<Peer>().unwrap().to_string(), "unix:@tk");
         assert!("unix:".parse::<Peer>().is_err());
-        let unnamed = Peer::from(std::os::unix::net::UnixDatagram::unbound().unwrap().local_addr().unwrap());
+        let unnamed = Peer::from(
+            std::os::unix::net::UnixDatagram::unbound()
+                .unwrap()
+                .local_addr()
+                .unwrap(),
+        );
         assert_eq!(Client(&unnamed, ConnId::new(7)).to_string(), "unix:#7");
         assert_eq!(Client(&a, ConnId::new(7)).to_string(), "unix:/a");
     }

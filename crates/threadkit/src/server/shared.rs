@@ -106,12 +106,7 @@ pub(crate) struct Conn {
 impl Conn {
     /// A connection the service does not know yet, with the output queue
     /// `out` when it runs a line service.
-    pub(crate) fn new(
-        id: ConnId,
-        peer: Peer,
-        sock: Arc<Socket>,
-        out: Option<Outgoing>,
-    ) -> Conn {
+    pub(crate) fn new(id: ConnId, peer: Peer, sock: Arc<Socket>, out: Option<Outgoing>) -> Conn {
         Conn {
             id,
             peer,

@@ -50,10 +50,12 @@ impl Drop for SocketPath {
 /// `AddrInUse` when a server answers at `path`, `AlreadyExists` when
 /// something other than a socket is there, or the system's error; each
 /// names the path.
-pub(crate) fn bind_unix(path: &Path, kind: Kind) -> io::Result<(Socket, UnixAddr, Option<SocketPath>)> {
-    let named = |e: io::Error| {
-        io::Error::new(e.kind(), format!("cannot bind unix:{}: {e}", shown(path)))
-    };
+pub(crate) fn bind_unix(
+    path: &Path,
+    kind: Kind,
+) -> io::Result<(Socket, UnixAddr, Option<SocketPath>)> {
+    let named =
+        |e: io::Error| io::Error::new(e.kind(), format!("cannot bind unix:{}: {e}", shown(path)));
     let is_abstract = path.as_os_str().as_bytes().first() == Some(&0);
     if !is_abstract {
         clear_stale(path, kind).map_err(named)?;
@@ -97,7 +99,10 @@ fn clear_stale(path: &Path, kind: Kind) -> io::Result<()> {
         )),
         Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
             fs::remove_file(path)?;
-            log::info!("threadkit: replaced the stale socket file {}", path.display());
+            log::info!(
+                "threadkit: replaced the stale socket file {}",
+                path.display()
+            );
             Ok(())
         }
         // EPROTOTYPE: a live socket of the other kind; EACCES: not ours.

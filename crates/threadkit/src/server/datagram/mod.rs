@@ -498,10 +498,15 @@ impl Stop for UdpShared {
                 Socket::new(family_of(&target), Kind::Datagram)
                     .and_then(|waker| waker.sendto(&[], target))
             }
-            Peer::Unix(addr) => UnixDatagram::unbound().and_then(|waker| waker.send_to_addr(&[], addr)),
+            Peer::Unix(addr) => {
+                UnixDatagram::unbound().and_then(|waker| waker.send_to_addr(&[], addr))
+            }
         };
         if let Err(e) = sent {
-            log::warn!("threadkit: cannot wake the datagram server on {}: {e}", self.local);
+            log::warn!(
+                "threadkit: cannot wake the datagram server on {}: {e}",
+                self.local
+            );
         }
     }
 }

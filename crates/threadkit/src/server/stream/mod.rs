@@ -476,7 +476,13 @@ impl<A: Address> StreamServer<A> {
     pub fn server_close(&self) {
         self.shutdown_handle().shutdown();
         let server = &self.server;
-        drop(server.path.lock().unwrap_or_else(PoisonError::into_inner).take());
+        drop(
+            server
+                .path
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         if server.shared.config.block_on_close {
             if let Some(hub) = server.hub.get() {
                 hub.join(CLOSE_GRACE + CLOSE_FORCED);
@@ -544,12 +550,10 @@ impl Server {
     /// own or right here.
     fn dispatch(&self, sock: Socket, peer: Peer) {
         let id = ConnId::new(self.next_id.fetch_add(1, Ordering::Relaxed));
-        self.shared
-            .events
-            .emit(ServerEvent::Connect {
-                conn: id,
-                peer: peer.clone(),
-            });
+        self.shared.events.emit(ServerEvent::Connect {
+            conn: id,
+            peer: peer.clone(),
+        });
         if let Some(filter) = &self.shared.config.verify_request {
             if !filter.allows(peer.socket_addr()) {
                 self.refuse(sock, peer, id, CloseReason::Refused);
@@ -570,11 +574,7 @@ impl Server {
                     let peer = peer.clone();
                     move || connection::run(&shared, sock, peer, id, slot)
                 };
-                if let Err(e) = self.threads.spawn(
-                    name,
-                    &self.shared.config,
-                    body,
-                ) {
+                if let Err(e) = self.threads.spawn(name, &self.shared.config, body) {
                     // The closure, with the socket and the slot, is dropped.
                     log::error!(
                         "threadkit: cannot start a thread for {}: {e}",

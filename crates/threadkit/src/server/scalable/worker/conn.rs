@@ -4,12 +4,11 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-
 use super::READ_BUF;
 use crate::server::conn::{CloseReason, ConnId};
 use crate::server::lines::LineSplitter;
-use crate::server::peer::Peer;
 use crate::server::memory;
+use crate::server::peer::Peer;
 use crate::server::threaded::Slot;
 
 /// Where a connection is in its life.
