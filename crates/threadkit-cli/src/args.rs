@@ -23,14 +23,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a TCP line server: echo (the default) or a chat room.
+    /// Run a line server (TCP or a Unix socket): echo (the default) or a chat room.
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
-    /// Talk to a TCP line server: stdin goes out line by line, what arrives is printed.
+    /// Talk to a line server: stdin goes out line by line, what arrives is printed.
     Connect(ConnectArgs),
-    /// Run a UDP echo server: every datagram goes back to its sender.
+    /// Run a datagram echo server (UDP or a Unix socket): every datagram goes back to its sender.
     UdpServe(UdpServeArgs),
-    /// Send one UDP datagram and print the reply.
+    /// Send one datagram (UDP or a Unix socket) and print the reply.
     UdpSend(UdpSendArgs),
 }
 
@@ -52,7 +52,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub chat: bool,
     /// Address to listen on: HOST:PORT (port 0: any free port; the first stderr line
-    /// says which), or unix:PATH (reserved: Unix sockets are not supported yet).
+    /// says which), or unix:PATH for a Unix socket (a stale socket file there is
+    /// replaced, a live one refused; removed at exit).
     #[arg(long, default_value = "127.0.0.1:9000", value_parser = bind)]
     pub bind: Bind,
     /// Most clients at once (at least 1); one more is told `* error: server full`
@@ -90,7 +91,7 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// Server address, HOST:PORT.
+    /// Server address: HOST:PORT, or unix:PATH.
     pub addr: String,
     /// Seconds to wait for the connection (fractions allowed; 0 = no limit; at most
     /// one year).
@@ -101,14 +102,15 @@ pub struct ConnectArgs {
 #[derive(Debug, Args)]
 pub struct UdpServeArgs {
     /// Address to listen on: HOST:PORT (port 0: any free port; the first stderr line
-    /// says which), or unix:PATH (reserved: Unix sockets are not supported yet).
+    /// says which), or unix:PATH for a Unix socket (a stale socket file there is
+    /// replaced, a live one refused; removed at exit).
     #[arg(long, default_value = "127.0.0.1:9000", value_parser = bind)]
     pub bind: Bind,
 }
 
 #[derive(Debug, Args)]
 pub struct UdpSendArgs {
-    /// Server address, HOST:PORT.
+    /// Server address: HOST:PORT, or unix:PATH.
     pub addr: String,
     /// The datagram, sent as is (no newline added).
     pub message: String,
@@ -117,8 +119,7 @@ pub struct UdpSendArgs {
     pub wait: Duration,
 }
 
-/// Where a server listens: `HOST:PORT`, or `unix:PATH` (the syntax is reserved
-/// for the Unix servers to come).
+/// Where a server listens: `HOST:PORT`, or `unix:PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bind {
     /// `HOST:PORT`, resolved when the server binds (`localhost:0`, `[::1]:9000`).

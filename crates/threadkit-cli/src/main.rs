@@ -12,11 +12,12 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Parser;
 use threadkit::monitor;
 use threadkit::server::{
-    ChatRoom, Echo, Model, ServerConfig, ServerEvent, Service, TcpServer, UdpEcho, UdpServer,
+    Address, ChatRoom, DatagramServer, Echo, Model, Peer, ServerConfig, ServerEvent, Service,
+    StreamServer, TcpServer, UdpEcho, UdpServer, UnixDatagramServer, UnixStreamServer,
 };
 use threadkit::threading;
 
@@ -69,25 +70,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// The `HOST:PORT` of a `--bind`; `unix:PATH` is refused until the Unix servers
-/// come.
-fn inet(bind: &Bind) -> Result<&str> {
-    match bind {
-        Bind::Inet(addr) => Ok(addr),
-        Bind::Unix(_) => bail!("--bind {bind}: Unix sockets are not supported yet"),
-    }
-}
-
-/// Writes the first stderr line, `listening on ADDR`, at once, then starts the
-/// log writer: every other line (even one logged earlier) comes after it.
-fn announce(addr: std::net::SocketAddr) -> Result<()> {
+/// Writes the first stderr line, `listening on ADDR` (`unix:PATH` for a Unix
+/// socket), at once, then starts the log writer: every other line (even one
+/// logged earlier) comes after it.
+fn announce(addr: impl Address) -> Result<()> {
+    let addr: Peer = addr.into();
     eprintln!("listening on {addr}");
     logger::start()?;
     Ok(())
 }
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
-    let addr = inet(&args.bind)?;
     let signals = signals::install()?;
     let model = if args.threads_per_connection {
         Model::ThreadPerConnection
@@ -113,7 +106,31 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         Echo.into()
     };
     let open_files = raise_open_files_limit();
-    let server = std::sync::Arc::new(TcpServer::bind(addr, config, service)?);
+    match &args.bind {
+        Bind::Inet(addr) => run_server(
+            TcpServer::bind(addr, config, service)?,
+            &args,
+            signals,
+            open_files,
+        ),
+        Bind::Unix(path) => run_server(
+            UnixStreamServer::bind(path, config, service)?,
+            &args,
+            signals,
+            open_files,
+        ),
+    }
+}
+
+/// Serves until a signal: the events, the first line, the monitor, the
+/// open-files warning.
+fn run_server<A: Address>(
+    server: StreamServer<A>,
+    args: &ServeArgs,
+    signals: signals::Signals,
+    open_files: Option<u64>,
+) -> Result<ExitCode> {
+    let server = std::sync::Arc::new(server);
     if !args.quiet {
         server.on_event(|event| {
             // Accept and handler errors reach stderr through the log facade
@@ -131,7 +148,8 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     announce(server.local_addr())?;
     let _monitor = args
         .monitor
-        .map(|a| start_monitor(&a, &server))
+        .as_deref()
+        .map(|a| start_monitor(a, &server))
         .transpose()?;
     if let Some(limit) = open_files {
         // Each client holds a descriptor; keep a few for stdio, the listener, logs.
@@ -151,9 +169,9 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
 
 /// Serves the live page on `addr` (`9100` alone: 127.0.0.1:9100) with the
 /// server's counters, and logs every deadlock once.
-fn start_monitor(
+fn start_monitor<A: Address>(
     addr: &str,
-    server: &std::sync::Arc<TcpServer>,
+    server: &std::sync::Arc<StreamServer<A>>,
 ) -> Result<(monitor::Monitor, threading::DeadlockWatch)> {
     let addr = match addr.parse::<u16>() {
         Ok(port) => format!("127.0.0.1:{port}"),
@@ -194,9 +212,21 @@ fn connect(args: ConnectArgs) -> Result<ExitCode> {
 }
 
 fn udp_serve(args: UdpServeArgs) -> Result<ExitCode> {
-    let addr = inet(&args.bind)?;
     let signals = signals::install()?;
-    let server = UdpServer::bind(addr, ServerConfig::default(), UdpEcho)?;
+    match &args.bind {
+        Bind::Inet(addr) => udp_run(
+            UdpServer::bind(addr, ServerConfig::default(), UdpEcho)?,
+            signals,
+        ),
+        Bind::Unix(path) => udp_run(
+            UnixDatagramServer::bind(path, ServerConfig::default(), UdpEcho)?,
+            signals,
+        ),
+    }
+}
+
+/// Serves datagrams until a signal.
+fn udp_run<A: Address>(server: DatagramServer<A>, signals: signals::Signals) -> Result<ExitCode> {
     let handle = server.shutdown_handle();
     signals.spawn(move || handle.shutdown())?;
     announce(server.local_addr())?;

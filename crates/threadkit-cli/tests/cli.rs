@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{client, read_line, run, serve_args, Server, BIN, THREADS};
+use common::{client, read_line, run, run_with_input, serve_args, Server, BIN, THREADS};
 
 #[test]
 fn serve_prints_the_real_port_first_then_connect_and_disconnect_lines() {
@@ -197,20 +197,7 @@ fn udp_send_with_no_server_says_so_and_exits_1() {
 #[test]
 fn connect_talks_to_our_server_and_prints_the_rest_at_end_of_input() {
     let server = Server::start(&["serve", "--bind", "127.0.0.1:0", "--quiet"]);
-    let mut child = Command::new(BIN)
-        .args(["connect", &server.addr.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"one\ntwo\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_input(&["connect", &server.addr.to_string()], b"one\ntwo\n");
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "one\ntwo\n");
 }
@@ -487,20 +474,6 @@ fn a_bind_that_is_not_host_port_is_a_usage_error_naming_it() {
                 "{cmd} --bind {bad}: {stderr}"
             );
         }
-    }
-}
-
-#[test]
-fn a_unix_bind_is_reserved_and_says_not_supported_yet() {
-    for cmd in ["serve", "udp-serve"] {
-        let out = run(&[cmd, "--bind", "unix:/tmp/threadkit-test.sock"]);
-        assert_eq!(out.status.code(), Some(1), "{cmd}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(
-            stderr.trim(),
-            "threadkit: --bind unix:/tmp/threadkit-test.sock: Unix sockets are not supported yet",
-            "{cmd}"
-        );
     }
 }
 

@@ -6,6 +6,8 @@
 //! | `threadkit connect HOST:PORT [--timeout 5]` | [`connect`]`(addr, timeout, input, output)` |
 //! | `threadkit udp-send ADDR MESSAGE [--wait 2]` | [`udp_send`]`(addr, message, wait)` |
 //!
+//! Both take `HOST:PORT` or `unix:PATH` (a Unix-domain socket at PATH).
+//!
 //! Both are generic over where the lines come from and where the replies go, so a
 //! program (or a test) can drive them without a terminal: the CLI passes stdin and
 //! stdout, a test passes a `Cursor` and a `Vec<u8>`.
@@ -36,11 +38,12 @@
 
 use std::io::{self, BufRead, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::socket::{self, Family, Kind, Socket};
+use crate::socket::{self, family_of, Family, Kind, Socket};
 use crate::threading::{self, Thread};
 
 /// The longest piece of `input` sent at once: a longer line goes out in pieces
@@ -53,7 +56,8 @@ const QUEUE: usize = 16;
 /// The receive buffer: the largest UDP payload (65,507 bytes over IPv4) fits.
 const RECV_BUF: usize = 64 * 1024;
 
-/// Connects to `addr` and runs an interactive session: sends `input` line by line
+/// Connects to `addr` (`HOST:PORT`, or `unix:PATH` for a Unix stream socket)
+/// and runs an interactive session: sends `input` line by line
 /// while a threadkit thread writes everything the server sends to `output`; gives
 /// `output` back when the server has closed the connection.
 ///
@@ -126,14 +130,56 @@ where
     W: Write + Send + 'static,
 {
     let timeout = timeout.filter(|d| !d.is_zero());
-    let sock =
-        socket::create_connection(addr, timeout).map_err(|e| connect_error(e, addr, timeout))?;
+    let sock = open_stream(addr, timeout).map_err(|e| connect_error(e, addr, timeout))?;
     // The timeout was for connecting; the session waits as long as it takes.
     sock.settimeout(None).map_err(|e| session_error(e, addr))?;
     // Interactive lines go out at once rather than waiting for the previous
-    // segment's acknowledgement.
+    // segment's acknowledgement (TCP only).
     let _ = sock.set_nodelay(true);
     Session::new(Arc::new(sock), addr).run(input, output)
+}
+
+/// The path of a `unix:PATH` address.
+fn unix_path(addr: &str) -> Option<&str> {
+    addr.strip_prefix("unix:")
+}
+
+/// A stream connected to `HOST:PORT` or `unix:PATH` within `timeout`.
+fn open_stream(addr: &str, timeout: Option<Duration>) -> io::Result<Socket> {
+    match unix_path(addr) {
+        Some(path) => {
+            let sock = Socket::new(Family::Unix, Kind::Stream)?;
+            sock.settimeout(timeout)?;
+            sock.connect_unix(path)?;
+            Ok(sock)
+        }
+        None => socket::create_connection(addr, timeout),
+    }
+}
+
+/// A datagram socket connected to `HOST:PORT` or `unix:PATH`. A Unix one is
+/// bound to a Linux abstract name of its own (no file left behind), since a
+/// reply needs an address to come to.
+fn open_datagram(addr: &str) -> io::Result<Socket> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let in_context = |e: io::Error| udp_error(e, addr);
+    match unix_path(addr) {
+        Some(path) => {
+            let sock = Socket::new(Family::Unix, Kind::Datagram).map_err(in_context)?;
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            sock.bind_unix(format!("\0threadkit-udp-send-{}-{n}", std::process::id()))
+                .map_err(in_context)?;
+            sock.connect_unix(path).map_err(in_context)?;
+            Ok(sock)
+        }
+        None => {
+            let peer = resolve_first(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot send to {addr}: {e}")))?;
+            let sock = Socket::new(family_of(&peer), Kind::Datagram).map_err(in_context)?;
+            sock.connect(peer).map_err(in_context)?;
+            Ok(sock)
+        }
+    }
 }
 
 /// What the two helper threads tell the sending (calling) thread, on one bounded
@@ -407,7 +453,9 @@ fn session_error(e: io::Error, addr: &str) -> io::Error {
     io::Error::new(e.kind(), message)
 }
 
-/// Sends `message` as one UDP datagram to `addr` and waits up to `wait` for the
+/// Sends `message` as one UDP datagram to `addr` (or, for `unix:PATH`, one
+/// datagram to that Unix datagram socket, from a Linux abstract name of the
+/// client's own so the reply can come back) and waits up to `wait` for the
 /// reply: `Some(reply)`, or `None` when none came in time.
 ///
 /// The message goes out as it is (no newline is added). The socket is connected
@@ -461,11 +509,8 @@ fn session_error(e: io::Error, addr: &str) -> io::Error {
 /// # }
 /// ```
 pub fn udp_send(addr: &str, message: &[u8], wait: Duration) -> io::Result<Option<Vec<u8>>> {
-    let peer = resolve_first(addr)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot send to {addr}: {e}")))?;
     let in_context = |e: io::Error| udp_error(e, addr);
-    let sock = Socket::new(family_of(&peer), Kind::Datagram).map_err(in_context)?;
-    sock.connect(peer).map_err(in_context)?;
+    let sock = open_datagram(addr)?;
     sock.send(message).map_err(in_context)?;
 
     // `None` (a wait too long to add to now): wait as long as it takes.
@@ -504,11 +549,4 @@ fn resolve_first(addr: &str) -> io::Result<SocketAddr> {
     addr.to_socket_addrs()?
         .next()
         .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "no address found"))
-}
-
-fn family_of(addr: &SocketAddr) -> Family {
-    match addr {
-        SocketAddr::V4(_) => Family::Inet,
-        SocketAddr::V6(_) => Family::Inet6,
-    }
 }

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a part
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
@@ -41,22 +41,8 @@ impl Server {
     /// Starts `command` and reads the first stderr line (`listening on ADDR`)
     /// only; the rest of stderr is left to the caller.
     pub fn start_unread(command: &mut Command) -> (Child, SocketAddr, BufReader<ChildStderr>) {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run threadkit");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stderr line: {first:?}"))
-            .parse()
-            .unwrap();
-        (child, addr, stderr)
+        let (child, listening, stderr) = start_listening(command);
+        (child, listening.parse().unwrap(), stderr)
     }
 
     pub fn next_line(&self) -> String {
@@ -66,27 +52,12 @@ impl Server {
     }
 
     pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{sig}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
+        signal(&self.child, sig);
     }
 
     /// Waits (bounded) for the process to exit; its exit code.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server did not exit within {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_exit(&mut self.child, limit)
     }
 
     pub fn vm_rss_kib(&self) -> u64 {
@@ -119,16 +90,71 @@ pub fn read_line(r: &mut BufReader<TcpStream>) -> String {
     line
 }
 
+/// Starts `command` (a server) and reads its first stderr line, `listening on
+/// ADDR`: the child, ADDR as printed, and the rest of stderr.
+pub fn start_listening(command: &mut Command) -> (Child, String, BufReader<ChildStderr>) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run threadkit");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let listening = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first stderr line: {first:?}"))
+        .to_string();
+    (child, listening, stderr)
+}
+
+/// Sends `sig` (`TERM`, `USR1`...) to `child`.
+pub fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+/// Waits (bounded) for `child` to exit; its exit code.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Runs `threadkit ARGS` to its end; one that is still running after 30 s (a
 /// server that should have refused its flags, say) is killed and fails the test.
 pub fn run(args: &[&str]) -> std::process::Output {
-    let child = Command::new(BIN)
+    run_with_input(args, b"")
+}
+
+/// Runs `threadkit ARGS` with `input` on stdin (then its end) to its end,
+/// bounded as [`run`] is.
+pub fn run_with_input(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = Command::new(BIN)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // A program that exits without reading closes the pipe: not an error here.
+    std::thread::spawn(move || stdin.write_all(&input));
     let pid = child.id().to_string();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || tx.send(child.wait_with_output()));

@@ -5,9 +5,10 @@
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
+use super::datagram::{reply_unix, DatagramHandler};
+use super::peer::NO_ADDRESS;
 use super::service::{RequestHandler, Service};
-use super::udp::DatagramHandler;
-use crate::socket::{Socket, SocketFile};
+use crate::socket::{Socket, SocketFile, UnixAddr};
 
 /// Python's `socketserver.StreamRequestHandler`: a connection's handler that
 /// reads from `rfile` (buffered: `readline()`, `lines()`) and writes to `wfile`
@@ -128,7 +129,8 @@ where
 /// Python's `socketserver.DatagramRequestHandler`: a datagram handler that
 /// reads the datagram from `rfile` and writes its answer into `wfile`; what it
 /// wrote is sent back to the sender as one datagram (nothing when it wrote
-/// nothing). Run it on a [`UdpServer`](super::UdpServer) through
+/// nothing). Run it on a [`UdpServer`](super::UdpServer) or a
+/// [`UnixDatagramServer`](super::UnixDatagramServer) through
 /// [`DatagramRequests`].
 ///
 /// # Examples
@@ -204,13 +206,31 @@ impl<H: DatagramRequestHandler> DatagramRequests<H> {
     }
 }
 
-impl<H: DatagramRequestHandler> DatagramHandler for DatagramRequests<H> {
-    fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()> {
+impl<H: DatagramRequestHandler> DatagramRequests<H> {
+    /// What the handler writes for `data` from `peer`.
+    fn answer(&self, data: &[u8], peer: SocketAddr) -> io::Result<Vec<u8>> {
         let mut rfile = data;
         let mut wfile = Vec::new();
         self.0.handle(&mut rfile, &mut wfile, peer)?;
+        Ok(wfile)
+    }
+}
+
+impl<H: DatagramRequestHandler> DatagramHandler for DatagramRequests<H> {
+    fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()> {
+        let wfile = self.answer(data, peer)?;
         if !wfile.is_empty() {
             sock.sendto(&wfile, peer)?;
+        }
+        Ok(())
+    }
+
+    /// As `handle`, over a Unix socket: the handler sees `0.0.0.0:0` as the
+    /// peer, and what it wrote goes back to the sender's path.
+    fn handle_unix(&self, data: &[u8], peer: &UnixAddr, sock: &Socket) -> io::Result<()> {
+        let wfile = self.answer(data, NO_ADDRESS)?;
+        if !wfile.is_empty() {
+            reply_unix(sock, &wfile, peer)?;
         }
         Ok(())
     }

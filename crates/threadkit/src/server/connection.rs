@@ -38,7 +38,7 @@
 
 use crate::threading::{self, panic_message};
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 use std::os::fd::AsFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -52,6 +52,7 @@ use super::events::ServerEvent;
 use super::lines::{self, LineEvent, LineSplitter};
 use super::outbox::{Action, Outbox};
 use super::outgoing::{release, Outgoing, Push, WriterSpec};
+use super::peer::{Client, Peer};
 use super::service::{LineService, ServiceKind};
 use super::shared::{Conn, Shared};
 use super::threaded::Slot;
@@ -105,21 +106,21 @@ impl Drop for ConnGuard<'_> {
         drop(self.slot.take());
         self.shared.events.emit(ServerEvent::Disconnect {
             conn: self.conn.id,
-            peer: self.conn.peer,
+            peer: self.conn.peer.clone(),
             reason: self.reason,
         });
     }
 }
 
 /// Serves one accepted connection until it ends, on the calling thread.
-pub(crate) fn run(shared: &Shared, sock: Socket, peer: SocketAddr, id: ConnId, slot: Slot) {
+pub(crate) fn run(shared: &Shared, sock: Socket, peer: Peer, id: ConnId, slot: Slot) {
     let sock = Arc::new(sock);
     let config = &shared.config;
     let out = match shared.service.kind() {
         ServiceKind::Lines(_) => Some(Outgoing::new(
             Arc::clone(&sock),
             WriterSpec {
-                peer,
+                client: Client(&peer, id).to_string(),
                 daemon: config.daemon_threads,
                 stack_size: config.handler_stack_size,
             },
@@ -139,7 +140,7 @@ pub(crate) fn run(shared: &Shared, sock: Socket, peer: SocketAddr, id: ConnId, s
         ServiceKind::Handler(factory) => {
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                 let mut handler = factory();
-                handler.handle(&conn.sock, peer)
+                handler.handle(&conn.sock, conn.peer.socket_addr())
             }));
             handler_reason(shared, &conn, outcome)
         }
@@ -167,7 +168,7 @@ fn handler_reason(
     if let Some(error) = error {
         shared.events.emit(ServerEvent::HandlerError {
             conn: conn.id,
-            peer: conn.peer,
+            peer: conn.peer.clone(),
             error,
         });
     }
@@ -230,7 +231,7 @@ impl<'a> LineConn<'a> {
             Err(payload) => {
                 self.shared.events.emit(ServerEvent::HandlerError {
                     conn: self.conn.id,
-                    peer: self.conn.peer,
+                    peer: self.conn.peer.clone(),
                     error: format!("panicked: {}", panic_message(payload.as_ref())),
                 });
                 self.outbox.drain().for_each(drop);
@@ -241,7 +242,7 @@ impl<'a> LineConn<'a> {
         if panic::catch_unwind(AssertUnwindSafe(|| self.close(reason))).is_err() {
             log::error!(
                 "threadkit: the line service panicked closing {}",
-                self.conn.peer
+                Client(&self.conn.peer, self.conn.id)
             );
         }
         reason
@@ -252,7 +253,10 @@ impl<'a> LineConn<'a> {
     fn open(&mut self) -> Option<CloseReason> {
         let config = &self.shared.config;
         if let Err(e) = self.conn.sock.settimeout(config.idle()) {
-            log::warn!("threadkit: cannot set up {}: {e}", self.conn.peer);
+            log::warn!(
+                "threadkit: cannot set up {}: {e}",
+                Client(&self.conn.peer, self.conn.id)
+            );
             return Some(CloseReason::Error);
         }
         let _ = self.conn.sock.set_nodelay(true);
@@ -260,7 +264,7 @@ impl<'a> LineConn<'a> {
             let _lock = self.lock_service();
             self.conn.open.store(true, Ordering::Relaxed);
             self.service
-                .on_connect(self.conn.id, self.conn.peer, &mut self.outbox);
+                .on_connect(self.conn.id, self.conn.peer.socket_addr(), &mut self.outbox);
             let closed = self.carry_out();
             self.flush_staged();
             closed

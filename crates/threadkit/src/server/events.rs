@@ -3,11 +3,11 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::conn::{CloseReason, ConnId};
+use super::peer::{Client, Peer};
 use super::stats::Stats;
 
 /// Something that happened to a TCP server: a client connected, a client left,
@@ -24,7 +24,7 @@ use super::stats::Stats;
 /// ```
 /// use threadkit::server::{CloseReason, ConnId, ServerEvent};
 ///
-/// let peer = "127.0.0.1:5555".parse().unwrap();
+/// let peer = "127.0.0.1:5555".parse::<std::net::SocketAddr>().unwrap().into();
 /// let left = ServerEvent::Disconnect { conn: ConnId::new(1), peer, reason: CloseReason::Idle };
 /// assert_eq!(left.to_string(), "disconnect 127.0.0.1:5555 (idle)");
 /// ```
@@ -36,14 +36,14 @@ pub enum ServerEvent {
         /// The connection's id, as its `LineService` sees it.
         conn: ConnId,
         /// The client's address.
-        peer: SocketAddr,
+        peer: Peer,
     },
     /// A connection ended (`disconnect ADDR (REASON)`).
     Disconnect {
         /// The connection's id.
         conn: ConnId,
         /// The client's address.
-        peer: SocketAddr,
+        peer: Peer,
         /// Why it ended.
         reason: CloseReason,
     },
@@ -55,7 +55,7 @@ pub enum ServerEvent {
         /// The connection's id.
         conn: ConnId,
         /// The client's address.
-        peer: SocketAddr,
+        peer: Peer,
         /// What went wrong: the error, or `panicked: ` and the panic's message.
         error: String,
     },
@@ -70,12 +70,12 @@ pub enum ServerEvent {
 impl fmt::Display for ServerEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ServerEvent::Connect { peer, .. } => write!(f, "connect {peer}"),
-            ServerEvent::Disconnect { peer, reason, .. } => {
-                write!(f, "disconnect {peer} ({reason})")
+            ServerEvent::Connect { conn, peer } => write!(f, "connect {}", Client(peer, *conn)),
+            ServerEvent::Disconnect { conn, peer, reason } => {
+                write!(f, "disconnect {} ({reason})", Client(peer, *conn))
             }
-            ServerEvent::HandlerError { peer, error, .. } => {
-                write!(f, "handler error {peer}: {error}")
+            ServerEvent::HandlerError { conn, peer, error } => {
+                write!(f, "handler error {}: {error}", Client(peer, *conn))
             }
             ServerEvent::AcceptError { error } => write!(f, "accept error: {error}"),
         }

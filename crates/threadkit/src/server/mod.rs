@@ -12,20 +12,25 @@
 //!   synchronous, scalable), the limits, and Python's hooks
 //!   ([`RequestFilter`] for `verify_request`, [`ServiceActions`]);
 //! - the servers: [`TcpServer`] (Python's `TCPServer` and
-//!   `ThreadingTCPServer`) runs either kind of service; [`UdpServer`] (Python's
-//!   `UDPServer` and `ThreadingUDPServer`) runs a [`DatagramHandler`] such as
-//!   [`UdpEcho`]. Both stop through a [`ShutdownHandle`]; a TCP server reports
-//!   [`ServerEvent`]s (connect, disconnect and why) to `log` and to an
+//!   `ThreadingTCPServer`) and [`UnixStreamServer`] (`UnixStreamServer`,
+//!   `ThreadingUnixStreamServer`), both a [`StreamServer`], run either kind of
+//!   service; [`UdpServer`] (`UDPServer`, `ThreadingUDPServer`) and
+//!   [`UnixDatagramServer`], both a [`DatagramServer`], run a
+//!   [`DatagramHandler`] such as [`UdpEcho`]. All stop through a
+//!   [`ShutdownHandle`]; a stream server reports [`ServerEvent`]s (connect,
+//!   disconnect and why, with the client's [`Peer`]) to `log` and to an
 //!   observer.
 //!
-//! Inside: `lines.rs` (framing and limits, sans-IO), `connection.rs` (one TCP
+//! Inside: `lines.rs` (framing and limits, sans-IO), `connection.rs` (one stream
 //! connection from accept to close, the same in both blocking models),
 //! `outgoing.rs` (a connection's output queue and its writer thread),
 //! `threaded.rs` (threads per client, client slots), `scalable/` (the
 //! scalable model: `mod.rs` accepting and cross-worker delivery, `worker.rs`
 //! and `worker/` the event loop), `shared.rs` (the state both loops read,
-//! below them), `tcp/` (binds, accepts, starts the loops; `handle_request`),
-//! `udp.rs`, `hooks.rs` (Python's `verify_request` and `service_actions`),
+//! below them), `stream/` (binds, accepts, starts the loops; `handle_request`;
+//! `inet.rs` and `unix.rs` bind), `datagram/`, `bind.rs` and `unix_path.rs`
+//! (binding to an address, to a path), `peer.rs` (a client's address),
+//! `hooks.rs` (Python's `verify_request` and `service_actions`),
 //! `adapters.rs` (`StreamRequestHandler`, `DatagramRequestHandler`),
 //! `shutdown.rs`, `events.rs`.
 //!
@@ -155,6 +160,7 @@ mod chat;
 mod config;
 mod conn;
 mod connection;
+mod datagram;
 mod echo;
 mod events;
 mod hooks;
@@ -162,24 +168,29 @@ mod lines;
 mod memory;
 mod outbox;
 mod outgoing;
+mod peer;
 mod scalable;
 mod service;
 mod shared;
 mod shutdown;
 mod stats;
-mod tcp;
+mod stream;
 mod threaded;
-mod udp;
+mod unix_path;
 
 pub use adapters::{DatagramRequestHandler, DatagramRequests, StreamRequestHandler};
 pub use chat::ChatRoom;
 pub use config::{Model, ServerConfig};
 pub use conn::{CloseReason, ConnId};
+pub use datagram::{
+    reply_unix, DatagramHandler, DatagramServer, UdpEcho, UdpServer, UnixDatagramServer,
+    MAX_DATAGRAM,
+};
 pub use echo::Echo;
 pub use events::ServerEvent;
 pub use hooks::{RequestFilter, ServiceActions};
 pub use outbox::{Action, Outbox};
+pub use peer::{Address, Peer};
 pub use service::{LineService, RequestHandler, Service};
 pub use shutdown::ShutdownHandle;
-pub use tcp::TcpServer;
-pub use udp::{DatagramHandler, UdpEcho, UdpServer, MAX_DATAGRAM};
+pub use stream::{StreamServer, TcpServer, UnixStreamServer};

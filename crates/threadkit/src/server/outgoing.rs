@@ -21,7 +21,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -52,8 +52,8 @@ pub(crate) enum Push {
 /// How a writer thread is made.
 #[derive(Debug, Clone)]
 pub(crate) struct WriterSpec {
-    /// The client's address, for the thread's name.
-    pub(crate) peer: SocketAddr,
+    /// The client as logs show it (`127.0.0.1:5555`), for the thread's name.
+    pub(crate) client: String,
     /// `ServerConfig::daemon_threads`.
     pub(crate) daemon: bool,
     /// `ServerConfig::handler_stack_size`.
@@ -219,7 +219,7 @@ impl Outgoing {
     fn writer_failed(&self, st: &mut State, e: io::Error) {
         log::error!(
             "threadkit: cannot start a writer thread for {}: {e}",
-            self.spec.peer
+            self.spec.client
         );
         st.broken = true;
         st.buf = Vec::new();
@@ -231,7 +231,7 @@ impl Outgoing {
     fn start_writer(&self) -> io::Result<Thread> {
         let inner = Arc::clone(&self.inner);
         let mut builder = Thread::builder()
-            .name(format!("client {} writer", self.spec.peer))
+            .name(format!("client {} writer", self.spec.client))
             .daemon(self.spec.daemon)
             .target(move || inner.write_loop());
         if let Some(size) = self.spec.stack_size {
@@ -334,7 +334,7 @@ impl Outgoing {
             if let Ok(false) = writer.join_timeout(WRITER_JOIN) {
                 log::warn!(
                     "threadkit: the writer thread of {} did not end",
-                    self.spec.peer
+                    self.spec.client
                 );
             }
         }
@@ -473,7 +473,7 @@ impl fmt::Debug for Outgoing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.inner.lock();
         f.debug_struct("Outgoing")
-            .field("peer", &self.spec.peer)
+            .field("client", &self.spec.client)
             .field("pending", &st.pending())
             .field("writer", &st.writer.is_some())
             .field("broken", &st.broken)

@@ -6,7 +6,7 @@
 //! it and starts them, so no arrow runs back up.
 
 use std::collections::HashMap;
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -14,6 +14,7 @@ use super::config::ServerConfig;
 use super::conn::{CloseReason, ConnId};
 use super::events::Events;
 use super::outgoing::Outgoing;
+use super::peer::Peer;
 use super::service::Service;
 use super::shutdown::Signal;
 use crate::socket::Socket;
@@ -91,7 +92,7 @@ impl Shared {
 #[derive(Debug)]
 pub(crate) struct Conn {
     pub(crate) id: ConnId,
-    pub(crate) peer: SocketAddr,
+    pub(crate) peer: Peer,
     pub(crate) sock: Arc<Socket>,
     /// Why another thread stopped it; the first reason wins.
     stop: Mutex<Option<CloseReason>>,
@@ -105,12 +106,7 @@ pub(crate) struct Conn {
 impl Conn {
     /// A connection the service does not know yet, with the output queue
     /// `out` when it runs a line service.
-    pub(crate) fn new(
-        id: ConnId,
-        peer: SocketAddr,
-        sock: Arc<Socket>,
-        out: Option<Outgoing>,
-    ) -> Conn {
+    pub(crate) fn new(id: ConnId, peer: Peer, sock: Arc<Socket>, out: Option<Outgoing>) -> Conn {
         Conn {
             id,
             peer,

@@ -5,12 +5,12 @@
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::config::ServerConfig;
+use super::peer::Client;
 use crate::threading::Thread;
 
 /// The running clients, counted against a maximum.
@@ -137,6 +137,6 @@ impl fmt::Debug for ThreadSet {
 
 /// The name of a client's thread: `client ADDR`, so `threading::dump()` shows
 /// who is connected.
-pub(crate) fn client_thread_name(peer: SocketAddr) -> String {
-    format!("client {peer}")
+pub(crate) fn client_thread_name(client: Client<'_>) -> String {
+    format!("client {client}")
 }

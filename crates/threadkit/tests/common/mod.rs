@@ -5,29 +5,34 @@
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use threadkit::server::{
     DatagramHandler, ServerConfig, Service, ShutdownHandle, TcpServer, UdpServer,
+    UnixDatagramServer, UnixStreamServer,
 };
+use threadkit::socket::UnixAddr;
 use threadkit::threading::Thread;
 
 /// Every blocking client call gives up after this, so a hang fails the test.
 pub const GUARD: Duration = Duration::from_secs(10);
 
-/// What [`Running`] needs of a server: both `TcpServer` and `UdpServer` have it.
+/// What [`Running`] needs of a server: every server type has it.
 pub trait Served: Send + Sync + 'static {
+    type Addr;
     fn serve_forever(&self) -> io::Result<()>;
     fn shutdown_handle(&self) -> ShutdownHandle;
     fn server_close(&self);
-    fn local_addr(&self) -> SocketAddr;
+    fn local_addr(&self) -> Self::Addr;
 }
 
 macro_rules! served {
-    ($($server:ty),*) => {$(
+    ($($server:ty => $addr:ty),*) => {$(
         impl Served for $server {
+            type Addr = $addr;
             fn serve_forever(&self) -> io::Result<()> {
                 <$server>::serve_forever(self)
             }
@@ -37,14 +42,19 @@ macro_rules! served {
             fn server_close(&self) {
                 <$server>::server_close(self)
             }
-            fn local_addr(&self) -> SocketAddr {
+            fn local_addr(&self) -> $addr {
                 <$server>::local_addr(self)
             }
         }
     )*};
 }
 
-served!(TcpServer, UdpServer);
+served!(
+    TcpServer => SocketAddr,
+    UdpServer => SocketAddr,
+    UnixStreamServer => UnixAddr,
+    UnixDatagramServer => UnixAddr
+);
 
 /// A server serving on a background thread; shut down (by its own handle) and
 /// closed when stopped or dropped.
@@ -92,7 +102,7 @@ impl<S: Served> Running<S> {
         }
     }
 
-    pub fn addr(&self) -> SocketAddr {
+    pub fn addr(&self) -> S::Addr {
         self.server.local_addr()
     }
 
@@ -123,10 +133,40 @@ impl<S: Served> Drop for Running<S> {
     }
 }
 
-/// A line client over `TcpStream`, with read and write timeouts.
-pub struct Client {
-    pub stream: TcpStream,
-    reader: BufReader<TcpStream>,
+/// What a [`Client`] needs of its stream: `TcpStream` and `UnixStream` have it.
+pub trait Stream: Read + Write + Sized {
+    fn clone_stream(&self) -> Self;
+    fn set_timeouts(&self, limit: Duration);
+    fn shut(&self, how: Shutdown);
+    /// Lines go out at once (TCP_NODELAY; nothing to do over a Unix socket).
+    fn no_delay(&self) {}
+}
+
+macro_rules! stream {
+    ($($stream:ty $(: $nodelay:ident)?),*) => {$(
+        impl Stream for $stream {
+            $(fn no_delay(&self) { self.$nodelay(true).unwrap(); })?
+            fn clone_stream(&self) -> Self {
+                self.try_clone().unwrap()
+            }
+            fn set_timeouts(&self, limit: Duration) {
+                self.set_read_timeout(Some(limit)).unwrap();
+                self.set_write_timeout(Some(limit)).unwrap();
+            }
+            fn shut(&self, how: Shutdown) {
+                self.shutdown(how).unwrap();
+            }
+        }
+    )*};
+}
+
+stream!(TcpStream: set_nodelay, UnixStream);
+
+/// A line client over `TcpStream` (or a `UnixStream`), with read and write
+/// timeouts.
+pub struct Client<S: Stream = TcpStream> {
+    pub stream: S,
+    reader: BufReader<S>,
 }
 
 impl Client {
@@ -134,11 +174,23 @@ impl Client {
         Client::from_stream(TcpStream::connect(addr).expect("connect"))
     }
 
-    pub fn from_stream(stream: TcpStream) -> Client {
-        stream.set_read_timeout(Some(GUARD)).unwrap();
-        stream.set_write_timeout(Some(GUARD)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        let reader = BufReader::new(stream.try_clone().unwrap());
+    pub fn local_addr(&self) -> SocketAddr {
+        self.stream.local_addr().unwrap()
+    }
+}
+
+impl Client<UnixStream> {
+    /// A client of the Unix server at `addr` (a path or an abstract name).
+    pub fn connect_unix(addr: &UnixAddr) -> Client<UnixStream> {
+        Client::from_stream(UnixStream::connect_addr(addr).expect("connect"))
+    }
+}
+
+impl<S: Stream> Client<S> {
+    pub fn from_stream(stream: S) -> Client<S> {
+        stream.set_timeouts(GUARD);
+        stream.no_delay();
+        let reader = BufReader::new(stream.clone_stream());
         Client { stream, reader }
     }
 
@@ -206,11 +258,7 @@ impl Client {
     }
 
     pub fn half_close(&self) {
-        self.stream.shutdown(Shutdown::Write).unwrap();
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.stream.local_addr().unwrap()
+        self.stream.shut(Shutdown::Write);
     }
 }
 

@@ -38,7 +38,6 @@ mod worker;
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, TcpStream};
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -47,6 +46,7 @@ use std::time::{Duration, Instant};
 use mio::{Poll, Token, Waker};
 
 use super::conn::ConnId;
+use super::peer::Peer;
 use super::service::LineService;
 use super::shared::Shared;
 use super::threaded::Slot;
@@ -108,8 +108,8 @@ struct Inbox {
 
 /// A client handed to a worker.
 pub(crate) struct Accepted {
-    pub(crate) stream: TcpStream,
-    pub(crate) peer: SocketAddr,
+    pub(crate) stream: socket2::Socket,
+    pub(crate) peer: Peer,
     pub(crate) id: ConnId,
     pub(crate) slot: Slot,
 }

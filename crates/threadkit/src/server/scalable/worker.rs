@@ -73,11 +73,12 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::mem;
+use std::os::fd::AsRawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use mio::event::Event;
-use mio::net::TcpStream;
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 mod close;
@@ -93,6 +94,7 @@ use crate::server::conn::{CloseReason, ConnId};
 use crate::server::events::ServerEvent;
 use crate::server::lines::LineSplitter;
 use crate::server::outbox::Outbox;
+use crate::server::peer::Client;
 use crate::server::shared::Shared;
 use crate::threading::{deadline_after, panic_message};
 
@@ -360,7 +362,7 @@ impl<'a> Worker<'a> {
             .iter()
             .flatten()
             .find(|c| c.id == id)
-            .map(|c| c.peer)
+            .map(|c| c.peer.clone())
         {
             self.shared.events.emit(ServerEvent::HandlerError {
                 conn: id,
@@ -380,13 +382,13 @@ impl<'a> Worker<'a> {
             id,
             slot,
         } = accepted;
+        let addr = peer.socket_addr();
         let token = self.free.pop().unwrap_or(self.conns.len());
         let setup = (|| {
             stream.set_nonblocking(true)?;
-            let _ = stream.set_nodelay(true);
-            let mut stream = TcpStream::from_std(stream);
+            let _ = stream.set_nodelay(true); // TCP only
             self.poll.registry().register(
-                &mut stream,
+                &mut SourceFd(&stream.as_raw_fd()),
                 Token(token),
                 Interest::READABLE | Interest::WRITABLE,
             )?;
@@ -398,7 +400,7 @@ impl<'a> Worker<'a> {
                 if token < self.conns.len() {
                     self.free.push(token);
                 }
-                log::warn!("threadkit: cannot set up {peer}: {e}");
+                log::warn!("threadkit: cannot set up {}: {e}", Client(&peer, id));
                 drop(slot);
                 self.shared.events.emit(ServerEvent::Disconnect {
                     conn: id,
@@ -448,7 +450,7 @@ impl<'a> Worker<'a> {
                 },
             );
             open.per_worker[self.index] += 1;
-            hub.service.on_connect(id, peer, &mut self.outbox);
+            hub.service.on_connect(id, addr, &mut self.outbox);
             self.carry_out(&mut open, token, id)
         }));
         let closed = match outcome {

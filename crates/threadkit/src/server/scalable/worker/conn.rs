@@ -2,16 +2,13 @@
 //! phase and timer fields (see `worker.rs` for how the loop drives it).
 
 use std::io;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-
-use mio::net::TcpStream;
-use socket2::SockRef;
 
 use super::READ_BUF;
 use crate::server::conn::{CloseReason, ConnId};
 use crate::server::lines::LineSplitter;
 use crate::server::memory;
+use crate::server::peer::Peer;
 use crate::server::threaded::Slot;
 
 /// Where a connection is in its life.
@@ -28,9 +25,11 @@ pub(super) enum Phase {
 
 /// One connection of the worker.
 pub(super) struct Conn {
-    pub(super) stream: TcpStream,
+    /// The connection's socket (TCP or Unix), non-blocking, registered with
+    /// the worker's poll by its descriptor.
+    pub(super) stream: socket2::Socket,
     pub(super) id: ConnId,
-    pub(super) peer: SocketAddr,
+    pub(super) peer: Peer,
     pub(super) splitter: LineSplitter,
     /// Input read but not served yet (a slice ended in the middle of a read,
     /// or the connection paused): `input[input_at..]`, at most one read.
@@ -102,11 +101,10 @@ impl Conn {
 }
 
 /// Writes what the kernel takes of `data` now; 0 when it takes nothing.
-pub(super) fn send_now(stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
-    let sock = SockRef::from(stream);
+pub(super) fn send_now(stream: &socket2::Socket, data: &[u8]) -> io::Result<usize> {
     let mut sent = 0;
     while sent < data.len() {
-        match sock.send_with_flags(&data[sent..], libc::MSG_NOSIGNAL) {
+        match stream.send_with_flags(&data[sent..], libc::MSG_NOSIGNAL) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => sent += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -1,7 +1,10 @@
-//! Which `accept` errors of a [`TcpServer`](super::TcpServer) are only one
-//! connection's.
+//! Accepting a client of a [`TcpServer`](super::TcpServer), and which
+//! `accept` errors are only one connection's.
 
 use std::io;
+
+use crate::server::peer::Peer;
+use crate::socket::{Family, Socket};
 
 /// Errors of one connection that `accept` reports: try the next at once.
 pub(super) fn is_transient(e: &io::Error) -> bool {
@@ -23,4 +26,15 @@ pub(super) fn is_transient(e: &io::Error) -> bool {
                 | libc::ENETUNREACH
         )
     )
+}
+
+/// Accepts one client of `listener`, with its address as a [`Peer`].
+pub(super) fn accept(listener: &Socket) -> io::Result<(Socket, Peer)> {
+    if listener.family() == Family::Unix {
+        let (sock, addr) = listener.accept_unix()?;
+        Ok((sock, addr.into()))
+    } else {
+        let (sock, addr) = listener.accept()?;
+        Ok((sock, addr.into()))
+    }
 }

@@ -2,33 +2,36 @@
 
 use std::fmt;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsRawFd, RawFd};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use socket2::SockRef;
 
+mod inet;
 mod listen;
 mod request;
+mod unix;
 
 use listen::is_transient;
 
-use super::bind::bind_first;
 use super::config::{Model, ServerConfig};
 use super::conn::{CloseReason, ConnId};
 use super::connection;
 use super::events::ServerEvent;
 use super::hooks::Actions;
 use super::lines;
+use super::peer::{Address, Client, Peer};
 use super::scalable::{Accepted, Hub};
 use super::service::{Service, ServiceKind};
 use super::shared::Shared;
 use super::shutdown::{Serving, ShutdownHandle, Stop};
 use super::threaded::{self, Slot, Slots, ThreadSet};
+use super::unix_path::SocketPath;
 use crate::monitor::ServerCounters;
-use crate::socket::{Kind, Socket};
+use crate::socket::{Socket, UnixAddr};
 
 /// The first pause after a failed `accept`; it doubles on each failure in a
 /// row, up to [`ACCEPT_BACKOFF_MAX`].
@@ -41,9 +44,12 @@ const CLOSE_GRACE: Duration = Duration::from_secs(3);
 /// How long it waits after that.
 const CLOSE_FORCED: Duration = Duration::from_secs(1);
 
-/// A TCP server: Python's `socketserver.ThreadingTCPServer` (a thread per
-/// client, the default) or `TCPServer` (one client at a time), running a
-/// line protocol or a blocking handler.
+/// A stream server, over TCP ([`TcpServer`]: Python's
+/// `socketserver.ThreadingTCPServer`, or `TCPServer` with one client at a
+/// time) or a Unix socket ([`UnixStreamServer`]: `ThreadingUnixStreamServer`,
+/// `UnixStreamServer`), running a line protocol or a blocking handler. `A` is
+/// the address type it binds to (see [`Address`]); both kinds run the same
+/// code, models, limits and events, and differ only in how they bind.
 ///
 /// [`bind`](TcpServer::bind) binds and listens;
 /// [`serve_forever`](TcpServer::serve_forever) accepts clients until a
@@ -115,17 +121,31 @@ const CLOSE_FORCED: Duration = Duration::from_secs(1);
 /// # Ok(())
 /// # }
 /// ```
-pub struct TcpServer {
+pub struct StreamServer<A: Address> {
     server: Arc<Server>,
+    /// The address it listens on (`local_addr`).
+    local: A,
 }
 
+/// A TCP server (Python's `TCPServer` / `ThreadingTCPServer`): see
+/// [`StreamServer`], whose [`bind`](StreamServer::<SocketAddr>::bind) takes a
+/// `HOST:PORT`.
+pub type TcpServer = StreamServer<SocketAddr>;
+
+/// A Unix-domain stream server (Python's `UnixStreamServer` /
+/// `ThreadingUnixStreamServer`): see [`StreamServer`], whose
+/// [`bind`](StreamServer::<UnixAddr>::bind) takes a path.
+pub type UnixStreamServer = StreamServer<UnixAddr>;
 /// The server's own part: the listener, the client slots and the threads or
 /// workers it started, around the [`Shared`] state its loops read.
 struct Server {
     /// What the connection loops share.
     shared: Arc<Shared>,
     listener: Socket,
-    local_addr: SocketAddr,
+    /// The address it listens on, as logs show it.
+    local: Peer,
+    /// The socket file a Unix server made, removed when it closes.
+    path: Mutex<Option<SocketPath>>,
     /// The client slots (`max_clients`).
     slots: Arc<Slots>,
     next_id: AtomicU64,
@@ -139,81 +159,21 @@ struct Server {
     hub: OnceLock<Arc<Hub>>,
 }
 
-impl TcpServer {
-    /// Binds a listening socket to `addr` (each resolved address in turn until
-    /// one binds) with `config.reuse_address` and `config.backlog`, ready to
-    /// serve `service`; logs `listening on ADDR`.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` when `config.model` cannot run `service` or is not a
-    /// model this server runs, or `addr` resolves to nothing; a bind error names
-    /// the address (`AddrInUse`, `AddrNotAvailable`, `PermissionDenied`); any
-    /// other system error while creating or listening.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::io::ErrorKind;
-    /// use threadkit::server::{ChatRoom, ServerConfig, TcpServer};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = TcpServer::bind("127.0.0.1:0", ServerConfig::default(), ChatRoom::new())?;
-    /// let taken = server.local_addr();
-    /// let err = TcpServer::bind(taken, ServerConfig { reuse_address: false, ..Default::default() },
-    ///                           ChatRoom::new()).unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::AddrInUse);
-    /// assert!(err.to_string().contains(&taken.to_string()));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn bind(
-        addr: impl ToSocketAddrs,
+impl<A: Address> StreamServer<A> {
+    /// A server on `listener` (bound, not listening yet), which listens on
+    /// `local` and made the socket file `path`.
+    fn new(
+        listener: Socket,
+        local: A,
+        path: Option<SocketPath>,
         config: ServerConfig,
-        service: impl Into<Service>,
-    ) -> io::Result<TcpServer> {
-        let server = TcpServer::bind_without_activate(addr, config, service)?;
-        server.server_activate()?;
-        Ok(server)
-    }
-
-    /// Binds as [`bind`](TcpServer::bind) does, without listening yet
-    /// (Python's `bind_and_activate=False`, then `server_bind()`): options can
-    /// be set on [`socket()`](TcpServer::socket) before
-    /// [`server_activate`](TcpServer::server_activate) listens; clients are
-    /// refused until then.
-    ///
-    /// # Errors
-    ///
-    /// As [`bind`](TcpServer::bind).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::net::TcpStream;
-    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = TcpServer::bind_without_activate("127.0.0.1:0", ServerConfig::default(), Echo)?;
-    /// assert!(TcpStream::connect(server.local_addr()).is_err()); // not listening yet
-    /// server.socket().set_recv_buffer_size(256 * 1024)?;
-    /// server.server_activate()?;
-    /// assert!(TcpStream::connect(server.local_addr()).is_ok());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn bind_without_activate(
-        addr: impl ToSocketAddrs,
-        config: ServerConfig,
-        service: impl Into<Service>,
-    ) -> io::Result<TcpServer> {
-        let service = service.into();
+        service: Service,
+    ) -> io::Result<StreamServer<A>> {
         check_model(config.model, &service)?;
-        let listener = bind_first(addr, Kind::Stream, &config)?;
-        let local_addr = listener.getsockname()?;
         let server = Arc::new(Server {
             listener,
-            local_addr,
+            local: local.clone().into(),
+            path: Mutex::new(path),
             slots: Slots::new(config.max_clients),
             shared: Arc::new(Shared::new(config, service)),
             next_id: AtomicU64::new(1),
@@ -222,7 +182,7 @@ impl TcpServer {
             activated: AtomicBool::new(false),
             hub: OnceLock::new(),
         });
-        Ok(TcpServer { server })
+        Ok(StreamServer { server, local })
     }
 
     /// Listens (Python's `server_activate()`) with `config.backlog`; logs
@@ -253,7 +213,7 @@ impl TcpServer {
         }
         server.listener.listen(server.shared.config.backlog)?;
         server.activated.store(true, Ordering::Release);
-        log::info!("listening on {}", server.local_addr);
+        log::info!("listening on {}", server.local);
         Ok(())
     }
 
@@ -307,8 +267,8 @@ impl TcpServer {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn local_addr(&self) -> SocketAddr {
-        self.server.local_addr
+    pub fn local_addr(&self) -> A {
+        self.local.clone()
     }
 
     /// The server's configuration.
@@ -464,7 +424,7 @@ impl TcpServer {
         let mut backoff = ACCEPT_BACKOFF_MIN;
         let mut actions = Actions::new(shared.config.service_actions.as_ref(), &server.listener)?;
         while !shared.signal.requested() {
-            let accepted = server.listener.accept();
+            let accepted = listen::accept(&server.listener);
             actions.after_wait();
             match accepted {
                 Ok((sock, peer)) => {
@@ -498,7 +458,8 @@ impl TcpServer {
     /// threads still running are logged and left behind. Called from a
     /// connection's own thread, it does not wait for that thread. In the
     /// synchronous model the client being served runs on the serving thread:
-    /// join that thread to wait for it.
+    /// join that thread to wait for it. A Unix server removes the socket file
+    /// it made (if it is still the one it made).
     ///
     /// # Examples
     ///
@@ -515,6 +476,13 @@ impl TcpServer {
     pub fn server_close(&self) {
         self.shutdown_handle().shutdown();
         let server = &self.server;
+        drop(
+            server
+                .path
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         if server.shared.config.block_on_close {
             if let Some(hub) = server.hub.get() {
                 hub.join(CLOSE_GRACE + CLOSE_FORCED);
@@ -532,17 +500,17 @@ impl TcpServer {
     }
 }
 
-impl Drop for TcpServer {
+impl<A: Address> Drop for StreamServer<A> {
     /// Signals a shutdown (as [`ShutdownHandle::shutdown`]); never waits.
     fn drop(&mut self) {
         self.shutdown_handle().shutdown();
     }
 }
 
-impl fmt::Debug for TcpServer {
+impl<A: Address> fmt::Debug for StreamServer<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpServer")
-            .field("local_addr", &self.server.local_addr)
+        f.debug_struct(A::STREAM_SERVER)
+            .field("local_addr", &self.local)
             .field("model", &self.server.shared.config.model)
             .field("service", &self.server.shared.service)
             .field("clients", &self.client_count())
@@ -580,13 +548,14 @@ impl Server {
 
     /// Serves one accepted client: refused when full, else on a thread of its
     /// own or right here.
-    fn dispatch(&self, sock: Socket, peer: SocketAddr) {
+    fn dispatch(&self, sock: Socket, peer: Peer) {
         let id = ConnId::new(self.next_id.fetch_add(1, Ordering::Relaxed));
-        self.shared
-            .events
-            .emit(ServerEvent::Connect { conn: id, peer });
+        self.shared.events.emit(ServerEvent::Connect {
+            conn: id,
+            peer: peer.clone(),
+        });
         if let Some(filter) = &self.shared.config.verify_request {
-            if !filter.allows(peer) {
+            if !filter.allows(peer.socket_addr()) {
                 self.refuse(sock, peer, id, CloseReason::Refused);
                 return;
             }
@@ -600,14 +569,17 @@ impl Server {
             Model::Synchronous => connection::run(&self.shared, sock, peer, id, slot),
             Model::ThreadPerConnection => {
                 let shared = Arc::clone(&self.shared);
-                let body = move || connection::run(&shared, sock, peer, id, slot);
-                if let Err(e) = self.threads.spawn(
-                    threaded::client_thread_name(peer),
-                    &self.shared.config,
-                    body,
-                ) {
+                let name = threaded::client_thread_name(Client(&peer, id));
+                let body = {
+                    let peer = peer.clone();
+                    move || connection::run(&shared, sock, peer, id, slot)
+                };
+                if let Err(e) = self.threads.spawn(name, &self.shared.config, body) {
                     // The closure, with the socket and the slot, is dropped.
-                    log::error!("threadkit: cannot start a thread for {peer}: {e}");
+                    log::error!(
+                        "threadkit: cannot start a thread for {}: {e}",
+                        Client(&peer, id)
+                    );
                     self.shared.events.emit(ServerEvent::Disconnect {
                         conn: id,
                         peer,
@@ -619,7 +591,7 @@ impl Server {
     }
 
     /// Hands a client to a worker of the scalable model.
-    fn hand_over(&self, sock: Socket, peer: SocketAddr, id: ConnId, slot: Slot) {
+    fn hand_over(&self, sock: Socket, peer: Peer, id: ConnId, slot: Slot) {
         let Some(hub) = self.hub.get() else {
             // Not reached: serve_forever starts the workers before it accepts.
             drop((sock, slot));
@@ -631,12 +603,15 @@ impl Server {
             return;
         };
         let accepted = Accepted {
-            stream: sock.into(),
+            stream: OwnedFd::from(sock).into(),
             peer,
             id,
             slot,
         };
-        if let Err(Accepted { stream, slot, .. }) = hub.dispatch(accepted) {
+        if let Err(Accepted {
+            stream, slot, peer, ..
+        }) = hub.dispatch(accepted)
+        {
             // The workers have ended: the server is shutting down.
             let notice = format!("{}\n", lines::SHUTTING_DOWN);
             let _ = SockRef::from(&stream)
@@ -655,7 +630,7 @@ impl Server {
     /// hears of it. Beyond `max_clients` (`full`), a line service's client
     /// gets `* error: server full` first; one `verify_request` refused
     /// (`refused`) is told nothing, as in Python.
-    fn refuse(&self, sock: Socket, peer: SocketAddr, id: ConnId, reason: CloseReason) {
+    fn refuse(&self, sock: Socket, peer: Peer, id: ConnId, reason: CloseReason) {
         if let (CloseReason::Full, ServiceKind::Lines(_)) = (reason, self.shared.service.kind()) {
             let notice = format!("{}\n", lines::SERVER_FULL);
             let _ = SockRef::from(&sock)

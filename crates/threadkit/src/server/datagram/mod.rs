@@ -1,11 +1,14 @@
-//! [`UdpServer`], [`DatagramHandler`] and [`UdpEcho`]: Python's `UDPServer` and
-//! `ThreadingUDPServer`.
+//! [`DatagramServer`]: Python's `UDPServer` and `ThreadingUDPServer` over UDP
+//! ([`UdpServer`]) or a Unix socket ([`UnixDatagramServer`]), one code for
+//! both; `handler.rs` has what it runs, `inet.rs` and `unix.rs` how each
+//! binds.
 
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroUsize;
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixDatagram;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -14,12 +17,19 @@ use std::time::Duration;
 
 use socket2::SockRef;
 
-use super::bind::bind_first;
+mod handler;
+mod inet;
+mod unix;
+
+pub use handler::{reply_unix, DatagramHandler, UdpEcho};
+
 use super::config::{Model, ServerConfig};
 use super::hooks::Actions;
+use super::peer::{Address, Peer};
 use super::shutdown::{Serving, ShutdownHandle, Signal, Stop};
 use super::threaded::ThreadSet;
-use crate::socket::{family_of, Kind, Socket};
+use super::unix_path::SocketPath;
+use crate::socket::{family_of, Family, Kind, Socket, UnixAddr};
 use crate::threading::panic_message;
 
 /// The largest datagram served: the largest UDP payload over IPv4. A longer
@@ -49,89 +59,7 @@ const RECV_BUFFER: usize = 4 << 20;
 const POOL_QUEUE: usize = 512;
 
 /// A datagram waiting for a pool thread, with its sender.
-type Datagram = (Vec<u8>, SocketAddr);
-
-/// Handles one datagram: Python's `BaseRequestHandler` for a UDP server, whose
-/// `request` is `(data, socket)`.
-///
-/// One handler value serves every datagram, possibly from several threads at
-/// once (the server's pool), hence `&self` and `Send + Sync`: keep state
-/// behind a lock or in atomics. `sock` is the server's socket: answer with
-/// [`Socket::sendto`]`(.., peer)`. Any `Fn(&[u8], SocketAddr, &Socket) ->
-/// io::Result<()>` closure is a handler too.
-///
-/// # Examples
-///
-/// ```
-/// use std::io;
-/// use std::net::SocketAddr;
-/// use threadkit::server::DatagramHandler;
-/// use threadkit::socket::Socket;
-///
-/// /// Answers with the datagram reversed.
-/// struct Reverse;
-///
-/// impl DatagramHandler for Reverse {
-///     fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()> {
-///         let reply: Vec<u8> = data.iter().rev().copied().collect();
-///         sock.sendto(&reply, peer)?;
-///         Ok(())
-///     }
-/// }
-/// # let _ = Reverse;
-/// ```
-pub trait DatagramHandler: Send + Sync + 'static {
-    /// Handles `data`, a datagram from `peer` received on `sock`.
-    ///
-    /// # Errors
-    ///
-    /// Whatever the handler's I/O fails with; the server logs it and goes on.
-    fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()>;
-}
-
-impl<F> DatagramHandler for F
-where
-    F: Fn(&[u8], SocketAddr, &Socket) -> io::Result<()> + Send + Sync + 'static,
-{
-    fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()> {
-        self(data, peer, sock)
-    }
-}
-
-/// Echoes each datagram to its sender, as is: what `threadkit udp-serve` runs.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
-/// use threadkit::socket::{Family, Kind, Socket};
-///
-/// # fn main() -> std::io::Result<()> {
-/// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
-/// let handle = server.shutdown_handle();
-/// std::thread::scope(|s| -> std::io::Result<()> {
-///     let serving = s.spawn(|| server.serve_forever());
-///     let client = Socket::new(Family::Inet, Kind::Datagram)?;
-///     client.settimeout(Some(Duration::from_secs(5)))?;
-///     client.sendto(b"ping", server.local_addr())?;
-///     assert_eq!(client.recvfrom(1024)?.0, b"ping");
-///     handle.shutdown();
-///     serving.join().unwrap()
-/// })?;
-/// server.server_close();
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UdpEcho;
-
-impl DatagramHandler for UdpEcho {
-    fn handle(&self, data: &[u8], peer: SocketAddr, sock: &Socket) -> io::Result<()> {
-        sock.sendto(data, peer)?;
-        Ok(())
-    }
-}
+type Datagram = (Vec<u8>, Peer);
 
 /// A UDP server: Python's `ThreadingUDPServer` (handlers on other threads, the
 /// default) or `UDPServer` (each datagram handled on the serving thread).
@@ -193,13 +121,28 @@ impl DatagramHandler for UdpEcho {
 /// # Ok(())
 /// # }
 /// ```
-pub struct UdpServer {
+pub struct DatagramServer<A: Address> {
     shared: Arc<UdpShared>,
+    /// The address it is bound to (`local_addr`).
+    local: A,
 }
+
+/// A UDP server (Python's `UDPServer` / `ThreadingUDPServer`): see
+/// [`DatagramServer`], whose [`bind`](DatagramServer::<SocketAddr>::bind)
+/// takes a `HOST:PORT`.
+pub type UdpServer = DatagramServer<SocketAddr>;
+
+/// A Unix-domain datagram server (Python's `UnixDatagramServer` /
+/// `ThreadingUnixDatagramServer`): see [`DatagramServer`], whose
+/// [`bind`](DatagramServer::<UnixAddr>::bind) takes a path.
+pub type UnixDatagramServer = DatagramServer<UnixAddr>;
 
 struct UdpShared {
     sock: Arc<Socket>,
-    local_addr: SocketAddr,
+    /// The address it is bound to, as logs show it.
+    local: Peer,
+    /// The socket file a Unix server made, removed when it closes.
+    path: Mutex<Option<SocketPath>>,
     config: ServerConfig,
     handler: Arc<dyn DatagramHandler>,
     signal: Arc<Signal>,
@@ -210,50 +153,21 @@ struct UdpShared {
     serving: AtomicBool,
 }
 
-impl UdpServer {
-    /// Binds a UDP socket to `addr` (each resolved address in turn until one
-    /// binds), with `config.reuse_address`, ready to serve `handler`; logs
-    /// `listening on ADDR`.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` when `config.model` is not one this server runs or
-    /// `addr` resolves to nothing; a bind error names the address; any other
-    /// system error.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use threadkit::server::{ServerConfig, UdpEcho, UdpServer};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let server = UdpServer::bind("127.0.0.1:0", ServerConfig::default(), UdpEcho)?;
-    /// assert_ne!(server.local_addr().port(), 0);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn bind(
-        addr: impl ToSocketAddrs,
+impl<A: Address> DatagramServer<A> {
+    /// A server on `sock`, bound to `local` (the socket file `path`), ready
+    /// to serve `handler`; logs `listening on ADDR`.
+    fn new(
+        sock: Socket,
+        local: A,
+        path: Option<SocketPath>,
         config: ServerConfig,
         handler: impl DatagramHandler,
-    ) -> io::Result<UdpServer> {
-        // The scalable model is for many connections; a UDP server has one
-        // socket (see the type's docs).
-        match config.model {
-            Model::ThreadPerConnection | Model::Synchronous => {}
-            model => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("the UDP server cannot run the {model:?} model"),
-                ))
-            }
-        }
-        let sock = bind_first(addr, Kind::Datagram, &config)?;
-        let local_addr = sock.getsockname()?;
+    ) -> DatagramServer<A> {
+        let shown: Peer = local.clone().into();
         if let Err(e) = SockRef::from(&sock).set_recv_buffer_size(RECV_BUFFER) {
-            log::debug!("threadkit: cannot enlarge the receive buffer of {local_addr}: {e}");
+            log::debug!("threadkit: cannot enlarge the receive buffer of {shown}: {e}");
         }
-        log::info!("listening on {local_addr}");
+        log::info!("listening on {shown}");
         let pool_size = match config.workers {
             0 => std::thread::available_parallelism()
                 .map_or(1, NonZeroUsize::get)
@@ -261,10 +175,11 @@ impl UdpServer {
             n => n,
         }
         .min(config.max_clients.max(1));
-        Ok(UdpServer {
+        DatagramServer {
             shared: Arc::new(UdpShared {
                 sock: Arc::new(sock),
-                local_addr,
+                local: shown,
+                path: Mutex::new(path),
                 pool_size,
                 config,
                 handler: Arc::new(handler),
@@ -272,7 +187,8 @@ impl UdpServer {
                 threads: ThreadSet::default(),
                 serving: AtomicBool::new(false),
             }),
-        })
+            local,
+        }
     }
 
     /// The server's socket (Python's `server.socket`).
@@ -322,8 +238,8 @@ impl UdpServer {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn local_addr(&self) -> SocketAddr {
-        self.shared.local_addr
+    pub fn local_addr(&self) -> A {
+        self.local.clone()
     }
 
     /// A handle that stops the server from any thread, a handler included.
@@ -398,7 +314,7 @@ impl UdpServer {
         let mut actions = Actions::new(shared.config.service_actions.as_ref(), &shared.sock)?;
         while !shared.signal.requested() {
             // One byte more than the limit, to see a longer datagram.
-            let received = shared.sock.recvfrom(MAX_DATAGRAM + 1);
+            let received = receive(&shared.sock);
             actions.after_wait();
             match received {
                 Ok(_) if shared.signal.requested() => break,
@@ -409,20 +325,20 @@ impl UdpServer {
                         continue;
                     }
                     if let Some(filter) = &shared.config.verify_request {
-                        if !filter.allows(peer) {
+                        if !filter.allows(peer.socket_addr()) {
                             log::debug!("threadkit: verify_request refused a datagram from {peer}");
                             continue;
                         }
                     }
                     match &pool {
                         Some(pool) => shared.dispatch(pool, (data, peer)),
-                        None => shared.handle(&data, peer),
+                        None => shared.handle(&data, &peer),
                     }
                 }
                 Err(_) if shared.signal.requested() => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted || actions.timed_out(&e) => {}
                 Err(e) => {
-                    log::warn!("threadkit: receive failed on {}: {e}", shared.local_addr);
+                    log::warn!("threadkit: receive failed on {}: {e}", shared.local);
                     shared.signal.sleep(backoff);
                     backoff = (backoff * 2).min(RECV_BACKOFF_MAX);
                 }
@@ -449,6 +365,13 @@ impl UdpServer {
     /// ```
     pub fn server_close(&self) {
         self.shutdown_handle().shutdown();
+        drop(
+            self.shared
+                .path
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         if self.shared.config.block_on_close {
             self.shared
                 .threads
@@ -457,17 +380,17 @@ impl UdpServer {
     }
 }
 
-impl Drop for UdpServer {
+impl<A: Address> Drop for DatagramServer<A> {
     /// Signals a shutdown; never waits.
     fn drop(&mut self) {
         self.shutdown_handle().shutdown();
     }
 }
 
-impl fmt::Debug for UdpServer {
+impl<A: Address> fmt::Debug for DatagramServer<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UdpServer")
-            .field("local_addr", &self.shared.local_addr)
+        f.debug_struct(A::DATAGRAM_SERVER)
+            .field("local_addr", &self.local)
             .field("model", &self.shared.config.model)
             .field("pool_size", &self.shared.pool_size)
             .field("shutdown", &self.shared.signal.requested())
@@ -525,7 +448,7 @@ impl UdpShared {
                 return;
             };
             if !self.signal.requested() {
-                self.handle(&data, peer);
+                self.handle(&data, &peer);
             }
         }
     }
@@ -536,15 +459,16 @@ impl UdpShared {
         match pool.try_send(datagram) {
             Ok(()) => {}
             Err(TrySendError::Full((data, peer)) | TrySendError::Disconnected((data, peer))) => {
-                self.handle(&data, peer);
+                self.handle(&data, &peer);
             }
         }
     }
 
     /// Runs the handler on one datagram; errors and panics are logged.
-    fn handle(&self, data: &[u8], peer: SocketAddr) {
-        match panic::catch_unwind(AssertUnwindSafe(|| {
-            self.handler.handle(data, peer, &self.sock)
+    fn handle(&self, data: &[u8], peer: &Peer) {
+        match panic::catch_unwind(AssertUnwindSafe(|| match peer {
+            Peer::Inet(addr) => self.handler.handle(data, *addr, &self.sock),
+            Peer::Unix(addr) => self.handler.handle_unix(data, addr, &self.sock),
         })) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => log::warn!("threadkit: the datagram handler failed for {peer}: {e}"),
@@ -562,17 +486,52 @@ impl Stop for UdpShared {
         // own address: the loop sees the flag and leaves. (`shutdown(Read)`
         // wakes it too on Linux, but the address it then reports is empty, which
         // std's `recv_from` does not expect.)
-        let mut target = self.local_addr;
-        if target.ip().is_unspecified() {
-            target.set_ip(match target {
-                SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
-                SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
-            });
-        }
-        let sent = Socket::new(family_of(&target), Kind::Datagram)
-            .and_then(|waker| waker.sendto(&[], target));
+        let sent = match &self.local {
+            Peer::Inet(addr) => {
+                let mut target = *addr;
+                if target.ip().is_unspecified() {
+                    target.set_ip(match target {
+                        SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                        SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+                    });
+                }
+                Socket::new(family_of(&target), Kind::Datagram)
+                    .and_then(|waker| waker.sendto(&[], target))
+            }
+            Peer::Unix(addr) => {
+                UnixDatagram::unbound().and_then(|waker| waker.send_to_addr(&[], addr))
+            }
+        };
         if let Err(e) = sent {
-            log::warn!("threadkit: cannot wake the UDP server on {target}: {e}");
+            log::warn!(
+                "threadkit: cannot wake the datagram server on {}: {e}",
+                self.local
+            );
         }
+    }
+}
+
+/// `InvalidInput` unless a datagram server runs `model`: the scalable model is
+/// for many connections, and a datagram server has one socket (see
+/// [`DatagramServer`]).
+fn check_model(model: Model) -> io::Result<()> {
+    match model {
+        Model::ThreadPerConnection | Model::Synchronous => Ok(()),
+        model => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the UDP server cannot run the {model:?} model"),
+        )),
+    }
+}
+
+/// The next datagram on `sock`, with one byte more than [`MAX_DATAGRAM`] to see
+/// a longer one, and its sender.
+fn receive(sock: &Socket) -> io::Result<Datagram> {
+    if sock.family() == Family::Unix {
+        let (data, from) = sock.recvfrom_unix(MAX_DATAGRAM + 1)?;
+        Ok((data, from.into()))
+    } else {
+        let (data, from) = sock.recvfrom(MAX_DATAGRAM + 1)?;
+        Ok((data, from.into()))
     }
 }

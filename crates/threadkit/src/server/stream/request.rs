@@ -4,7 +4,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::{is_transient, TcpServer};
+use super::{is_transient, listen, TcpServer};
 use crate::server::events::ServerEvent;
 use crate::server::shutdown::Serving;
 
@@ -62,7 +62,7 @@ impl TcpServer {
         let zero = Duration::from_nanos(1);
         server.listener.settimeout(timeout.map(|t| t.max(zero)))?;
         let accepted = loop {
-            match server.listener.accept() {
+            match listen::accept(&server.listener) {
                 Err(e) if is_transient(&e) && !shared.signal.requested() => continue,
                 other => break other,
             }
