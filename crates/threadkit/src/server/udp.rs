@@ -217,8 +217,9 @@ impl UdpServer {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when `config.model` is not one this server runs or
-    /// `addr` resolves to nothing; a bind error names the address; any other
+    /// `InvalidInput` when `config.model` is not one this server runs,
+    /// `config.tls` is set (feature `tls`), or `addr` resolves to nothing; a
+    /// bind error names the address; any other
     /// system error.
     ///
     /// # Examples
@@ -248,6 +249,7 @@ impl UdpServer {
                 ))
             }
         }
+        config.check_tls(None)?;
         let sock = bind_first(addr, Kind::Datagram, &config)?;
         let local_addr = sock.getsockname()?;
         if let Err(e) = SockRef::from(&sock).set_recv_buffer_size(RECV_BUFFER) {

@@ -147,7 +147,9 @@ impl TcpServer {
     /// # Errors
     ///
     /// `InvalidInput` when `config.model` cannot run `service` or is not a
-    /// model this server runs, or `addr` resolves to nothing; a bind error names
+    /// model this server runs, or `addr` resolves to nothing; for
+    /// `ServerConfig::tls` (feature `tls`), `Unsupported` in the scalable model and
+    /// `InvalidInput` with a `RequestHandler`; a bind error names
     /// the address (`AddrInUse`, `AddrNotAvailable`, `PermissionDenied`); any
     /// other system error while creating or listening.
     ///
@@ -209,6 +211,7 @@ impl TcpServer {
     ) -> io::Result<TcpServer> {
         let service = service.into();
         check_model(config.model, &service)?;
+        config.check_tls(Some(&service))?;
         let listener = bind_first(addr, Kind::Stream, &config)?;
         let local_addr = listener.getsockname()?;
         let server = Arc::new(Server {
