@@ -19,6 +19,7 @@ use threadkit::server::{
     ChatRoom, Echo, Model, ServerConfig, ServerEvent, Service, TcpServer, UdpEcho, UdpServer,
 };
 use threadkit::threading;
+use threadkit::tls::{TlsConfig, TlsConnector};
 
 use args::{Bind, Cli, Command, ConnectArgs, ServeArgs, UdpSendArgs, UdpServeArgs};
 
@@ -88,8 +89,15 @@ fn announce(addr: std::net::SocketAddr) -> Result<()> {
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
     let addr = inet(&args.bind)?;
+    // A missing or bad certificate or key fails before anything listens.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsConfig::from_pem_files(cert, key)?),
+        _ => None,
+    };
     let signals = signals::install()?;
-    let model = if args.threads_per_connection {
+    // The scalable model has no TLS yet: TLS runs a thread per client.
+    let tls_model_warning = tls.is_some() && !args.threads_per_connection;
+    let model = if args.threads_per_connection || tls.is_some() {
         Model::ThreadPerConnection
     } else {
         Model::Scalable
@@ -101,6 +109,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         backlog: args.backlog,
         max_line: args.max_line,
         max_queue: args.max_queue,
+        tls,
         // Connection threads (thread per connection) must not hold the process at
         // exit (a second signal exits at once); `server_close` still waits for them
         // on a clean stop.
@@ -129,6 +138,12 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     let handle = server.shutdown_handle();
     signals.spawn(move || handle.shutdown())?;
     announce(server.local_addr())?;
+    if tls_model_warning {
+        logger::line(
+            "warning: TLS is served by one thread per client for now (as with \
+             --threads-per-connection): the event-loop model does not run TLS yet",
+        );
+    }
     let _monitor = args
         .monitor
         .map(|a| start_monitor(&a, &server))
@@ -184,12 +199,16 @@ fn raise_open_files_limit() -> Option<u64> {
 
 fn connect(args: ConnectArgs) -> Result<ExitCode> {
     let timeout = Some(args.timeout).filter(|t| !t.is_zero());
-    threadkit::client::connect(
-        &args.addr,
-        timeout,
-        io::BufReader::new(io::stdin()),
-        io::stdout(),
-    )?;
+    let (input, output) = (io::BufReader::new(io::stdin()), io::stdout());
+    if args.tls {
+        let connector = match &args.ca {
+            Some(ca) => TlsConnector::from_ca_file(ca)?,
+            None => TlsConnector::with_native_roots()?,
+        };
+        threadkit::client::connect_tls(&args.addr, timeout, &connector, input, output)?;
+    } else {
+        threadkit::client::connect(&args.addr, timeout, input, output)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

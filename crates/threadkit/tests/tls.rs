@@ -2,14 +2,16 @@
 //! TLS with the same limits, a failed handshake is a `tls` disconnect that
 //! never stops the server, an unfinished one ends by the idle timeout.
 
+mod certs;
 mod common;
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use certs::PemFiles;
 use common::{Running, GUARD};
 use threadkit::server::{
     CloseReason, Echo, Model, RequestHandler, ServerConfig, ServerEvent, TcpServer, UdpEcho,
@@ -21,52 +23,17 @@ use threadkit::tls::TlsConfig;
 
 const MODELS: [Model; 2] = [Model::ThreadPerConnection, Model::Synchronous];
 
-/// A temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("threadkit-tls-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A self-signed end-entity certificate for localhost and 127.0.0.1, as PEM
-/// files, and a client config that trusts it.
+/// PEM files of a certificate, and a client config that trusts it.
 struct Certs {
-    dir: TempDir,
-    cert: PathBuf,
-    key: PathBuf,
+    files: PemFiles,
     client: Arc<rustls::ClientConfig>,
 }
 
 impl Certs {
     fn new(tag: &str) -> Certs {
-        let mut params =
-            rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-                .unwrap();
-        params.is_ca = rcgen::IsCa::ExplicitNoCa;
-        let key = rcgen::KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        let dir = TempDir::new(tag);
-        let cert_path = dir.write("cert.pem", &cert.pem());
-        let key_path = dir.write("key.pem", &key.serialize_pem());
+        let files = PemFiles::new(&format!("tls-{tag}"));
         let mut roots = rustls::RootCertStore::empty();
-        roots.add(cert.der().clone()).unwrap();
+        roots.add(files.der.clone().into()).unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let client = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -74,15 +41,13 @@ impl Certs {
             .with_root_certificates(roots)
             .with_no_client_auth();
         Certs {
-            dir,
-            cert: cert_path,
-            key: key_path,
+            files,
             client: Arc::new(client),
         }
     }
 
     fn tls(&self) -> TlsConfig {
-        TlsConfig::from_pem_files(&self.cert, &self.key).expect("the PEM files load")
+        TlsConfig::from_pem_files(&self.files.cert, &self.files.key).expect("the PEM files load")
     }
 
     fn config(&self, model: Model) -> ServerConfig {
@@ -338,31 +303,31 @@ fn bind_never_serves_plain_text_where_tls_was_asked_for() {
 #[test]
 fn pem_errors_name_the_file_and_what_is_wrong() {
     let certs = Certs::new("pem");
-    let missing = certs.dir.0.join("missing.pem");
-    let err = TlsConfig::from_pem_files(&missing, &certs.key).unwrap_err();
+    let missing = certs.files.dir.join("missing.pem");
+    let err = TlsConfig::from_pem_files(&missing, &certs.files.key).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert!(err.to_string().contains(&show(&missing)), "{err}");
 
-    let err = TlsConfig::from_pem_files(&certs.cert, &missing).unwrap_err();
+    let err = TlsConfig::from_pem_files(&certs.files.cert, &missing).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert!(err.to_string().contains(&show(&missing)), "{err}");
 
     // The two files swapped: no certificate in the key file, and the other way.
-    let err = TlsConfig::from_pem_files(&certs.key, &certs.key).unwrap_err();
+    let err = TlsConfig::from_pem_files(&certs.files.key, &certs.files.key).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidData);
     assert!(err.to_string().contains("no PEM certificate"), "{err}");
-    let err = TlsConfig::from_pem_files(&certs.cert, &certs.cert).unwrap_err();
+    let err = TlsConfig::from_pem_files(&certs.files.cert, &certs.files.cert).unwrap_err();
     assert!(err.to_string().contains("no PEM private key"), "{err}");
-    assert!(err.to_string().contains(&show(&certs.cert)), "{err}");
+    assert!(err.to_string().contains(&show(&certs.files.cert)), "{err}");
 
     // Another certificate's key does not fit.
     let other = Certs::new("pem-other");
-    let err = TlsConfig::from_pem_files(&certs.cert, &other.key).unwrap_err();
+    let err = TlsConfig::from_pem_files(&certs.files.cert, &other.files.key).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert!(err.to_string().contains("does not fit"), "{err}");
 
-    let empty = certs.dir.write("empty.pem", "");
-    let err = TlsConfig::from_pem_files(&empty, &certs.key).unwrap_err();
+    let empty = certs.files.write("empty.pem", "");
+    let err = TlsConfig::from_pem_files(&empty, &certs.files.key).unwrap_err();
     assert!(err.to_string().contains("no PEM certificate"), "{err}");
 }
 

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a part
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
@@ -151,3 +151,32 @@ pub fn serve_args<'a>(extra: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
 
 /// The flag that selects Python's model; the default is the scalable one.
 pub const THREADS: &[&str] = &["--threads-per-connection"];
+
+/// Starts `python3 -c script ARGS`, a server that prints its port as its first
+/// stdout line; the child (the caller kills it) and the port.
+pub fn start_python(script: &str, args: &[&str]) -> (Child, u16) {
+    let mut py = Command::new("python3")
+        .args(["-c", script])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut port = String::new();
+    BufReader::new(py.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    (py, port.trim().parse().expect("a port on the first line"))
+}
+
+/// Runs `threadkit ARGS` with `input` on stdin, to its end.
+pub fn run_with_input(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
