@@ -52,6 +52,16 @@ impl Socket {
         })
     }
 
+    /// [`send_no_wait`](Socket::send_no_wait) of several buffers in one
+    /// `sendmsg`, in order.
+    #[cfg(feature = "tls")]
+    pub(crate) fn send_vectored_no_wait(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        retry_interrupted(|| {
+            self.sock()
+                .send_vectored_with_flags(bufs, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+        })
+    }
+
     /// Sends all of `data`, calling `send` until every byte went out (Python's
     /// `sendall`).
     ///

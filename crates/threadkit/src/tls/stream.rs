@@ -40,6 +40,12 @@ impl io::Write for NoWait<'_> {
         self.0.send_no_wait(data)
     }
 
+    // rustls hands over every record it holds at once: one system call for
+    // a handshake flight or a burst of records, not one each.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.0.send_vectored_no_wait(bufs)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
