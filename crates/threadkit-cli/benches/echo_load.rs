@@ -52,7 +52,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use echo_common::{read_flags, server_command, server_list, Launch, ServerChild, LINE};
+use echo_common::{
+    parse_counts, parse_rounds, read_flags, seconds, server_command, server_list, Launch,
+    ServerChild, LINE,
+};
 
 /// Any single read or write of a client gives up after this.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -112,21 +115,8 @@ impl Options {
                 ("--client", &mut client),
             ],
         )?;
-        let conns = conns
-            .split(',')
-            .map(|c| match c.trim().parse::<usize>() {
-                Ok(n) if (1..=MAX_CONNS).contains(&n) => Ok(n),
-                _ => Err(format!("bad connection count {c:?} (1..={MAX_CONNS})")),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let rounds = match rounds.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_ROUNDS).contains(&n) => n,
-            _ => {
-                return Err(format!(
-                    "bad number of rounds {rounds:?} (1..={MAX_ROUNDS})"
-                ))
-            }
-        };
+        let conns = parse_counts(&conns, MAX_CONNS)?;
+        let rounds = parse_rounds(&rounds, MAX_ROUNDS)?;
         Ok(Options {
             conns,
             secs: seconds(&secs)?,
@@ -139,13 +129,6 @@ impl Options {
                 other => return Err(format!("bad --client {other:?} (threads or async)")),
             },
         })
-    }
-}
-
-fn seconds(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>() {
-        Ok(s) if (0.0..=3600.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
-        _ => Err(format!("bad number of seconds {text:?}")),
     }
 }
 

@@ -28,6 +28,7 @@
 //! servers interleaved), `--python PATH` (`PYTHON`). Results also come as
 //! `csv,idle,...` and `csv,burst,...` lines.
 
+#[allow(dead_code)] // shared with the echo benches; this one uses a part
 mod echo_common;
 
 use std::env;
@@ -37,7 +38,9 @@ use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use echo_common::{read_flags, server_command, server_list, Launch, ServerChild, LINE};
+use echo_common::{
+    parse_rounds, read_flags, server_command, server_list, Launch, ServerChild, LINE,
+};
 
 /// Connects per batch before waiting for the server to accept them.
 const BATCH: usize = 500;
@@ -120,7 +123,7 @@ impl Options {
                 .then(|| count(&burst, MAX_N, "--burst"))
                 .transpose()?,
             servers: server_list(&servers)?,
-            rounds: count(&rounds, MAX_ROUNDS, "--rounds")?,
+            rounds: parse_rounds(&rounds, MAX_ROUNDS)?,
             python,
         })
     }

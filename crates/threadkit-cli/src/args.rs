@@ -87,16 +87,32 @@ pub struct ServeArgs {
     /// print each deadlock found to stderr; a port alone means 127.0.0.1:PORT.
     #[arg(long, value_name = "ADDR")]
     pub monitor: Option<String>,
+    /// Speak TLS with the certificate chain in this PEM file (the server's
+    /// certificate first); needs --tls-key. For now TLS runs one thread per client,
+    /// as --threads-per-connection (a warning says so).
+    #[arg(long, value_name = "CERT.pem", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert, a PEM file (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "KEY.pem", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// Server address: HOST:PORT, or unix:PATH.
     pub addr: String,
-    /// Seconds to wait for the connection (fractions allowed; 0 = no limit; at most
-    /// one year).
+    /// Seconds to wait for the connection, and then for the TLS handshake (fractions
+    /// allowed; 0 = no limit; at most one year).
     #[arg(long, default_value = "5", value_parser = seconds)]
     pub timeout: Duration,
+    /// Speak TLS: the server's certificate must name HOST and be vouched for by
+    /// --ca, or by the system's certificate store.
+    #[arg(long)]
+    pub tls: bool,
+    /// Trust only the certificates in this PEM file (a CA, or a self-signed server
+    /// certificate itself); needs --tls.
+    #[arg(long, value_name = "CA.pem", requires = "tls")]
+    pub ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,7 @@ use threadkit::server::{
     StreamServer, TcpServer, UdpEcho, UdpServer, UnixDatagramServer, UnixStreamServer,
 };
 use threadkit::threading;
+use threadkit::tls::{TlsConfig, TlsConnector};
 
 use args::{Bind, Cli, Command, ConnectArgs, ServeArgs, UdpSendArgs, UdpServeArgs};
 
@@ -81,8 +82,14 @@ fn announce(addr: impl Address) -> Result<()> {
 }
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
+    // A missing or bad certificate or key fails before anything listens.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsConfig::from_pem_files(cert, key)?),
+        _ => None,
+    };
     let signals = signals::install()?;
-    let model = if args.threads_per_connection {
+    // The scalable model has no TLS yet: TLS runs a thread per client.
+    let model = if args.threads_per_connection || tls.is_some() {
         Model::ThreadPerConnection
     } else {
         Model::Scalable
@@ -94,6 +101,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         backlog: args.backlog,
         max_line: args.max_line,
         max_queue: args.max_queue,
+        tls,
         // Connection threads (thread per connection) must not hold the process at
         // exit (a second signal exits at once); `server_close` still waits for them
         // on a clean stop.
@@ -146,6 +154,12 @@ fn run_server<A: Address>(
     let handle = server.shutdown_handle();
     signals.spawn(move || handle.shutdown())?;
     announce(server.local_addr())?;
+    if args.tls_cert.is_some() && !args.threads_per_connection {
+        logger::line(
+            "warning: TLS is served by one thread per client for now (as with \
+             --threads-per-connection): the event-loop model does not run TLS yet",
+        );
+    }
     let _monitor = args
         .monitor
         .as_deref()
@@ -202,12 +216,16 @@ fn raise_open_files_limit() -> Option<u64> {
 
 fn connect(args: ConnectArgs) -> Result<ExitCode> {
     let timeout = Some(args.timeout).filter(|t| !t.is_zero());
-    threadkit::client::connect(
-        &args.addr,
-        timeout,
-        io::BufReader::new(io::stdin()),
-        io::stdout(),
-    )?;
+    let (input, output) = (io::BufReader::new(io::stdin()), io::stdout());
+    if args.tls {
+        let connector = match &args.ca {
+            Some(ca) => TlsConnector::from_ca_file(ca)?,
+            None => TlsConnector::with_native_roots()?,
+        };
+        threadkit::client::connect_tls(&args.addr, timeout, &connector, input, output)?;
+    } else {
+        threadkit::client::connect(&args.addr, timeout, input, output)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

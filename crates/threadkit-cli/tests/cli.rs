@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::process::{ChildStderr, Command, Stdio};
+use std::process::{ChildStderr, Command};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -214,24 +214,9 @@ srv = socketserver.TCPServer(("127.0.0.1", 0), H)
 print(srv.server_address[1], flush=True)
 srv.handle_request()
 "#;
-    let mut py = Command::new("python3")
-        .args(["-c", script])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    let mut port = String::new();
-    BufReader::new(py.stdout.take().unwrap())
-        .read_line(&mut port)
-        .unwrap();
-    let addr = format!("127.0.0.1:{}", port.trim());
-    let mut child = Command::new(BIN)
-        .args(["connect", &addr])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"hi\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let (mut py, port) = common::start_python(script, &[]);
+    let addr = format!("127.0.0.1:{port}");
+    let out = common::run_with_input(&["connect", &addr], b"hi\n");
     let _ = py.kill();
     let _ = py.wait();
     assert!(out.status.success(), "{out:?}");

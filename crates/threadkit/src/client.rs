@@ -4,6 +4,7 @@
 //! | program | library |
 //! |---|---|
 //! | `threadkit connect HOST:PORT [--timeout 5]` | [`connect`]`(addr, timeout, input, output)` |
+//! | `threadkit connect --tls [--ca CA.pem] HOST:PORT` | `connect_tls(addr, timeout, connector, input, output)` (feature `tls`) |
 //! | `threadkit udp-send ADDR MESSAGE [--wait 2]` | [`udp_send`]`(addr, message, wait)` |
 //!
 //! Both take `HOST:PORT` or `unix:PATH` (a Unix-domain socket at PATH).
@@ -45,6 +46,7 @@ use std::time::{Duration, Instant};
 
 use crate::socket::{self, family_of, Family, Kind, Socket};
 use crate::threading::{self, Thread};
+use crate::wire::Wire;
 
 /// The longest piece of `input` sent at once: a longer line goes out in pieces
 /// of this size, so memory stays bounded whatever the input holds.
@@ -136,7 +138,85 @@ where
     // Interactive lines go out at once rather than waiting for the previous
     // segment's acknowledgement (TCP only).
     let _ = sock.set_nodelay(true);
-    Session::new(Arc::new(sock), addr).run(input, output)
+    Session::new(Wire::plain(Arc::new(sock)), addr).run(input, output)
+}
+
+/// [`connect`] under TLS (feature `tls`): the same session, after a
+/// handshake in which the server's certificate must be vouched for by
+/// `connector` and name the host of `addr` (its part before `:PORT`, a name or
+/// an IP address).
+///
+/// `timeout` bounds the connection attempt and then the handshake. At the end
+/// of `input` the client sends TLS's close_notify and half-closes; a server
+/// that closes without one (as many do) ends the session as cleanly.
+///
+/// # Errors
+///
+/// As [`connect`]; and a failed handshake, as `TLS handshake with ADDR
+/// failed: ...` (`InvalidData`; an untrusted certificate says
+/// `invalid peer certificate: UnknownIssuer`), or `TimedOut`.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::io::Cursor;
+/// use std::time::Duration;
+/// use threadkit::client;
+/// use threadkit::tls::TlsConnector;
+///
+/// # fn main() -> std::io::Result<()> {
+/// let connector = TlsConnector::from_ca_file("cert.pem")?;
+/// let input = Cursor::new("hello\n");
+/// let output = client::connect_tls("localhost:9443", Some(Duration::from_secs(5)),
+///                                  &connector, input, Vec::new())?;
+/// assert_eq!(output, b"hello\n");
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "tls")]
+pub fn connect_tls<R, W>(
+    addr: &str,
+    timeout: Option<Duration>,
+    connector: &crate::tls::TlsConnector,
+    input: R,
+    output: W,
+) -> io::Result<W>
+where
+    R: BufRead + Send + 'static,
+    W: Write + Send + 'static,
+{
+    use crate::tls::stream::TlsStream;
+    let timeout = timeout.filter(|d| !d.is_zero());
+    let host = host_of(addr);
+    let sock =
+        socket::create_connection(addr, timeout).map_err(|e| connect_error(e, addr, timeout))?;
+    let _ = sock.set_nodelay(true);
+    let tls = TlsStream::client(Arc::new(sock), connector, host)?;
+    tls.handshake(timeout).map_err(|e| {
+        let kind = match e.kind() {
+            ErrorKind::UnexpectedEof => ErrorKind::InvalidData,
+            kind => kind,
+        };
+        let why = match e.kind() {
+            ErrorKind::UnexpectedEof => "the server closed the connection".to_string(),
+            _ => e.to_string(),
+        };
+        io::Error::new(kind, format!("TLS handshake with {addr} failed: {why}"))
+    })?;
+    // The timeout was for connecting; the session waits as long as it takes.
+    tls.socket()
+        .settimeout(None)
+        .map_err(|e| session_error(e, addr))?;
+    Session::new(Wire::tls(tls), addr).run(input, output)
+}
+
+/// The host part of `HOST:PORT` (`[::1]:443` gives `::1`).
+#[cfg(feature = "tls")]
+fn host_of(addr: &str) -> &str {
+    let host = addr.rsplit_once(':').map_or(addr, |(host, _port)| host);
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
 }
 
 /// The path of a `unix:PATH` address.
@@ -196,13 +276,14 @@ enum Event<W> {
 }
 
 struct Session<'a> {
-    sock: Arc<Socket>,
+    /// The connection, plain or under TLS.
+    wire: Wire,
     addr: &'a str,
 }
 
 impl Session<'_> {
-    fn new(sock: Arc<Socket>, addr: &str) -> Session<'_> {
-        Session { sock, addr }
+    fn new(wire: Wire, addr: &str) -> Session<'_> {
+        Session { wire, addr }
     }
 
     fn run<R, W>(self, input: R, output: W) -> io::Result<W>
@@ -211,14 +292,9 @@ impl Session<'_> {
         W: Write + Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel::<Event<W>>(QUEUE);
-        let receiver = spawn_receiver(
-            Arc::clone(&self.sock),
-            self.addr.to_owned(),
-            output,
-            tx.clone(),
-        )?;
+        let receiver = spawn_receiver(self.wire.clone(), self.addr.to_owned(), output, tx.clone())?;
         if let Err(e) = spawn_input(input, tx) {
-            let _ = self.sock.shutdown(Shutdown::Both);
+            let _ = self.wire.socket().shutdown(Shutdown::Both);
             let _ = receiver.join();
             return Err(e);
         }
@@ -244,9 +320,9 @@ impl Session<'_> {
                 .map_err(|_| io::Error::other("client thread lost"))?;
             match event {
                 Event::Input(piece) if sending => {
-                    if let Err(e) = self.sock.sendall(&piece) {
+                    if let Err(e) = self.wire.sendall(&piece) {
                         if !peer_gone(&e) {
-                            let _ = self.sock.shutdown(Shutdown::Both);
+                            let _ = self.wire.socket().shutdown(Shutdown::Both);
                             return Err(session_error(e, self.addr));
                         }
                         // The server is gone: stop sending and let the receiving
@@ -260,11 +336,11 @@ impl Session<'_> {
                         sending = false;
                         // The server reads end-of-file; we keep receiving. A
                         // connection already gone shows on the receiving side.
-                        let _ = self.sock.shutdown(Shutdown::Write);
+                        let _ = self.wire.shutdown_write();
                     }
                 }
                 Event::InputError(e) => {
-                    let _ = self.sock.shutdown(Shutdown::Both);
+                    let _ = self.wire.socket().shutdown(Shutdown::Both);
                     return Err(io::Error::new(e.kind(), format!("cannot read input: {e}")));
                 }
                 Event::Closed(result) => return result,
@@ -277,7 +353,7 @@ impl Session<'_> {
 /// then shuts the socket down (which wakes a sender blocked on a server that stopped
 /// reading) and reports `Closed` with `output`.
 fn spawn_receiver<W>(
-    sock: Arc<Socket>,
+    wire: Wire,
     addr: String,
     mut output: W,
     tx: SyncSender<Event<W>>,
@@ -289,11 +365,11 @@ where
         let mut last = LastWord::new(tx, || {
             Event::Closed(Err(io::Error::other("client receiver panicked")))
         });
-        let result = pump(&sock, &mut output).map_err(|e| match e {
+        let result = pump(&wire, &mut output).map_err(|e| match e {
             Pumped::Socket(e) => session_error(e, &addr),
             Pumped::Output(e) => e,
         });
-        let _ = sock.shutdown(Shutdown::Both);
+        let _ = wire.socket().shutdown(Shutdown::Both);
         last.send(Event::Closed(result.map(|()| output)));
     };
     spawn_daemon("client-recv", body)
@@ -306,10 +382,14 @@ enum Pumped {
 }
 
 /// Copies the socket to `output` until end-of-file.
-fn pump<W: Write>(sock: &Socket, output: &mut W) -> Result<(), Pumped> {
+fn pump<W: Write>(wire: &Wire, output: &mut W) -> Result<(), Pumped> {
     let mut buf = vec![0; RECV_BUF];
     loop {
-        let n = sock.recv_into(&mut buf).map_err(Pumped::Socket)?;
+        let n = match wire.recv_into(&mut buf) {
+            // TLS records without data.
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            other => other.map_err(Pumped::Socket)?,
+        };
         if n == 0 {
             return output.flush().map_err(Pumped::Output);
         }

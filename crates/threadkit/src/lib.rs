@@ -15,6 +15,8 @@
 //!   hands back [`futures::Future`]s; [`futures::wait`] and [`futures::as_completed`].
 //! - [`selectors`]: Python's `selectors`: [`selectors::DefaultSelector`] watches
 //!   many sockets from one thread, level-triggered as Python's, over mio.
+//! - `tls` (feature `tls`): TLS on rustls for [`server::TcpServer`] and the
+//!   client (`threadkit::tls::TlsConfig`, `TlsConnector`).
 //! - [`client`]: the interactive TCP client and the UDP request behind the
 //!   program's `connect` and `udp-send`, over any input and output.
 //!
@@ -51,3 +53,6 @@ pub mod socket;
 mod sync;
 mod sys;
 pub mod threading;
+#[cfg(feature = "tls")]
+pub mod tls;
+mod wire;

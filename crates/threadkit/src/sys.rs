@@ -175,6 +175,47 @@ pub(crate) fn tcp_peer_closed(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<boo
     Ok(!matches!(state, ESTABLISHED | FIN_WAIT1 | FIN_WAIT2))
 }
 
+/// Waits until `fd` can be written (or has an error or hang-up to report,
+/// which the next write then returns), for at most `timeout` (`None`: as long
+/// as it takes): true when it can, false when the time passed first.
+#[cfg(feature = "tls")]
+pub(crate) fn wait_writable(
+    fd: std::os::fd::BorrowedFd<'_>,
+    timeout: Option<Duration>,
+) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    loop {
+        let ms = match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                // Round up: a wait of 0.4 ms must not become a busy loop.
+                i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
+            }
+        };
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is one valid, writable `pollfd` for the duration of the
+        // call, and the count passed is 1.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        match rc {
+            0 if deadline.is_some_and(|d| Instant::now() >= d) => return Ok(false),
+            0 => {}
+            1.. => return Ok(true),
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
 /// Gives the free pages of glibc's heaps back to the system (`malloc_trim`):
 /// a freed burst buffer in the middle of a heap stays resident otherwise.
 /// Elsewhere (musl, another allocator) it does nothing.

@@ -63,6 +63,7 @@ fn close_reasons_display_the_cli_words() {
         (CloseReason::TooSlow, "too slow"),
         (CloseReason::Full, "full"),
         (CloseReason::Shutdown, "shutdown"),
+        (CloseReason::Tls, "tls"),
         (CloseReason::Error, "error"),
     ];
     for (reason, word) in words {

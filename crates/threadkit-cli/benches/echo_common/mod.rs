@@ -105,6 +105,32 @@ pub fn read_flags(args: &[String], slots: &mut [(&str, &mut String)]) -> Result<
     Ok(())
 }
 
+/// Parses a comma-separated list of connection counts, each 1 to `max`.
+pub fn parse_counts(list: &str, max: usize) -> Result<Vec<usize>, String> {
+    list.split(',')
+        .map(|c| match c.trim().parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(format!("bad connection count {c:?} (1..={max})")),
+        })
+        .collect()
+}
+
+/// Parses a number of rounds, 1 to `max`.
+pub fn parse_rounds(text: &str, max: usize) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("bad number of rounds {text:?} (1..={max})")),
+    }
+}
+
+/// Parses seconds, 0 to an hour, fractions allowed.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.0..=3600.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("bad number of seconds {text:?}")),
+    }
+}
+
 /// How a server is started beyond its name.
 pub struct Launch<'a> {
     /// The Python interpreter for `python`.

@@ -177,3 +177,19 @@ pub fn serve_args<'a>(extra: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
 
 /// The flag that selects Python's model; the default is the scalable one.
 pub const THREADS: &[&str] = &["--threads-per-connection"];
+
+/// Starts `python3 -c script ARGS`, a server that prints its port as its first
+/// stdout line; the child (the caller kills it) and the port.
+pub fn start_python(script: &str, args: &[&str]) -> (Child, u16) {
+    let mut py = Command::new("python3")
+        .args(["-c", script])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut port = String::new();
+    BufReader::new(py.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    (py, port.trim().parse().expect("a port on the first line"))
+}

@@ -1,8 +1,15 @@
 //! [`ServerConfig`] and [`Model`]: how a server runs and the limits it enforces.
 
+use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::hooks::{RequestFilter, ServiceActions};
+use super::service::Service;
+#[cfg(feature = "tls")]
+use super::service::ServiceKind;
+use crate::socket::Socket;
+use crate::wire::Wire;
 
 /// How a server runs its connections.
 ///
@@ -116,6 +123,35 @@ pub struct ServerConfig {
     /// handler pool; 0: one per core (`std::thread::available_parallelism`; at
     /// least 2 for the UDP pool). Default: 0.
     pub workers: usize,
+    /// TLS for every client of a [`TcpServer`](super::TcpServer) (feature
+    /// `tls`): the handshake comes first (a failed one ends the connection as
+    /// [`CloseReason::Tls`](super::CloseReason::Tls); one that does not end
+    /// within `idle_timeout` as `Idle`), then the service sees the decrypted
+    /// lines, with every limit applied to them. Served by
+    /// [`Model::ThreadPerConnection`] and [`Model::Synchronous`] for a
+    /// [`LineService`](super::LineService); `bind` refuses it with
+    /// `Unsupported` in [`Model::Scalable`] (for now), with `InvalidInput`
+    /// for a [`RequestHandler`](super::RequestHandler) (it gets the raw
+    /// socket) and for a [`UdpServer`](super::UdpServer). Default: `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use threadkit::server::{Echo, ServerConfig, TcpServer};
+    /// use threadkit::tls::TlsConfig;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let config = ServerConfig {
+    ///     tls: Some(TlsConfig::from_pem_files("cert.pem", "key.pem")?),
+    ///     ..ServerConfig::default()
+    /// };
+    /// let server = TcpServer::bind("127.0.0.1:9443", config, Echo)?;
+    /// server.serve_forever()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for ServerConfig {
@@ -135,6 +171,8 @@ impl Default for ServerConfig {
             max_line: 65_536,
             max_queue: 1 << 20,
             workers: 0,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -145,5 +183,45 @@ impl ServerConfig {
     pub(crate) fn idle(&self) -> Option<Duration> {
         self.idle_timeout
             .filter(|d| !d.is_zero() && *d <= crate::threading::TIMEOUT_MAX)
+    }
+
+    /// How a blocking loop reads and writes the accepted `sock`: through a new
+    /// TLS session when `tls` is set, else as it is.
+    pub(crate) fn wire(&self, sock: Arc<Socket>) -> io::Result<Wire> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return crate::tls::stream::TlsStream::server(sock, tls).map(Wire::tls);
+        }
+        Ok(Wire::plain(sock))
+    }
+
+    /// `Err` when `tls` is set and the server cannot keep that promise: a
+    /// `UdpServer` (`service` is `None`), a `RequestHandler`, or (for now) the
+    /// scalable model. It never serves in plain text what was asked for under
+    /// TLS.
+    pub(crate) fn check_tls(&self, service: Option<&Service>) -> io::Result<()> {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            let refused = |kind, why: &str| Err(io::Error::new(kind, why.to_string()));
+            return match service.map(Service::kind) {
+                None => refused(
+                    io::ErrorKind::InvalidInput,
+                    "ServerConfig::tls is for TCP servers: a UdpServer cannot run TLS",
+                ),
+                Some(ServiceKind::Handler(_)) => refused(
+                    io::ErrorKind::InvalidInput,
+                    "ServerConfig::tls runs line services only: a RequestHandler gets the raw \
+                     socket, so it would speak plain text",
+                ),
+                Some(ServiceKind::Lines(_)) if self.model == Model::Scalable => refused(
+                    io::ErrorKind::Unsupported,
+                    "ServerConfig::tls is not supported by Model::Scalable yet: use \
+                     Model::ThreadPerConnection or Model::Synchronous",
+                ),
+                Some(ServiceKind::Lines(_)) => Ok(()),
+            };
+        }
+        let _ = service;
+        Ok(())
     }
 }

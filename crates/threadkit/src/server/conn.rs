@@ -95,13 +95,18 @@ pub enum CloseReason {
     /// refused the client; such a connection never reaches the service
     /// (`refused`).
     Refused,
+    /// The TLS handshake failed (a client that does not speak TLS, or one
+    /// that refused the certificate), or a TLS record was bad (`tls`). Only a
+    /// server with [`ServerConfig::tls`](super::ServerConfig) set reports it;
+    /// a handshake that fails never reaches the service.
+    Tls,
     /// Any other error on the connection (`error`).
     Error,
 }
 
 impl CloseReason {
     /// The REASON word: `closed`, `reset`, `idle`, `too long`, `too slow`, `full`,
-    /// `refused`, `shutdown` or `error`.
+    /// `refused`, `shutdown`, `tls` or `error`.
     ///
     /// # Examples
     ///
@@ -109,6 +114,7 @@ impl CloseReason {
     /// use threadkit::server::CloseReason;
     ///
     /// assert_eq!(CloseReason::TooSlow.as_str(), "too slow");
+    /// assert_eq!(CloseReason::Tls.as_str(), "tls");
     /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -120,6 +126,7 @@ impl CloseReason {
             CloseReason::Full => "full",
             CloseReason::Refused => "refused",
             CloseReason::Shutdown => "shutdown",
+            CloseReason::Tls => "tls",
             CloseReason::Error => "error",
         }
     }

@@ -58,6 +58,7 @@ use super::shared::{Conn, Shared};
 use super::threaded::Slot;
 use crate::socket::Socket;
 use crate::sys;
+use crate::wire::{self, Wire};
 
 /// How long a closing connection may go without writing a byte of what is
 /// queued for it (a client still reading its last answers keeps it going;
@@ -116,9 +117,24 @@ impl Drop for ConnGuard<'_> {
 pub(crate) fn run(shared: &Shared, sock: Socket, peer: Peer, id: ConnId, slot: Slot) {
     let sock = Arc::new(sock);
     let config = &shared.config;
+    // Plain, or a TLS session (only line services run under TLS).
+    let wire = match config.wire(Arc::clone(&sock)) {
+        Ok(wire) => wire,
+        Err(e) => {
+            log::warn!("threadkit: cannot start TLS for {peer}: {e}");
+            drop((sock, slot));
+            let reason = CloseReason::Tls;
+            shared.events.emit(ServerEvent::Disconnect {
+                conn: id,
+                peer,
+                reason,
+            });
+            return;
+        }
+    };
     let out = match shared.service.kind() {
         ServiceKind::Lines(_) => Some(Outgoing::new(
-            Arc::clone(&sock),
+            wire.clone(),
             WriterSpec {
                 client: Client(&peer, id).to_string(),
                 daemon: config.daemon_threads,
@@ -136,7 +152,7 @@ pub(crate) fn run(shared: &Shared, sock: Socket, peer: Peer, id: ConnId, slot: S
     };
     shared.register(&conn);
     guard.reason = match shared.service.kind() {
-        ServiceKind::Lines(service) => LineConn::new(shared, &conn, &**service).serve(),
+        ServiceKind::Lines(service) => LineConn::new(shared, &conn, wire, &**service).serve(),
         ServiceKind::Handler(factory) => {
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                 let mut handler = factory();
@@ -177,6 +193,9 @@ fn handler_reason(
 
 /// The close reason for an I/O error on a connection.
 pub(crate) fn reason_of(e: &io::Error) -> CloseReason {
+    if wire::is_tls_error(e) {
+        return CloseReason::Tls;
+    }
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => CloseReason::Idle,
         io::ErrorKind::ConnectionReset
@@ -192,6 +211,8 @@ pub(crate) fn reason_of(e: &io::Error) -> CloseReason {
 struct LineConn<'a> {
     shared: &'a Shared,
     conn: &'a Conn,
+    /// The socket, plain or under TLS.
+    wire: Wire,
     out: &'a Outgoing,
     service: &'a dyn LineService,
     /// Reused for every callback.
@@ -207,10 +228,16 @@ struct LineConn<'a> {
 }
 
 impl<'a> LineConn<'a> {
-    fn new(shared: &'a Shared, conn: &'a Conn, service: &'a dyn LineService) -> LineConn<'a> {
+    fn new(
+        shared: &'a Shared,
+        conn: &'a Conn,
+        wire: Wire,
+        service: &'a dyn LineService,
+    ) -> LineConn<'a> {
         LineConn {
             shared,
             conn,
+            wire,
             out: conn.out.as_ref().expect("a line connection has a queue"),
             service,
             outbox: Outbox::new(),
@@ -223,7 +250,7 @@ impl<'a> LineConn<'a> {
     /// Opens, reads until the end, closes; returns the close reason.
     fn serve(mut self) -> CloseReason {
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            let reason = self.open();
+            let reason = self.handshake().or_else(|| self.open());
             reason.unwrap_or_else(|| self.read_loop())
         }));
         let reason = match outcome {
@@ -246,6 +273,19 @@ impl<'a> LineConn<'a> {
             );
         }
         reason
+    }
+
+    /// Before step 2, under TLS: the handshake, within the idle timeout (the
+    /// service never hears of a client that fails it). `Some` when it ended
+    /// the connection: `tls`, `idle`, or `closed` for a client that left
+    /// without a byte.
+    fn handshake(&mut self) -> Option<CloseReason> {
+        let e = self.wire.handshake(self.shared.config.idle()).err()?;
+        let reason = match e.kind() {
+            io::ErrorKind::UnexpectedEof => CloseReason::Closed,
+            _ => reason_of(&e),
+        };
+        Some(self.conn.stop_reason().unwrap_or(reason))
     }
 
     /// Step 2: the service hears of the connection. `Some` when it already
@@ -325,7 +365,7 @@ impl<'a> LineConn<'a> {
                     read_timeout = Some(want);
                 }
             }
-            match self.conn.sock.recv_into(&mut buf) {
+            match self.wire.recv_into(&mut buf) {
                 Ok(0) => {
                     if let Some(reason) = self.conn.stop_reason() {
                         return reason;
@@ -350,6 +390,8 @@ impl<'a> LineConn<'a> {
                         return reason;
                     }
                 }
+                // TLS records without data: look at the limits again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return self.conn.stop_reason().unwrap_or_else(|| reason_of(&e)),
             }
         }
@@ -538,7 +580,9 @@ impl<'a> LineConn<'a> {
         };
         let sock = &self.conn.sock;
         match reason {
-            CloseReason::TooSlow | CloseReason::Reset | CloseReason::Error => self.out.abort(),
+            CloseReason::TooSlow | CloseReason::Reset | CloseReason::Tls | CloseReason::Error => {
+                self.out.abort()
+            }
             _ => {
                 if let Some(mut notice) = notice {
                     notice.push('\n');
@@ -561,14 +605,14 @@ impl<'a> LineConn<'a> {
             // limit) here. The client has the notice already.
             Some(limit) if self.conn.stop_reason().is_some() => {
                 linger(sock, limit);
-                let _ = sock.shutdown(Shutdown::Write);
+                let _ = self.wire.shutdown_write();
             }
             Some(limit) => {
-                let _ = sock.shutdown(Shutdown::Write);
+                let _ = self.wire.shutdown_write();
                 linger(sock, limit);
             }
             None => {
-                let _ = sock.shutdown(Shutdown::Write);
+                let _ = self.wire.shutdown_write();
             }
         }
         let _ = sock.shutdown(Shutdown::Both);

@@ -18,6 +18,10 @@
 //! The queue's size is what the limits look at: the connection's own answers
 //! make it wait for the queue to shrink (backpressure), anyone else's lines
 //! that would pass `max_queue` get the connection dropped (`too slow`).
+//!
+//! Under TLS the queue holds plaintext and the [`Wire`] encrypts as it
+//! writes; bytes are drained from the queue's front only as the wire reports
+//! them written, which is the order TLS needs to be called again in.
 
 use std::fmt;
 use std::io;
@@ -25,11 +29,9 @@ use std::net::Shutdown;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use socket2::SockRef;
-
 use super::memory;
-use crate::socket::Socket;
 use crate::threading::{self, Thread};
+use crate::wire::Wire;
 
 /// How long `join_writer` waits for the writer to end (it has been told to
 /// stop and its socket is shut down by then, so this is a safety net).
@@ -68,7 +70,8 @@ pub(crate) struct Outgoing {
 
 /// What the writer thread shares with everyone else.
 struct Inner {
-    sock: Arc<Socket>,
+    /// The connection's socket, plain or under TLS.
+    wire: Wire,
     state: Mutex<State>,
     // Signalled on every change: bytes queued (the writer waits), bytes
     // written (backpressure and flush waits), finish/abort, `wake`.
@@ -106,11 +109,11 @@ impl State {
 }
 
 impl Outgoing {
-    /// An empty queue for `sock`.
-    pub(crate) fn new(sock: Arc<Socket>, spec: WriterSpec) -> Outgoing {
+    /// An empty queue for the connection behind `wire`.
+    pub(crate) fn new(wire: Wire, spec: WriterSpec) -> Outgoing {
         Outgoing {
             inner: Arc::new(Inner {
-                sock,
+                wire,
                 state: Mutex::new(State::default()),
                 changed: Condvar::new(),
             }),
@@ -150,7 +153,7 @@ impl Outgoing {
             return;
         }
         if st.writer.is_none() {
-            match send_now(&self.inner.sock, &st.buf) {
+            match self.inner.wire.send_now(&st.buf) {
                 Ok(n) => {
                     st.written += n as u64;
                     st.buf.drain(..n);
@@ -184,7 +187,7 @@ impl Outgoing {
         }
         if st.pending() == 0 {
             // Nothing ahead of these bytes: write what the kernel takes now.
-            match send_now(&self.inner.sock, data) {
+            match self.inner.wire.send_now(data) {
                 Ok(n) => {
                     st.written += n as u64;
                     data = &data[n..];
@@ -224,7 +227,7 @@ impl Outgoing {
         st.broken = true;
         st.buf = Vec::new();
         // Wake the connection's reader.
-        let _ = self.inner.sock.shutdown(Shutdown::Both);
+        let _ = self.inner.wire.socket().shutdown(Shutdown::Both);
         self.inner.notify(st);
     }
 
@@ -405,7 +408,7 @@ impl Inner {
             let mut data = &chunk[..];
             let mut drained = false;
             while !data.is_empty() {
-                let result = self.sock.send(data);
+                let result = self.wire.send(data);
                 let mut st = self.lock();
                 match result {
                     Ok(n) => {
@@ -451,22 +454,6 @@ pub(crate) fn release(buf: &mut Vec<u8>) {
     if buf.is_empty() && buf.capacity() > KEEP {
         memory::freed(std::mem::take(buf).capacity());
     }
-}
-
-/// Writes what the kernel takes of `data` without waiting; 0 when it takes
-/// nothing now.
-fn send_now(sock: &Socket, data: &[u8]) -> io::Result<usize> {
-    let sock = SockRef::from(sock);
-    let mut sent = 0;
-    while sent < data.len() {
-        match sock.send_with_flags(&data[sent..], libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) {
-            Ok(n) => sent += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(sent)
 }
 
 impl fmt::Debug for Outgoing {

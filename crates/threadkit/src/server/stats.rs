@@ -12,7 +12,7 @@ use super::outbox::Action;
 use crate::monitor::ServerCounters;
 
 /// Every close reason, in the order `/server.json` lists them.
-const REASONS: [CloseReason; 9] = [
+const REASONS: [CloseReason; 10] = [
     CloseReason::Closed,
     CloseReason::Reset,
     CloseReason::Idle,
@@ -21,6 +21,7 @@ const REASONS: [CloseReason; 9] = [
     CloseReason::Full,
     CloseReason::Refused,
     CloseReason::Shutdown,
+    CloseReason::Tls,
     CloseReason::Error,
 ];
 

@@ -9,7 +9,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
-use super::socket::timed_out;
+use super::socket::{retry_interrupted, timed_out};
 use super::{Kind, Socket};
 
 /// The most one `sendfile` call is asked to send (Python's block size).
@@ -39,6 +39,27 @@ impl Socket {
     /// ```
     pub fn send(&self, data: &[u8]) -> io::Result<usize> {
         self.call(|| self.fd.send(data))
+    }
+
+    /// One `send` that never waits, whatever the timeout mode
+    /// (`MSG_DONTWAIT`, no `SIGPIPE`): `WouldBlock` when the socket's buffer
+    /// is full. For the servers' loops, which write from threads that must
+    /// not block.
+    pub(crate) fn send_no_wait(&self, data: &[u8]) -> io::Result<usize> {
+        retry_interrupted(|| {
+            self.sock()
+                .send_with_flags(data, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+        })
+    }
+
+    /// [`send_no_wait`](Socket::send_no_wait) of several buffers in one
+    /// `sendmsg`, in order.
+    #[cfg(feature = "tls")]
+    pub(crate) fn send_vectored_no_wait(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        retry_interrupted(|| {
+            self.sock()
+                .send_vectored_with_flags(bufs, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+        })
     }
 
     /// Sends all of `data`, calling `send` until every byte went out (Python's

@@ -3,7 +3,7 @@
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use super::{check_model, DatagramHandler, DatagramServer, UdpServer};
+use super::{check, DatagramHandler, DatagramServer, UdpServer};
 use crate::server::bind::bind_first;
 use crate::server::config::ServerConfig;
 use crate::socket::Kind;
@@ -15,8 +15,8 @@ impl DatagramServer<SocketAddr> {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when `config.model` is not one this server runs or
-    /// `addr` resolves to nothing; a bind error names the address; any other
+    /// `InvalidInput` when `config.model` is not one this server runs,
+    /// `config.tls` is set (feature `tls`), or `addr` resolves to nothing; a bind error names the address; any other
     /// system error.
     ///
     /// # Examples
@@ -35,7 +35,7 @@ impl DatagramServer<SocketAddr> {
         config: ServerConfig,
         handler: impl DatagramHandler,
     ) -> io::Result<UdpServer> {
-        check_model(config.model)?;
+        check(&config)?;
         let sock = bind_first(addr, Kind::Datagram, &config)?;
         let local = sock.getsockname()?;
         Ok(DatagramServer::new(sock, local, None, config, handler))

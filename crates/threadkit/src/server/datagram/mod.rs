@@ -511,11 +511,12 @@ impl Stop for UdpShared {
     }
 }
 
-/// `InvalidInput` unless a datagram server runs `model`: the scalable model is
-/// for many connections, and a datagram server has one socket (see
-/// [`DatagramServer`]).
-fn check_model(model: Model) -> io::Result<()> {
-    match model {
+/// `InvalidInput` unless a datagram server runs `config`: not the scalable
+/// model, which is for many connections while a datagram server has one
+/// socket (see [`DatagramServer`]), and not TLS.
+fn check(config: &ServerConfig) -> io::Result<()> {
+    config.check_tls(None)?;
+    match config.model {
         Model::ThreadPerConnection | Model::Synchronous => Ok(()),
         model => Err(io::Error::new(
             io::ErrorKind::InvalidInput,

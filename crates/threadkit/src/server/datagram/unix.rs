@@ -4,7 +4,7 @@
 use std::io;
 use std::path::Path;
 
-use super::{check_model, DatagramHandler, DatagramServer, UnixDatagramServer};
+use super::{check, DatagramHandler, DatagramServer, UnixDatagramServer};
 use crate::server::config::ServerConfig;
 use crate::server::unix_path::bind_unix;
 use crate::socket::{Kind, UnixAddr};
@@ -59,7 +59,7 @@ impl DatagramServer<UnixAddr> {
         config: ServerConfig,
         handler: impl DatagramHandler,
     ) -> io::Result<UnixDatagramServer> {
-        check_model(config.model)?;
+        check(&config)?;
         let (sock, local, made) = bind_unix(path.as_ref(), Kind::Datagram)?;
         Ok(DatagramServer::new(sock, local, made, config, handler))
     }

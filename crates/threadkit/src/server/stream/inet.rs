@@ -4,7 +4,7 @@
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use super::{StreamServer, TcpServer};
+use super::{check, StreamServer, TcpServer};
 use crate::server::bind::bind_first;
 use crate::server::config::ServerConfig;
 use crate::server::service::Service;
@@ -18,7 +18,9 @@ impl StreamServer<SocketAddr> {
     /// # Errors
     ///
     /// `InvalidInput` when `config.model` cannot run `service` or is not a
-    /// model this server runs, or `addr` resolves to nothing; a bind error names
+    /// model this server runs, or `addr` resolves to nothing; for
+    /// `ServerConfig::tls` (feature `tls`), `Unsupported` in the scalable model and
+    /// `InvalidInput` with a `RequestHandler`; a bind error names
     /// the address (`AddrInUse`, `AddrNotAvailable`, `PermissionDenied`); any
     /// other system error while creating or listening.
     ///
@@ -78,8 +80,10 @@ impl StreamServer<SocketAddr> {
         config: ServerConfig,
         service: impl Into<Service>,
     ) -> io::Result<TcpServer> {
+        let service = service.into();
+        check(&config, &service)?;
         let listener = bind_first(addr, Kind::Stream, &config)?;
         let local = listener.getsockname()?;
-        StreamServer::new(listener, local, None, config, service.into())
+        StreamServer::new(listener, local, None, config, service)
     }
 }

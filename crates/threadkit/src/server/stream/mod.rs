@@ -169,7 +169,6 @@ impl<A: Address> StreamServer<A> {
         config: ServerConfig,
         service: Service,
     ) -> io::Result<StreamServer<A>> {
-        check_model(config.model, &service)?;
         let server = Arc::new(Server {
             listener,
             local: local.clone().into(),
@@ -657,9 +656,11 @@ impl Stop for Server {
     }
 }
 
-/// `InvalidInput` unless this server can run `service` in `model`.
-fn check_model(model: Model, service: &Service) -> io::Result<()> {
-    match (model, service.kind()) {
+/// `Err` unless this server can run `service` as `config` says (its model,
+/// its TLS), checked before anything is bound.
+fn check(config: &ServerConfig, service: &Service) -> io::Result<()> {
+    config.check_tls(Some(service))?;
+    match (config.model, service.kind()) {
         (Model::ThreadPerConnection | Model::Synchronous, _)
         | (Model::Scalable, ServiceKind::Lines(_)) => Ok(()),
         // A blocking handler needs a thread of its own.

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::Path;
 
-use super::{StreamServer, UnixStreamServer};
+use super::{check, StreamServer, UnixStreamServer};
 use crate::server::config::ServerConfig;
 use crate::server::service::Service;
 use crate::server::unix_path::bind_unix;
@@ -27,7 +27,9 @@ impl StreamServer<UnixAddr> {
     ///
     /// `AddrInUse` when a server answers at `path`; `AlreadyExists` when
     /// something other than a socket is there (it is left alone);
-    /// `InvalidInput` when `config.model` cannot run `service`; any other
+    /// `InvalidInput` when `config.model` cannot run `service`; for
+    /// `ServerConfig::tls` (feature `tls`), as [`TcpServer::bind`](super::TcpServer);
+    /// any other
     /// system error (a missing directory, no permission). A bind error names
     /// the path.
     ///
@@ -94,7 +96,9 @@ impl StreamServer<UnixAddr> {
         config: ServerConfig,
         service: impl Into<Service>,
     ) -> io::Result<UnixStreamServer> {
+        let service = service.into();
+        check(&config, &service)?;
         let (listener, local, made) = bind_unix(path.as_ref(), Kind::Stream)?;
-        StreamServer::new(listener, local, made, config, service.into())
+        StreamServer::new(listener, local, made, config, service)
     }
 }
