@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{GetError, PutError};
 use super::order::{Fifo, Lifo, Order, Priority};
+use super::ring::{self, End, Padded, Ring};
 use super::waiting::{self, After, Queued};
 use crate::sync::{lock, AtomicUsize, Mutex, MutexGuard, Ordering, Waiter, Wake};
 use crate::threading::timeout;
@@ -108,9 +109,17 @@ pub type PriorityQueue<T> = OrderedQueue<T, Priority<T>>;
 /// });
 /// ```
 pub struct OrderedQueue<T, O: Order<T>> {
+    // The store of a bounded FIFO (`O::RING`, up to `RING_MAX` slots), which puts
+    // and gets use without the lock while nobody waits; `None`: the store is
+    // `State::store`, used under the lock only.
+    ring: Option<Ring<T>>,
+    // Items put and not yet marked done (Python's `unfinished_tasks`): counted by
+    // lock-free puts too. Alone on its cache line, written by every put.
+    unfinished: Padded<AtomicUsize>,
     state: Mutex<State<T, O>>,
     // The store's length as last published (`publish_len`), read without the lock
-    // by spinning callers to decide when to try the lock again; only a hint.
+    // by spinning callers to decide when to try the lock again; only a hint (not
+    // used with a ring, whose spinners try the ring itself).
     len: AtomicUsize,
     // 0: unbounded.
     maxsize: usize,
@@ -118,10 +127,14 @@ pub struct OrderedQueue<T, O: Order<T>> {
     meta: Arc<Object>,
 }
 
+/// The queue's lock held.
+type Guard<'a, T, O> = MutexGuard<'a, State<T, O>>;
+
+/// The largest bound a ring is made for: it allocates all its slots at once.
+const RING_MAX: usize = 1 << 16;
+
 struct State<T, O> {
     store: O,
-    // Items put and not yet marked done (Python's `unfinished_tasks`).
-    unfinished: usize,
     shutdown: bool,
     // Stored items promised to getters already taken off `getters`.
     reserved_items: usize,
@@ -130,52 +143,27 @@ struct State<T, O> {
     getters: VecDeque<Arc<Queued>>,
     putters: VecDeque<Arc<Queued>>,
     joiners: Vec<Arc<Waiter>>,
+    // With a ring: whether its head and tail are gated, and the `waiting` bits
+    // last published (`settle` keeps them true to the queues and reservations).
+    head_gated: bool,
+    tail_gated: bool,
+    waiting: usize,
     _item: std::marker::PhantomData<fn(T) -> T>,
 }
 
 impl<T, O: Order<T>> State<T, O> {
-    fn free_items(&self) -> usize {
-        // Saturating: an immediate shutdown drops reserved items too.
-        self.store.len().saturating_sub(self.reserved_items)
-    }
-
-    fn has_free_slot(&self, maxsize: usize) -> bool {
-        maxsize == 0 || self.store.len() + self.reserved_slots < maxsize
-    }
-
-    /// Restores the invariant: grants free items to queued getters and free slots
-    /// to queued putters, oldest first.
-    fn grant(&mut self, maxsize: usize, after: &mut After<T>) {
-        while self.free_items() > 0 {
-            let Some(g) = self.getters.pop_front() else {
-                break;
-            };
-            g.grant();
-            self.reserved_items += 1;
-            after.wake(g);
-        }
-        while !self.shutdown && self.has_free_slot(maxsize) {
-            let Some(p) = self.putters.pop_front() else {
-                break;
-            };
-            p.grant();
-            self.reserved_slots += 1;
-            after.wake(p);
-        }
-    }
-
     /// Runs `f` (which may run `T::cmp`) on the store; on a panic, restores the
     /// invariant, unlocks, wakes and resumes the panic in the caller.
     fn guarded<'a, R>(
         mut guard: MutexGuard<'a, Self>,
-        maxsize: usize,
+        queue: &OrderedQueue<T, O>,
         after: &mut After<T>,
         f: impl FnOnce(&mut O) -> R,
     ) -> (MutexGuard<'a, Self>, R) {
         match panic::catch_unwind(AssertUnwindSafe(|| f(&mut guard.store))) {
             Ok(r) => (guard, r),
             Err(payload) => {
-                guard.grant(maxsize, after);
+                queue.grant(&mut guard, after);
                 drop(guard);
                 panic::resume_unwind(payload)
             }
@@ -209,15 +197,19 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// ```
     pub fn new(maxsize: usize) -> Self {
         OrderedQueue {
+            ring: (O::RING && maxsize > 0 && maxsize <= RING_MAX).then(|| Ring::new(maxsize)),
+            unfinished: Padded(AtomicUsize::new(0)),
             state: Mutex::new(State {
                 store: O::default(),
-                unfinished: 0,
                 shutdown: false,
                 reserved_items: 0,
                 reserved_slots: 0,
                 getters: VecDeque::new(),
                 putters: VecDeque::new(),
                 joiners: Vec::new(),
+                head_gated: false,
+                tail_gated: false,
+                waiting: 0,
                 _item: std::marker::PhantomData,
             }),
             len: AtomicUsize::new(0),
@@ -282,7 +274,10 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn qsize(&self) -> usize {
-        lock(&self.state).store.len()
+        match &self.ring {
+            Some(r) => r.len(),
+            None => lock(&self.state).store.len(),
+        }
     }
 
     /// Whether the queue holds no item now (a snapshot). Python: `empty()`.
@@ -388,40 +383,105 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         stoppable: bool,
         blocking: bool,
     ) -> Result<(), PutError<T>> {
+        let item = match self.put_without_lock(item, blocking) {
+            Ok(()) => return Ok(()),
+            Err(item) => item,
+        };
         let mut after = After::new();
         let mut st = lock(&self.state);
-        let mut granted = false;
-        if blocking
+        if self.ring.is_none()
+            && blocking
             && !st.shutdown
-            && !st.has_free_slot(self.maxsize)
+            && !self.has_free_slot(&st)
             && st.putters.is_empty()
             && waiting::spinning_pays()
         {
             drop(st);
             st = self.spin_then_lock(
                 |len| len < self.maxsize,
-                |st| st.shutdown || st.has_free_slot(self.maxsize) || !st.putters.is_empty(),
+                |q, st| st.shutdown || q.has_free_slot(st) || !st.putters.is_empty(),
             );
         }
-        if st.shutdown {
-            return Err(PutError::ShutDown(item));
+        let (mut st, result) = self.put_locked(st, &mut after, item, deadline, stoppable, blocking);
+        self.grant(&mut st, &mut after);
+        result
+    }
+
+    /// The lock-free put of a ring: when its tail is open and a slot free (then,
+    /// blocking, after a short spin). Gives the item back otherwise.
+    fn put_without_lock(&self, item: T, blocking: bool) -> Result<(), T> {
+        let Some(ring) = &self.ring else {
+            return Err(item);
+        };
+        let item = match self.ring_put(ring, item) {
+            Ok(()) => return Ok(()),
+            Err(item) => item,
+        };
+        if !(blocking && ring.is_open(End::Tail) && waiting::spinning_pays()) {
+            return Err(item);
         }
-        if !st.has_free_slot(self.maxsize) {
+        let mut held = Some(item);
+        let put = waiting::spin(|| {
+            let item = held.take()?;
+            self.ring_put(ring, item)
+                .map_err(|item| held = Some(item))
+                .ok()
+        });
+        match (put, held) {
+            (Some(()), _) => Ok(()),
+            (None, Some(item)) => Err(item),
+            (None, None) => unreachable!("a failed put gives its item back"),
+        }
+    }
+
+    /// One lock-free put; serves queued getters (under the lock) if it sees any.
+    fn ring_put(&self, ring: &Ring<T>, item: T) -> Result<(), T> {
+        // Relaxed: the count is read with the item, which the slot's stamp orders.
+        ring.try_push(item, || {
+            self.unfinished.fetch_add(1, Ordering::Relaxed);
+        })?;
+        if ring.waiting() & ring::GETTERS != 0 {
+            let mut after = After::new();
+            let mut st = lock(&self.state);
+            self.grant(&mut st, &mut after);
+        }
+        Ok(())
+    }
+
+    /// A put under the lock: stores the item, or queues and blocks until a slot is
+    /// granted (or the wait ends). The caller runs `grant` after it.
+    fn put_locked<'a>(
+        &'a self,
+        mut st: Guard<'a, T, O>,
+        after: &mut After<T>,
+        item: T,
+        deadline: Option<Instant>,
+        stoppable: bool,
+        blocking: bool,
+    ) -> (Guard<'a, T, O>, Result<(), PutError<T>>) {
+        // Exact from here: no lock-free put takes the slot we count.
+        self.close(&mut st, End::Tail);
+        if st.shutdown {
+            return (st, Err(PutError::ShutDown(item)));
+        }
+        let mut granted = false;
+        if !self.has_free_slot(&st) {
             if !blocking {
-                return Err(PutError::Full(item));
+                return (st, Err(PutError::Full(item)));
             }
             let me = Queued::for_current();
             if stoppable && me.is_stopped() {
                 Queued::recycle(me);
-                return Err(PutError::Full(item));
+                return (st, Err(PutError::Full(item)));
             }
             st.putters.push_back(Arc::clone(&me));
-            drop(st);
+            self.queue_and_unlock(st);
             let wake = me.block(deadline, stoppable, WaitKind::QueuePut, &self.meta);
             st = lock(&self.state);
+            self.close(&mut st, End::Tail);
             if wake != Wake::Notified && withdraw(&mut st.putters, &me) {
                 Queued::recycle(me);
-                return Err(PutError::Full(item));
+                return (st, Err(PutError::Full(item)));
             }
             granted = me.was_granted();
             Queued::recycle(me);
@@ -430,32 +490,50 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
             }
             if st.shutdown {
                 // A grant given back here frees nobody: later puts fail too.
-                return Err(PutError::ShutDown(item));
+                return (st, Err(PutError::ShutDown(item)));
             }
         }
-        debug_assert!(granted || st.has_free_slot(self.maxsize));
-        st.unfinished += 1;
-        let (mut st, ()) = State::guarded(st, self.maxsize, &mut after, |s| s.push(item));
-        self.publish_len(&st);
-        st.grant(self.maxsize, &mut after);
-        Ok(())
+        debug_assert!(granted || self.has_free_slot(&st));
+        // Counted before a get can see the item, so its task_done finds it.
+        self.unfinished.fetch_add(1, Ordering::Relaxed);
+        let st = match &self.ring {
+            Some(ring) => {
+                ring.push_locked(item);
+                st
+            }
+            None => {
+                let (st, ()) = State::guarded(st, self, after, |s| s.push(item));
+                self.publish_len(&st);
+                st
+            }
+        };
+        (st, Ok(()))
     }
 
+    /// After a caller queued itself: publishes that (gates, `waiting`), serves
+    /// what a lock-free call stored or freed meanwhile (maybe the caller itself,
+    /// whose wait then ends at once), unlocks and wakes whoever that served.
+    fn queue_and_unlock(&self, mut st: Guard<'_, T, O>) {
+        let mut served = After::new();
+        self.grant(&mut st, &mut served);
+        drop(st);
+        drop(served);
+    }
     /// Spins with the lock released until `ready` holds under the lock, trying the
     /// lock only when `hint` says the store's length may allow it; returns the lock
     /// held either way (the caller checks its state again).
     fn spin_then_lock(
         &self,
         hint: impl Fn(usize) -> bool,
-        ready: impl Fn(&State<T, O>) -> bool,
-    ) -> MutexGuard<'_, State<T, O>> {
+        ready: impl Fn(&Self, &State<T, O>) -> bool,
+    ) -> Guard<'_, T, O> {
         waiting::spin(|| {
             // Relaxed: only a hint; `ready` decides under the lock.
             if !hint(self.len.load(Ordering::Relaxed)) {
                 return None;
             }
             let st = lock(&self.state);
-            ready(&st).then_some(st)
+            ready(self, &st).then_some(st)
         })
         .unwrap_or_else(|| lock(&self.state))
     }
@@ -465,6 +543,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// slot?", and in between the value last published answers both rightly, so
     /// the cache line is not written on every put and get.
     fn publish_len(&self, st: &State<T, O>) {
+        debug_assert!(self.ring.is_none());
         let n = st.store.len();
         if n <= 1 || (self.maxsize > 0 && n + 1 >= self.maxsize) {
             // Relaxed: a hint; whoever acts on it takes the lock first.
@@ -544,53 +623,190 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         stoppable: bool,
         blocking: bool,
     ) -> Result<T, GetError> {
+        if let Some(item) = self.get_without_lock(blocking) {
+            return Ok(item);
+        }
         let mut after = After::new();
         let mut st = lock(&self.state);
-        if blocking
+        if self.ring.is_none()
+            && blocking
             && !st.shutdown
-            && st.free_items() == 0
+            && self.free_items(&st) == 0
             && st.getters.is_empty()
             && waiting::spinning_pays()
         {
             drop(st);
             st = self.spin_then_lock(
                 |len| len > 0,
-                |st| st.shutdown || st.free_items() > 0 || !st.getters.is_empty(),
+                |q, st| st.shutdown || q.free_items(st) > 0 || !st.getters.is_empty(),
             );
         }
-        if st.free_items() == 0 {
+        let (mut st, result) = self.get_locked(st, &mut after, deadline, stoppable, blocking);
+        self.grant(&mut st, &mut after);
+        result
+    }
+
+    /// The lock-free get of a ring: when its head is open and an item stored
+    /// (then, blocking, after a short spin).
+    fn get_without_lock(&self, blocking: bool) -> Option<T> {
+        let ring = self.ring.as_ref()?;
+        if let Some(item) = self.ring_get(ring) {
+            return Some(item);
+        }
+        if !(blocking && ring.is_open(End::Head) && waiting::spinning_pays()) {
+            return None;
+        }
+        waiting::spin(|| self.ring_get(ring))
+    }
+
+    /// One lock-free get; serves queued putters (under the lock) if it sees any.
+    fn ring_get(&self, ring: &Ring<T>) -> Option<T> {
+        let item = ring.try_pop()?;
+        if ring.waiting() & ring::PUTTERS != 0 {
+            let mut after = After::new();
+            let mut st = lock(&self.state);
+            self.grant(&mut st, &mut after);
+        }
+        Some(item)
+    }
+
+    /// A get under the lock: takes an item, or queues and blocks until one is
+    /// granted (or the wait ends). The caller runs `grant` after it.
+    fn get_locked<'a>(
+        &'a self,
+        mut st: Guard<'a, T, O>,
+        after: &mut After<T>,
+        deadline: Option<Instant>,
+        stoppable: bool,
+        blocking: bool,
+    ) -> (Guard<'a, T, O>, Result<T, GetError>) {
+        // Exact from here: no lock-free get takes the item we count.
+        self.close(&mut st, End::Head);
+        if self.free_items(&st) == 0 {
             if st.shutdown {
-                return Err(GetError::ShutDown);
+                return (st, Err(GetError::ShutDown));
             }
             if !blocking {
-                return Err(GetError::Empty);
+                return (st, Err(GetError::Empty));
             }
             let me = Queued::for_current();
             if stoppable && me.is_stopped() {
                 Queued::recycle(me);
-                return Err(GetError::Empty);
+                return (st, Err(GetError::Empty));
             }
             st.getters.push_back(Arc::clone(&me));
-            drop(st);
+            self.queue_and_unlock(st);
             let wake = me.block(deadline, stoppable, WaitKind::QueueGet, &self.meta);
             st = lock(&self.state);
+            self.close(&mut st, End::Head);
             if wake != Wake::Notified && withdraw(&mut st.getters, &me) {
                 Queued::recycle(me);
-                return Err(GetError::Empty);
+                return (st, Err(GetError::Empty));
             }
             if me.was_granted() {
                 st.reserved_items -= 1;
             }
             Queued::recycle(me);
-            if st.free_items() == 0 {
+            if self.free_items(&st) == 0 {
                 // Woken by a shutdown, or an immediate one dropped our item.
-                return Err(GetError::ShutDown);
+                return (st, Err(GetError::ShutDown));
             }
         }
-        let (mut st, item) = State::guarded(st, self.maxsize, &mut after, |s| s.pop());
-        self.publish_len(&st);
-        st.grant(self.maxsize, &mut after);
-        Ok(item.expect("a free item is stored"))
+        let (st, item) = match &self.ring {
+            Some(ring) => (st, ring.pop_locked()),
+            None => {
+                let (st, item) = State::guarded(st, self, after, |s| s.pop());
+                self.publish_len(&st);
+                (st, item)
+            }
+        };
+        (st, Ok(item.expect("a free item is stored")))
+    }
+
+    /// How many items are stored (with a ring: claimed by puts, some perhaps
+    /// still being written).
+    fn stored(&self, st: &State<T, O>) -> usize {
+        match &self.ring {
+            Some(ring) => ring.len(),
+            None => st.store.len(),
+        }
+    }
+
+    fn free_items(&self, st: &State<T, O>) -> usize {
+        // Saturating: an immediate shutdown drops reserved items too.
+        self.stored(st).saturating_sub(st.reserved_items)
+    }
+
+    fn has_free_slot(&self, st: &State<T, O>) -> bool {
+        self.maxsize == 0 || self.stored(st) + st.reserved_slots < self.maxsize
+    }
+
+    /// Closes a ring's `end` to lock-free calls for the rest of this critical
+    /// section (`settle` opens it again where nobody waits), so that what it
+    /// counts there stays true.
+    fn close(&self, st: &mut State<T, O>, end: End) {
+        let Some(ring) = &self.ring else { return };
+        let gated = match end {
+            End::Head => &mut st.head_gated,
+            End::Tail => &mut st.tail_gated,
+        };
+        if !*gated {
+            ring.gate(end, true);
+            *gated = true;
+        }
+    }
+
+    /// Makes a ring's gates and `waiting` bits true to the queues: an end stays
+    /// closed while callers are queued on it or promised something there.
+    fn settle(&self, st: &mut State<T, O>) {
+        let Some(ring) = &self.ring else { return };
+        let head = !st.getters.is_empty() || st.reserved_items > 0;
+        if head != st.head_gated {
+            ring.gate(End::Head, head);
+            st.head_gated = head;
+        }
+        let tail = !st.putters.is_empty() || st.reserved_slots > 0;
+        if tail != st.tail_gated {
+            ring.gate(End::Tail, tail);
+            st.tail_gated = tail;
+        }
+        let waiting = if st.getters.is_empty() {
+            0
+        } else {
+            ring::GETTERS
+        } | if st.putters.is_empty() {
+            0
+        } else {
+            ring::PUTTERS
+        };
+        if waiting != st.waiting {
+            ring.set_waiting(waiting);
+            st.waiting = waiting;
+        }
+    }
+
+    /// Restores the invariant: grants free items to queued getters and free slots
+    /// to queued putters, oldest first; with a ring, settles its gates before
+    /// (so the counts hold) and after.
+    fn grant(&self, st: &mut State<T, O>, after: &mut After<T>) {
+        self.settle(st);
+        while self.free_items(st) > 0 {
+            let Some(g) = st.getters.pop_front() else {
+                break;
+            };
+            g.grant();
+            st.reserved_items += 1;
+            after.wake(g);
+        }
+        while !st.shutdown && self.has_free_slot(st) {
+            let Some(p) = st.putters.pop_front() else {
+                break;
+            };
+            p.grant();
+            st.reserved_slots += 1;
+            after.wake(p);
+        }
+        self.settle(st);
     }
 
     /// Marks one item taken by a get as processed. Python: `task_done()`.
@@ -616,14 +832,27 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn task_done(&self) -> Result<(), Error> {
-        let mut after = After::<T>::new();
-        let mut st = lock(&self.state);
-        if st.unfinished == 0 {
-            return Err(Error::TaskDoneTooOften);
+        let mut left = self.unfinished.load(Ordering::Relaxed);
+        loop {
+            if left == 0 {
+                return Err(Error::TaskDoneTooOften);
+            }
+            // AcqRel: the last task_done sees every earlier one's work, and a
+            // join that sees 0 sees this one's.
+            match self.unfinished.compare_exchange_weak(
+                left,
+                left - 1,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => left = now,
+            }
         }
-        st.unfinished -= 1;
-        if st.unfinished == 0 {
-            after.joiners.append(&mut st.joiners);
+        if left == 1 {
+            // The joiners checked the count under the lock: taking it orders us.
+            let mut after = After::<T>::new();
+            after.joiners.append(&mut lock(&self.state).joiners);
         }
         Ok(())
     }
@@ -642,7 +871,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unfinished_tasks(&self) -> usize {
-        lock(&self.state).unfinished
+        self.unfinished.load(Ordering::Acquire)
     }
 
     /// How many threads are blocked in a put, a get or a join on this queue now (a
@@ -697,7 +926,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     fn join_inner(&self, deadline: Option<Instant>, stoppable: bool) -> bool {
         let me = {
             let mut st = lock(&self.state);
-            if st.unfinished == 0 {
+            if self.unfinished.load(Ordering::Acquire) == 0 {
                 return true;
             }
             let me = Waiter::new();
@@ -744,28 +973,43 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         let mut after = After::new();
         let mut st = lock(&self.state);
         st.shutdown = true;
+        if let Some(ring) = &self.ring {
+            ring.shut();
+        }
         if immediate {
             // Every stored item goes, reserved ones too: their getters then find the
             // queue empty and shut down.
-            let (guard, left) = State::guarded(st, self.maxsize, &mut after, |s| {
-                let mut left = Vec::with_capacity(s.len());
-                while let Some(item) = s.pop() {
-                    left.push(item);
+            let left: Vec<T> = match &self.ring {
+                Some(ring) => {
+                    // Lock-free puts claimed before `shut` are waited for.
+                    self.close(&mut st, End::Head);
+                    std::iter::from_fn(|| ring.pop_locked()).collect()
                 }
-                left
-            });
-            st = guard;
-            self.publish_len(&st);
-            st.unfinished = st.unfinished.saturating_sub(left.len());
+                None => {
+                    let (guard, left) = State::guarded(st, self, &mut after, |s| {
+                        let mut left = Vec::with_capacity(s.len());
+                        while let Some(item) = s.pop() {
+                            left.push(item);
+                        }
+                        left
+                    });
+                    st = guard;
+                    self.publish_len(&st);
+                    left
+                }
+            };
+            if !left.is_empty()
+                && self.unfinished.fetch_sub(left.len(), Ordering::AcqRel) == left.len()
+            {
+                after.joiners.append(&mut st.joiners);
+            }
             after.dropped = left;
         }
         let st = &mut *st;
         for entry in st.getters.drain(..).chain(st.putters.drain(..)) {
             after.wake(entry);
         }
-        if st.unfinished == 0 {
-            after.joiners.append(&mut st.joiners);
-        }
+        self.settle(st);
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called. Python 3.13: `is_shutdown`.
@@ -808,8 +1052,8 @@ impl<T, O: Order<T>> fmt::Debug for OrderedQueue<T, O> {
         let st = lock(&self.state);
         f.debug_struct("OrderedQueue")
             .field("maxsize", &self.maxsize)
-            .field("qsize", &st.store.len())
-            .field("unfinished_tasks", &st.unfinished)
+            .field("qsize", &self.stored(&st))
+            .field("unfinished_tasks", &self.unfinished_tasks())
             .field("is_shutdown", &st.shutdown)
             .field("getters", &st.getters.len())
             .field("putters", &st.putters.len())
