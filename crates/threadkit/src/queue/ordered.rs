@@ -113,9 +113,12 @@ pub struct OrderedQueue<T, O: Order<T>> {
     // and gets use without the lock while nobody waits; `None`: the store is
     // `State::store`, used under the lock only.
     ring: Option<Ring<T>>,
-    // Items put and not yet marked done (Python's `unfinished_tasks`): counted by
-    // lock-free puts too. Alone on its cache line, written by every put.
-    unfinished: Padded<AtomicUsize>,
+    // Python's `unfinished_tasks` is `pushed() - done`: items ever stored (a
+    // ring's tail counts them, so a lock-free put pays no count of its own;
+    // without a ring, `pushed`) less those marked done or dropped by an immediate
+    // shutdown. `done` is on its own cache line, away from the ring's.
+    done: Padded<AtomicUsize>,
+    pushed: AtomicUsize,
     state: Mutex<State<T, O>>,
     // The store's length as last published (`publish_len`), read without the lock
     // by spinning callers to decide when to try the lock again; only a hint (not
@@ -198,7 +201,8 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     pub fn new(maxsize: usize) -> Self {
         OrderedQueue {
             ring: (O::RING && maxsize > 0 && maxsize <= RING_MAX).then(|| Ring::new(maxsize)),
-            unfinished: Padded(AtomicUsize::new(0)),
+            done: Padded(AtomicUsize::new(0)),
+            pushed: AtomicUsize::new(0),
             state: Mutex::new(State {
                 store: O::default(),
                 shutdown: false,
@@ -436,10 +440,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
 
     /// One lock-free put; serves queued getters (under the lock) if it sees any.
     fn ring_put(&self, ring: &Ring<T>, item: T) -> Result<(), T> {
-        // Relaxed: the count is read with the item, which the slot's stamp orders.
-        ring.try_push(item, || {
-            self.unfinished.fetch_add(1, Ordering::Relaxed);
-        })?;
+        ring.try_push(item)?;
         if ring.waiting() & ring::GETTERS != 0 {
             let mut after = After::new();
             let mut st = lock(&self.state);
@@ -494,14 +495,15 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
             }
         }
         debug_assert!(granted || self.has_free_slot(&st));
-        // Counted before a get can see the item, so its task_done finds it.
-        self.unfinished.fetch_add(1, Ordering::Relaxed);
         let st = match &self.ring {
             Some(ring) => {
                 ring.push_locked(item);
                 st
             }
             None => {
+                // Counted before a get can see the item, so its task_done finds
+                // it. Release: pairs with `pushed()`'s Acquire.
+                self.pushed.fetch_add(1, Ordering::Release);
                 let (st, ()) = State::guarded(st, self, after, |s| s.push(item));
                 self.publish_len(&st);
                 st
@@ -832,24 +834,24 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn task_done(&self) -> Result<(), Error> {
-        let mut left = self.unfinished.load(Ordering::Relaxed);
+        let mut done = self.done.load(Ordering::Acquire);
         loop {
-            if left == 0 {
+            if self.pushed() <= done {
                 return Err(Error::TaskDoneTooOften);
             }
-            // AcqRel: the last task_done sees every earlier one's work, and a
-            // join that sees 0 sees this one's.
-            match self.unfinished.compare_exchange_weak(
-                left,
-                left - 1,
+            // AcqRel: a join that sees the count reach `pushed()` sees the work
+            // of every task_done before.
+            match self.done.compare_exchange_weak(
+                done,
+                done + 1,
                 Ordering::AcqRel,
-                Ordering::Relaxed,
+                Ordering::Acquire,
             ) {
                 Ok(_) => break,
-                Err(now) => left = now,
+                Err(now) => done = now,
             }
         }
-        if left == 1 {
+        if self.pushed() == done + 1 {
             // The joiners checked the count under the lock: taking it orders us.
             let mut after = After::<T>::new();
             after.joiners.append(&mut lock(&self.state).joiners);
@@ -871,7 +873,17 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unfinished_tasks(&self) -> usize {
-        self.unfinished.load(Ordering::Acquire)
+        // `done` first: `pushed()` only grows, and never trails it.
+        let done = self.done.load(Ordering::Acquire);
+        self.pushed().saturating_sub(done)
+    }
+
+    /// How many items were ever stored.
+    fn pushed(&self) -> usize {
+        match &self.ring {
+            Some(ring) => ring.pushed(),
+            None => self.pushed.load(Ordering::Acquire),
+        }
     }
 
     /// How many threads are blocked in a put, a get or a join on this queue now (a
@@ -926,7 +938,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     fn join_inner(&self, deadline: Option<Instant>, stoppable: bool) -> bool {
         let me = {
             let mut st = lock(&self.state);
-            if self.unfinished.load(Ordering::Acquire) == 0 {
+            if self.unfinished_tasks() == 0 {
                 return true;
             }
             let me = Waiter::new();
@@ -998,9 +1010,9 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
                     left
                 }
             };
-            if !left.is_empty()
-                && self.unfinished.fetch_sub(left.len(), Ordering::AcqRel) == left.len()
-            {
+            // Counted done (AcqRel, as a task_done).
+            self.done.fetch_add(left.len(), Ordering::AcqRel);
+            if self.unfinished_tasks() == 0 {
                 after.joiners.append(&mut st.joiners);
             }
             after.dropped = left;
