@@ -166,3 +166,99 @@ fn ping_pong_reuses_wait_entries() {
         t.join().unwrap();
     });
 }
+
+// A bounded queue keeps its items in a ring that puts and gets use without the
+// lock while nobody waits: the models below race those lock-free calls with the
+// ones that queue, grant and shut down. (`Queue::new(0)` above has no ring.)
+
+#[test]
+fn ring_hands_items_over_in_order() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let q2 = q.clone();
+        let t = thread::spawn(move || {
+            q2.put(1).unwrap();
+            q2.put(2).unwrap();
+        });
+        assert_eq!(q.get(), Ok(1));
+        assert_eq!(q.get(), Ok(2));
+        t.join().unwrap();
+        assert_eq!(q.unfinished_tasks(), 2);
+        assert_eq!(q.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn a_lock_free_put_wakes_a_get_queueing_meanwhile() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(2));
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.get());
+        q.put(7).unwrap();
+        assert_eq!(t.join().unwrap(), Ok(7));
+        assert!(q.empty());
+        assert_eq!(q.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn a_lock_free_get_wakes_a_put_queueing_meanwhile() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.put(2));
+        assert_eq!(q.get(), Ok(1));
+        t.join().unwrap().unwrap();
+        assert_eq!(q.try_get(), Ok(2));
+        assert_eq!(q.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn a_lock_free_get_does_not_take_an_item_granted_to_a_queued_one() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let (qa, qb) = (q.clone(), q.clone());
+        let a = thread::spawn(move || qa.get());
+        spin_until(|| q.n_waiting() == 1);
+        let b = thread::spawn(move || qb.try_get());
+        q.put(1).unwrap();
+        assert_eq!(a.join().unwrap(), Ok(1));
+        assert_eq!(b.join().unwrap(), Err(GetError::Empty));
+    });
+}
+
+#[test]
+fn immediate_shutdown_racing_a_lock_free_put_leaves_nothing_behind() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(2));
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.put(1));
+        q.shutdown(true);
+        match t.join().unwrap() {
+            Ok(()) | Err(PutError::ShutDown(1)) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.empty());
+    });
+}
+
+#[test]
+fn task_done_through_the_ring_wakes_join() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let q2 = q.clone();
+        let t = thread::spawn(move || {
+            q2.put(1).unwrap();
+            q2.get().unwrap();
+            q2.task_done().unwrap();
+        });
+        q.join();
+        t.join().unwrap();
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.task_done().is_err());
+    });
+}
