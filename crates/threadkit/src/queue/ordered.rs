@@ -460,13 +460,18 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         stoppable: bool,
         blocking: bool,
     ) -> (Guard<'a, T, O>, Result<(), PutError<T>>) {
-        // Exact from here: no lock-free put takes the slot we count.
+        // A lock-free get may have freed a slot it has not yet granted to the
+        // putters queued before us: serve them first. Then close the tail, so that
+        // no lock-free put takes the slot we count.
+        self.grant(&mut st, after);
         self.close(&mut st, End::Tail);
         if st.shutdown {
             return (st, Err(PutError::ShutDown(item)));
         }
         let mut granted = false;
-        if !self.has_free_slot(&st) {
+        // With putters still queued, a slot freed since (a lock-free get that has
+        // not served them yet) is theirs: we queue behind them.
+        if !(st.putters.is_empty() && self.has_free_slot(&st)) {
             if !blocking {
                 return (st, Err(PutError::Full(item)));
             }
@@ -476,7 +481,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
                 return (st, Err(PutError::Full(item)));
             }
             st.putters.push_back(Arc::clone(&me));
-            self.queue_and_unlock(st);
+            self.queue_and_unlock(st, after);
             let wake = me.block(deadline, stoppable, WaitKind::QueuePut, &self.meta);
             st = lock(&self.state);
             self.close(&mut st, End::Tail);
@@ -515,11 +520,10 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// After a caller queued itself: publishes that (gates, `waiting`), serves
     /// what a lock-free call stored or freed meanwhile (maybe the caller itself,
     /// whose wait then ends at once), unlocks and wakes whoever that served.
-    fn queue_and_unlock(&self, mut st: Guard<'_, T, O>) {
-        let mut served = After::new();
-        self.grant(&mut st, &mut served);
+    fn queue_and_unlock(&self, mut st: Guard<'_, T, O>, after: &mut After<T>) {
+        self.grant(&mut st, after);
         drop(st);
-        drop(served);
+        after.wake_now();
     }
     /// Spins with the lock released until `ready` holds under the lock, trying the
     /// lock only when `hint` says the store's length may allow it; returns the lock
@@ -682,9 +686,14 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         stoppable: bool,
         blocking: bool,
     ) -> (Guard<'a, T, O>, Result<T, GetError>) {
-        // Exact from here: no lock-free get takes the item we count.
+        // A lock-free put may have stored an item it has not yet granted to the
+        // getters queued before us: serve them first. Then close the head, so
+        // that no lock-free get takes the item we count.
+        self.grant(&mut st, after);
         self.close(&mut st, End::Head);
-        if self.free_items(&st) == 0 {
+        // With getters still queued, an item stored since (a lock-free put that
+        // has not served them yet) is theirs: we queue behind them.
+        if !(st.getters.is_empty() && self.free_items(&st) > 0) {
             if st.shutdown {
                 return (st, Err(GetError::ShutDown));
             }
@@ -697,7 +706,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
                 return (st, Err(GetError::Empty));
             }
             st.getters.push_back(Arc::clone(&me));
-            self.queue_and_unlock(st);
+            self.queue_and_unlock(st, after);
             let wake = me.block(deadline, stoppable, WaitKind::QueueGet, &self.meta);
             st = lock(&self.state);
             self.close(&mut st, End::Head);

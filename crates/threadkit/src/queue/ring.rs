@@ -122,7 +122,6 @@ impl<T> Ring<T> {
     /// Puts `item` without the lock if `tail` is open and a slot is free; gives
     /// it back otherwise.
     pub(super) fn try_push(&self, item: T) -> Result<(), T> {
-        let cap = self.slots.len();
         let mut t = self.tail.load(Ordering::Relaxed);
         loop {
             if t & FLAGS != 0 {
@@ -148,11 +147,14 @@ impl<T> Ring<T> {
                     }
                     Err(now) => t = now,
                 }
-            } else if stamp + 2 * cap == 2 * n + 1 {
-                // The slot still holds the item put one lap ago: full.
+            } else if stamp < 2 * n {
+                // The item put one lap ago is still there (or its get is under
+                // way): full. (A stale stamp reads the same; the locked path is
+                // exact.)
                 return Err(item);
             } else {
-                // Another put claimed n first.
+                // A newer stamp: other puts claimed n and more meanwhile. Having
+                // read it (Acquire), we read their tail.
                 t = self.tail.load(Ordering::Relaxed);
             }
         }
@@ -182,10 +184,12 @@ impl<T> Ring<T> {
                     Ok(_) => return Some(self.take(slot, 2 * (n + cap))),
                     Err(now) => h = now,
                 }
-            } else if stamp == 2 * n {
-                // No put has filled slot n yet: empty (or a put is under way).
+            } else if stamp < 2 * n + 1 {
+                // No put has filled slot n yet: empty (or a put, or the get one
+                // lap ago, is under way).
                 return None;
             } else {
+                // A newer stamp: other gets claimed n meanwhile.
                 h = self.head.load(Ordering::Relaxed);
             }
         }

@@ -136,8 +136,10 @@ impl<T> After<T> {
     }
 }
 
-impl<T> Drop for After<T> {
-    fn drop(&mut self) {
+impl<T> After<T> {
+    /// Wakes the entries left so far, now (the caller has unlocked and is about
+    /// to block: they must not wait for its call to end).
+    pub(super) fn wake_now(&mut self) {
         // `more` is filled only once `first` is: most calls wake nobody, and pay
         // two checks for it.
         if let Some(first) = self.first.take() {
@@ -146,6 +148,12 @@ impl<T> Drop for After<T> {
                 entry.waiter.notify();
             }
         }
+    }
+}
+
+impl<T> Drop for After<T> {
+    fn drop(&mut self) {
+        self.wake_now();
         while let Some(w) = self.joiners.pop() {
             w.notify();
         }

@@ -217,7 +217,11 @@ fn a_lock_free_get_wakes_a_put_queueing_meanwhile() {
 
 #[test]
 fn a_lock_free_get_does_not_take_an_item_granted_to_a_queued_one() {
-    loom::model(|| {
+    // The wait for `a` to queue, while `a` spins on the ring first, takes more
+    // branches than loom's default allows.
+    let mut model = loom::model::Builder::new();
+    model.max_branches = 20_000;
+    model.check(|| {
         let q = Arc::new(Queue::new(1));
         let (qa, qb) = (q.clone(), q.clone());
         let a = thread::spawn(move || qa.get());
@@ -260,5 +264,23 @@ fn task_done_through_the_ring_wakes_join() {
         t.join().unwrap();
         assert_eq!(q.unfinished_tasks(), 0);
         assert!(q.task_done().is_err());
+    });
+}
+
+#[test]
+fn a_lock_free_put_does_not_take_a_slot_granted_to_a_queued_one() {
+    let mut model = loom::model::Builder::new();
+    model.max_branches = 20_000;
+    model.check(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(0).unwrap();
+        let (qa, qb) = (q.clone(), q.clone());
+        let a = thread::spawn(move || qa.put(1));
+        spin_until(|| q.n_waiting() == 1);
+        let b = thread::spawn(move || qb.try_put(2));
+        assert_eq!(q.get(), Ok(0));
+        assert!(matches!(b.join().unwrap(), Err(PutError::Full(2))));
+        assert_eq!(q.get(), Ok(1));
+        a.join().unwrap().unwrap();
     });
 }
