@@ -1,8 +1,8 @@
 //! [`OrderedQueue`]: the one queue implementation behind [`Queue`], [`LifoQueue`]
 //! and [`PriorityQueue`], and its iterator [`Iter`].
 //!
-//! One `Mutex` guards the items, the task count and three wait queues (getters,
-//! putters, joiners) of [`Waiter`]s. Blocked callers are served in arrival order by
+//! One `Mutex` guards the items (but see the ring below) and three wait queues
+//! (getters, putters, joiners) of [`Waiter`]s. Blocked callers are served in arrival order by
 //! *grants*: a put that finds a getter queued takes it off the queue and reserves
 //! one stored item for it (`reserved_items`), so a later caller cannot take that
 //! item first; a get that frees a slot in a full queue grants it to the oldest
@@ -11,11 +11,26 @@
 //! at the end of every critical section by `grant`: no getter is queued while an
 //! unreserved item is stored, no putter while an unreserved slot is free.
 //!
+//! A bounded FIFO (up to `RING_MAX` slots) keeps its items in a [`Ring`] instead of
+//! `State::store`, and a put or get that finds nobody queued uses it without the
+//! lock: one compare-and-swap on the ring's tail (head) and the slot's spin lock.
+//! The lock is taken only to queue, to serve callers queued on the other side
+//! (a lock-free call reads the ring's `waiting` bits after its claim), or when a
+//! gate is closed: `settle` keeps the head gated while getters are queued or items
+//! promised, the tail while putters are queued or slots promised, so a lock-free
+//! call never overtakes a queued one nor takes what was granted. Under the lock a
+//! caller closes its end (`close`) so its counts hold, and takes an item (a slot)
+//! only when nobody is queued before it. LIFO, priority and unbounded queues, and
+//! every caller that waits, run the same locked code; the ring is only a store
+//! that can also be used without the lock. `unfinished_tasks` is items ever stored
+//! (the ring's tail counts them) less `done`.
+//!
 //! A caller that finds the queue empty (or full) with nobody queued before it spins
-//! a few microseconds first (`waiting::spin`), watching the `len` hint and taking
-//! the lock only when it may succeed: a consumer that empties the queue usually
-//! finds the next item without parking, and its producer saves a wake-up. A caller
-//! that finds others queued queues behind them at once, so it never overtakes them.
+//! a few microseconds first (`waiting::spin`): with a ring it retries the ring;
+//! without, it watches the `len` hint and takes the lock only when it may succeed.
+//! A consumer that empties the queue usually finds the next item without parking,
+//! and its producer saves a wake-up. A caller that finds others queued queues
+//! behind them at once, so it never overtakes them.
 //!
 //! No user code runs under the lock except `T::cmp` in [`Priority`]'s store; a
 //! panic there is caught, the invariant restored, the lock released and the panic
@@ -23,18 +38,20 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::error::{GetError, PutError};
 use super::order::{Fifo, Lifo, Order, Priority};
 use super::ring::{self, End, Padded, Ring};
-use super::waiting::{self, After, Queued};
+use super::waiting::{self, After};
 use crate::sync::{lock, AtomicUsize, Mutex, MutexGuard, Ordering, Waiter, Wake};
 use crate::threading::timeout;
 use crate::threading::wait::{Object, WaitKind};
 use crate::threading::Error;
+
+mod locked;
+use locked::State;
 
 /// Python's `queue.Queue`: first in, first out.
 ///
@@ -135,56 +152,6 @@ type Guard<'a, T, O> = MutexGuard<'a, State<T, O>>;
 
 /// The largest bound a ring is made for: it allocates all its slots at once.
 const RING_MAX: usize = 1 << 16;
-
-struct State<T, O> {
-    store: O,
-    shutdown: bool,
-    // Stored items promised to getters already taken off `getters`.
-    reserved_items: usize,
-    // Free slots promised to putters already taken off `putters`.
-    reserved_slots: usize,
-    getters: VecDeque<Arc<Queued>>,
-    putters: VecDeque<Arc<Queued>>,
-    joiners: Vec<Arc<Waiter>>,
-    // With a ring: whether its head and tail are gated, and the `waiting` bits
-    // last published (`settle` keeps them true to the queues and reservations).
-    head_gated: bool,
-    tail_gated: bool,
-    waiting: usize,
-    _item: std::marker::PhantomData<fn(T) -> T>,
-}
-
-impl<T, O: Order<T>> State<T, O> {
-    /// Runs `f` (which may run `T::cmp`) on the store; on a panic, restores the
-    /// invariant, unlocks, wakes and resumes the panic in the caller.
-    fn guarded<'a, R>(
-        mut guard: MutexGuard<'a, Self>,
-        queue: &OrderedQueue<T, O>,
-        after: &mut After<T>,
-        f: impl FnOnce(&mut O) -> R,
-    ) -> (MutexGuard<'a, Self>, R) {
-        match panic::catch_unwind(AssertUnwindSafe(|| f(&mut guard.store))) {
-            Ok(r) => (guard, r),
-            Err(payload) => {
-                queue.grant(&mut guard, after);
-                drop(guard);
-                panic::resume_unwind(payload)
-            }
-        }
-    }
-}
-
-/// Takes `me` off `queue` if it is still there (its wait ended without a grant).
-/// Returns whether it was there.
-fn withdraw(queue: &mut VecDeque<Arc<Queued>>, me: &Arc<Queued>) -> bool {
-    match queue.iter().position(|q| Arc::ptr_eq(q, me)) {
-        Some(i) => {
-            queue.remove(i);
-            true
-        }
-        None => false,
-    }
-}
 
 impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// A queue holding at most `maxsize` items (0: unbounded). Python:
@@ -449,82 +416,6 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         Ok(())
     }
 
-    /// A put under the lock: stores the item, or queues and blocks until a slot is
-    /// granted (or the wait ends). The caller runs `grant` after it.
-    fn put_locked<'a>(
-        &'a self,
-        mut st: Guard<'a, T, O>,
-        after: &mut After<T>,
-        item: T,
-        deadline: Option<Instant>,
-        stoppable: bool,
-        blocking: bool,
-    ) -> (Guard<'a, T, O>, Result<(), PutError<T>>) {
-        // A lock-free get may have freed a slot it has not yet granted to the
-        // putters queued before us: serve them first. Then close the tail, so that
-        // no lock-free put takes the slot we count.
-        self.grant(&mut st, after);
-        self.close(&mut st, End::Tail);
-        if st.shutdown {
-            return (st, Err(PutError::ShutDown(item)));
-        }
-        let mut granted = false;
-        // With putters still queued, a slot freed since (a lock-free get that has
-        // not served them yet) is theirs: we queue behind them.
-        if !(st.putters.is_empty() && self.has_free_slot(&st)) {
-            if !blocking {
-                return (st, Err(PutError::Full(item)));
-            }
-            let me = Queued::for_current();
-            if stoppable && me.is_stopped() {
-                Queued::recycle(me);
-                return (st, Err(PutError::Full(item)));
-            }
-            st.putters.push_back(Arc::clone(&me));
-            self.queue_and_unlock(st, after);
-            let wake = me.block(deadline, stoppable, WaitKind::QueuePut, &self.meta);
-            st = lock(&self.state);
-            self.close(&mut st, End::Tail);
-            if wake != Wake::Notified && withdraw(&mut st.putters, &me) {
-                Queued::recycle(me);
-                return (st, Err(PutError::Full(item)));
-            }
-            granted = me.was_granted();
-            Queued::recycle(me);
-            if granted {
-                st.reserved_slots -= 1;
-            }
-            if st.shutdown {
-                // A grant given back here frees nobody: later puts fail too.
-                return (st, Err(PutError::ShutDown(item)));
-            }
-        }
-        debug_assert!(granted || self.has_free_slot(&st));
-        let st = match &self.ring {
-            Some(ring) => {
-                ring.push_locked(item);
-                st
-            }
-            None => {
-                // Counted before a get can see the item, so its task_done finds
-                // it. Release: pairs with `pushed()`'s Acquire.
-                self.pushed.fetch_add(1, Ordering::Release);
-                let (st, ()) = State::guarded(st, self, after, |s| s.push(item));
-                self.publish_len(&st);
-                st
-            }
-        };
-        (st, Ok(()))
-    }
-
-    /// After a caller queued itself: publishes that (gates, `waiting`), serves
-    /// what a lock-free call stored or freed meanwhile (maybe the caller itself,
-    /// whose wait then ends at once), unlocks and wakes whoever that served.
-    fn queue_and_unlock(&self, mut st: Guard<'_, T, O>, after: &mut After<T>) {
-        self.grant(&mut st, after);
-        drop(st);
-        after.wake_now();
-    }
     /// Spins with the lock released until `ready` holds under the lock, trying the
     /// lock only when `hint` says the store's length may allow it; returns the lock
     /// held either way (the caller checks its state again).
@@ -674,150 +565,6 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
             self.grant(&mut st, &mut after);
         }
         Some(item)
-    }
-
-    /// A get under the lock: takes an item, or queues and blocks until one is
-    /// granted (or the wait ends). The caller runs `grant` after it.
-    fn get_locked<'a>(
-        &'a self,
-        mut st: Guard<'a, T, O>,
-        after: &mut After<T>,
-        deadline: Option<Instant>,
-        stoppable: bool,
-        blocking: bool,
-    ) -> (Guard<'a, T, O>, Result<T, GetError>) {
-        // A lock-free put may have stored an item it has not yet granted to the
-        // getters queued before us: serve them first. Then close the head, so
-        // that no lock-free get takes the item we count.
-        self.grant(&mut st, after);
-        self.close(&mut st, End::Head);
-        // With getters still queued, an item stored since (a lock-free put that
-        // has not served them yet) is theirs: we queue behind them.
-        if !(st.getters.is_empty() && self.free_items(&st) > 0) {
-            if st.shutdown {
-                return (st, Err(GetError::ShutDown));
-            }
-            if !blocking {
-                return (st, Err(GetError::Empty));
-            }
-            let me = Queued::for_current();
-            if stoppable && me.is_stopped() {
-                Queued::recycle(me);
-                return (st, Err(GetError::Empty));
-            }
-            st.getters.push_back(Arc::clone(&me));
-            self.queue_and_unlock(st, after);
-            let wake = me.block(deadline, stoppable, WaitKind::QueueGet, &self.meta);
-            st = lock(&self.state);
-            self.close(&mut st, End::Head);
-            if wake != Wake::Notified && withdraw(&mut st.getters, &me) {
-                Queued::recycle(me);
-                return (st, Err(GetError::Empty));
-            }
-            if me.was_granted() {
-                st.reserved_items -= 1;
-            }
-            Queued::recycle(me);
-            if self.free_items(&st) == 0 {
-                // Woken by a shutdown, or an immediate one dropped our item.
-                return (st, Err(GetError::ShutDown));
-            }
-        }
-        let (st, item) = match &self.ring {
-            Some(ring) => (st, ring.pop_locked()),
-            None => {
-                let (st, item) = State::guarded(st, self, after, |s| s.pop());
-                self.publish_len(&st);
-                (st, item)
-            }
-        };
-        (st, Ok(item.expect("a free item is stored")))
-    }
-
-    /// How many items are stored (with a ring: claimed by puts, some perhaps
-    /// still being written).
-    fn stored(&self, st: &State<T, O>) -> usize {
-        match &self.ring {
-            Some(ring) => ring.len(),
-            None => st.store.len(),
-        }
-    }
-
-    fn free_items(&self, st: &State<T, O>) -> usize {
-        // Saturating: an immediate shutdown drops reserved items too.
-        self.stored(st).saturating_sub(st.reserved_items)
-    }
-
-    fn has_free_slot(&self, st: &State<T, O>) -> bool {
-        self.maxsize == 0 || self.stored(st) + st.reserved_slots < self.maxsize
-    }
-
-    /// Closes a ring's `end` to lock-free calls for the rest of this critical
-    /// section (`settle` opens it again where nobody waits), so that what it
-    /// counts there stays true.
-    fn close(&self, st: &mut State<T, O>, end: End) {
-        let Some(ring) = &self.ring else { return };
-        let gated = match end {
-            End::Head => &mut st.head_gated,
-            End::Tail => &mut st.tail_gated,
-        };
-        if !*gated {
-            ring.gate(end, true);
-            *gated = true;
-        }
-    }
-
-    /// Makes a ring's gates and `waiting` bits true to the queues: an end stays
-    /// closed while callers are queued on it or promised something there.
-    fn settle(&self, st: &mut State<T, O>) {
-        let Some(ring) = &self.ring else { return };
-        let head = !st.getters.is_empty() || st.reserved_items > 0;
-        if head != st.head_gated {
-            ring.gate(End::Head, head);
-            st.head_gated = head;
-        }
-        let tail = !st.putters.is_empty() || st.reserved_slots > 0;
-        if tail != st.tail_gated {
-            ring.gate(End::Tail, tail);
-            st.tail_gated = tail;
-        }
-        let waiting = if st.getters.is_empty() {
-            0
-        } else {
-            ring::GETTERS
-        } | if st.putters.is_empty() {
-            0
-        } else {
-            ring::PUTTERS
-        };
-        if waiting != st.waiting {
-            ring.set_waiting(waiting);
-            st.waiting = waiting;
-        }
-    }
-
-    /// Restores the invariant: grants free items to queued getters and free slots
-    /// to queued putters, oldest first; with a ring, settles its gates before
-    /// (so the counts hold) and after.
-    fn grant(&self, st: &mut State<T, O>, after: &mut After<T>) {
-        self.settle(st);
-        while self.free_items(st) > 0 {
-            let Some(g) = st.getters.pop_front() else {
-                break;
-            };
-            g.grant();
-            st.reserved_items += 1;
-            after.wake(g);
-        }
-        while !st.shutdown && self.has_free_slot(st) {
-            let Some(p) = st.putters.pop_front() else {
-                break;
-            };
-            p.grant();
-            st.reserved_slots += 1;
-            after.wake(p);
-        }
-        self.settle(st);
     }
 
     /// Marks one item taken by a get as processed. Python: `task_done()`.
