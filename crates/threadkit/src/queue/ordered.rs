@@ -388,20 +388,43 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
             Ok(()) => return Ok(()),
             Err(item) => item,
         };
-        if !(blocking && ring.is_open(End::Tail) && waiting::spinning_pays()) {
+        // Spin while nobody is queued to put before us (a closed tail alone may
+        // only guard a slot granted to a putter now waking: the others are free).
+        if !(blocking && ring.waiting() & ring::PUTTERS == 0 && waiting::spinning_pays()) {
             return Err(item);
         }
         let mut held = Some(item);
         let put = waiting::spin(|| {
             let item = held.take()?;
-            self.ring_put(ring, item)
-                .map_err(|item| held = Some(item))
-                .ok()
+            let item = match self.ring_put(ring, item) {
+                Ok(()) => return Some(true),
+                Err(item) => item,
+            };
+            if ring.waiting() & ring::PUTTERS != 0 || ring.is_shut() {
+                held = Some(item);
+                return Some(false);
+            }
+            if ring.is_open(End::Tail) || ring.len() >= self.maxsize {
+                held = Some(item);
+                return None;
+            }
+            // Gated for a grant only, with a slot free: try it under the lock.
+            let mut after = After::new();
+            let st = lock(&self.state);
+            let (mut st, put) = self.put_locked(st, &mut after, item, None, false, false);
+            self.grant(&mut st, &mut after);
+            match put {
+                Ok(()) => Some(true),
+                Err(e) => {
+                    held = Some(e.into_inner());
+                    None
+                }
+            }
         });
         match (put, held) {
-            (Some(()), _) => Ok(()),
-            (None, Some(item)) => Err(item),
-            (None, None) => unreachable!("a failed put gives its item back"),
+            (Some(true), _) => Ok(()),
+            (_, Some(item)) => Err(item),
+            (_, None) => unreachable!("a failed put gives its item back"),
         }
     }
 
@@ -550,10 +573,29 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         if let Some(item) = self.ring_get(ring) {
             return Some(item);
         }
-        if !(blocking && ring.is_open(End::Head) && waiting::spinning_pays()) {
+        // Spin while nobody is queued to get before us (a closed head alone may
+        // only guard an item granted to a getter now waking: the others are free).
+        if !(blocking && ring.waiting() & ring::GETTERS == 0 && waiting::spinning_pays()) {
             return None;
         }
-        waiting::spin(|| self.ring_get(ring))
+        waiting::spin(|| {
+            if let Some(item) = self.ring_get(ring) {
+                return Some(Some(item));
+            }
+            if ring.waiting() & ring::GETTERS != 0 {
+                return Some(None);
+            }
+            if ring.is_open(End::Head) || ring.len() == 0 {
+                return None;
+            }
+            // Gated for a grant only, with items stored: try them under the lock.
+            let mut after = After::new();
+            let st = lock(&self.state);
+            let (mut st, got) = self.get_locked(st, &mut after, None, false, false);
+            self.grant(&mut st, &mut after);
+            got.ok().map(Some)
+        })
+        .flatten()
     }
 
     /// One lock-free get; serves queued putters (under the lock) if it sees any.

@@ -257,6 +257,11 @@ impl<T> Ring<T> {
         }
     }
 
+    /// Whether lock-free puts are shut (a shutdown was called).
+    pub(super) fn is_shut(&self) -> bool {
+        self.tail.load(Ordering::Relaxed) & SHUT != 0
+    }
+
     /// Opens or closes the lock-free claims on `end` (under the queue's lock).
     pub(super) fn gate(&self, end: End, closed: bool) {
         let word = match end {
