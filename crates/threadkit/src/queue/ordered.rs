@@ -26,8 +26,10 @@
 //! (the ring's tail counts them) less `done`.
 //!
 //! A caller that finds the queue empty (or full) with nobody queued before it spins
-//! a few microseconds first (`waiting::spin`): with a ring it retries the ring;
-//! without, it watches the `len` hint and takes the lock only when it may succeed.
+//! a few microseconds first (`waiting::spin`): with a ring it retries the ring (and
+//! the lock, when the ring's end is closed only to guard a grant and more is
+//! free); without, it watches the `len` hint and takes the lock only when it may
+//! succeed.
 //! A consumer that empties the queue usually finds the next item without parking,
 //! and its producer saves a wake-up. A caller that finds others queued queues
 //! behind them at once, so it never overtakes them.
