@@ -66,7 +66,7 @@ pub(super) enum End {
 /// A value alone on its cache line (two lines: x86 prefetches them in pairs), so
 /// the producers' and the consumers' counters do not share one.
 #[repr(align(128))]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Padded<T>(pub(super) T);
 
 impl<T> std::ops::Deref for Padded<T> {
@@ -218,11 +218,6 @@ impl<T> Ring<T> {
         self.tail.load(Ordering::SeqCst) / ONE
     }
 
-    /// The number of slots.
-    pub(super) fn capacity(&self) -> usize {
-        self.slots.len()
-    }
-
     /// Puts `item` under the queue's lock, with `tail` gated (no lock-free put
     /// runs) and a slot known free by [`len`](Self::len); waits for a get still
     /// emptying that slot.
@@ -305,12 +300,3 @@ fn fence_for_loom() {
 #[cfg(not(loom))]
 #[inline(always)]
 fn fence_for_loom() {}
-
-impl<T> std::fmt::Debug for Ring<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ring")
-            .field("len", &self.len())
-            .field("capacity", &self.capacity())
-            .finish()
-    }
-}
