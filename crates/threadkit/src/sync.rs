@@ -78,6 +78,63 @@ impl<T: ?Sized> PoisonFree for std::sync::Mutex<T> {
     }
 }
 
+/// One step of a wait for another thread's short step (a lock's release, an
+/// item, a slot): steps below `busy` spin on the CPU (2, 4, 8, .. pauses), later
+/// ones yield it (on two cores the awaited thread may need ours to run). The one
+/// backoff of the bounded spins before parking ([`spin_until`]) and of
+/// [`spin_while`].
+#[cfg(not(loom))]
+pub(crate) fn backoff(step: u32, busy: u32) {
+    if step < busy {
+        for _ in 0..1u32 << step.min(BUSY_CAP) {
+            std::hint::spin_loop();
+        }
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+/// The longest busy step, in doublings: 64 pauses.
+#[cfg(not(loom))]
+const BUSY_CAP: u32 = 6;
+
+/// Under loom every step yields to the model's scheduler.
+#[cfg(loom)]
+pub(crate) fn backoff(_step: u32, _busy: u32) {
+    loom::thread::yield_now();
+}
+
+/// The bounded spin before a thread parks: polls `attempt` up to `steps + 1`
+/// times with a [`backoff`] between polls (the first `busy` steps on the CPU),
+/// and returns its first `Some`; `None` when the spin ran out.
+pub(crate) fn spin_until<R>(
+    steps: u32,
+    busy: u32,
+    mut attempt: impl FnMut() -> Option<R>,
+) -> Option<R> {
+    for step in 0..steps {
+        if let Some(r) = attempt() {
+            return Some(r);
+        }
+        backoff(step, busy);
+    }
+    attempt()
+}
+
+/// Waits while `pending` holds, for a step another thread has begun and
+/// finishes without waiting itself (a slot being filled or emptied): with a
+/// [`backoff`], unbounded.
+pub(crate) fn spin_while(mut pending: impl FnMut() -> bool) {
+    let mut step = 0;
+    while pending() {
+        backoff(step, BUSY_STEPS_WHILE);
+        step = step.saturating_add(1);
+    }
+}
+
+/// [`spin_while`]'s busy steps before it yields.
+const BUSY_STEPS_WHILE: u32 = 6;
+
 /// How a [`Waiter::wait`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wake {

@@ -563,3 +563,147 @@ fn timed_gets_giving_up_as_a_put_grants_them_lose_nothing() {
     join(&echo);
     assert!(ping.empty() && pong.empty());
 }
+
+/// Puts `per_producer` tagged items from each of `producers` threads into `q`,
+/// alternating `try_put` (retried) and `put`; returns the threads.
+fn spawn_tagged_producers(
+    q: &Arc<Queue<(u64, u64)>>,
+    producers: u64,
+    per_producer: u64,
+) -> Vec<Thread> {
+    (0..producers)
+        .map(|p| {
+            let q = q.clone();
+            spawn(move || {
+                for i in 0..per_producer {
+                    if i % 2 == 0 {
+                        q.put((p, i)).unwrap();
+                    } else {
+                        let mut item = (p, i);
+                        loop {
+                            match q.try_put(item) {
+                                Ok(()) => break,
+                                Err(PutError::Full(back)) => item = back,
+                                Err(e) => panic!("unexpected {e:?}"),
+                            }
+                            std::thread::yield_now();
+                        }
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn lock_free_puts_and_gets_keep_each_producers_order() {
+    // The bounded FIFO's ring, used without the lock while nobody waits and under
+    // it when someone does: every consumer sees each producer's items in the
+    // order they were put, and the queue never holds more than its bound.
+    let (producers, consumers) = (3u64, 3u64);
+    let per_producer = stress_count(60_000) as u64 / producers;
+    for cap in [1, 3, 64] {
+        let q = Arc::new(Queue::new(cap));
+        let total = Arc::new(AtomicU64::new(0));
+        let puts = spawn_tagged_producers(&q, producers, per_producer);
+        let gets: Vec<_> = (0..consumers)
+            .map(|c| {
+                let (q, total) = (q.clone(), total.clone());
+                spawn(move || {
+                    let mut last = vec![None; producers as usize];
+                    loop {
+                        let got = if c == 0 { q.try_get() } else { q.get() };
+                        let (p, i) = match got {
+                            Ok(item) => item,
+                            Err(GetError::Empty) => {
+                                std::thread::yield_now();
+                                continue;
+                            }
+                            Err(GetError::ShutDown) => break,
+                        };
+                        let seen = &mut last[p as usize];
+                        assert!(
+                            seen.is_none_or(|s| s < i),
+                            "producer {p}: {i} after {seen:?}"
+                        );
+                        *seen = Some(i);
+                        assert!(q.qsize() <= cap, "over the bound");
+                        total.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        puts.iter().for_each(join);
+        q.shutdown(false);
+        gets.iter().for_each(join);
+        assert_eq!(
+            total.load(Ordering::Relaxed),
+            producers * per_producer,
+            "capacity {cap}"
+        );
+        assert!(q.empty());
+        assert_eq!(q.n_waiting(), 0);
+    }
+}
+
+/// Counts its drops, wherever it is dropped.
+struct Counted(Arc<AtomicUsize>);
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn immediate_shutdown_racing_lock_free_puts_and_gets_leaves_nothing() {
+    // Producers and a consumer run on a bounded queue while it is shut down with
+    // `immediate`: no item is lost (each is dropped exactly once), none stays in
+    // the queue, and every item not taken by a get is counted done.
+    let rounds = stress_count(200);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for round in 0..rounds {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (made, got) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let q = Arc::new(Queue::new(4));
+        let producers: Vec<_> = (0..2)
+            .map(|_| {
+                let (q, drops, made) = (q.clone(), drops.clone(), made.clone());
+                spawn(move || loop {
+                    made.fetch_add(1, Ordering::Relaxed);
+                    match q.put(Counted(drops.clone())) {
+                        Ok(()) => {}
+                        Err(PutError::ShutDown(_)) => break,
+                        Err(PutError::Full(_)) => unreachable!("put blocks while full"),
+                    }
+                })
+            })
+            .collect();
+        let consumer = {
+            let (q, got) = (q.clone(), got.clone());
+            spawn(move || {
+                for _ in q.iter() {
+                    got.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        std::thread::sleep(Duration::from_micros(50 + (round as u64 % 7) * 30));
+        q.shutdown(true);
+        producers.iter().for_each(join);
+        join(&consumer);
+        assert_eq!(q.try_get().map(drop), Err(GetError::ShutDown));
+        assert_eq!(q.qsize(), 0, "round {round}: items left after shutdown");
+        let got = got.load(Ordering::Relaxed);
+        assert_eq!(
+            q.unfinished_tasks(),
+            got,
+            "round {round}: dropped items not done"
+        );
+        let made = made.load(Ordering::Relaxed);
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            made,
+            "round {round}: lost or leaked"
+        );
+        assert!(Instant::now() < deadline, "rounds too slow");
+    }
+}

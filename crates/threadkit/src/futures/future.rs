@@ -179,25 +179,16 @@ pub(crate) fn block_on_futures<T>(
     waiter.wait(deadline, stoppable)
 }
 
-/// Busy rounds, then yields, before a thread parks: a few microseconds at most.
-const SPIN_ROUNDS: u32 = 64;
-const BUSY_ROUNDS: u32 = 32;
+/// Busy steps (1, 2, .. 16 pauses), then 32 yields, before a thread parks: a few
+/// microseconds at most.
+const SPIN_STEPS: u32 = 37;
+const BUSY_STEPS: u32 = 5;
 
-/// Polls `ready` a bounded number of times (busy rounds, then yields), so a
+/// Polls `ready` a bounded number of times (busy steps, then yields), so a
 /// hand-off that completes within microseconds needs no park and wake; true as
 /// soon as `ready` is.
 pub(crate) fn spin_until(ready: impl Fn() -> bool) -> bool {
-    for round in 0..SPIN_ROUNDS {
-        if ready() {
-            return true;
-        }
-        if round < BUSY_ROUNDS {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
-    }
-    ready()
+    crate::sync::spin_until(SPIN_STEPS, BUSY_STEPS, || ready().then_some(())).is_some()
 }
 
 /// The handle to a submitted task's result (Python's `concurrent.futures.Future`).

@@ -30,6 +30,7 @@
 mod error;
 mod order;
 mod ordered;
+mod ring;
 mod simple;
 mod waiting;
 

@@ -31,6 +31,10 @@ pub(crate) mod sealed {
         fn pop(&mut self) -> Option<T>;
         /// How many items are stored.
         fn len(&self) -> usize;
+        /// Whether a bounded queue of this order keeps its items in a
+        /// `Ring` instead (first in, first out only), which puts and gets can use
+        /// without the queue's lock.
+        const RING: bool = false;
     }
 }
 
@@ -104,6 +108,7 @@ impl<T: Ord> Default for Priority<T> {
 }
 
 impl<T> sealed::Store<T> for Fifo<T> {
+    const RING: bool = true;
     fn push(&mut self, item: T) {
         self.0.push_back(item);
     }

@@ -1,8 +1,8 @@
 //! [`OrderedQueue`]: the one queue implementation behind [`Queue`], [`LifoQueue`]
 //! and [`PriorityQueue`], and its iterator [`Iter`].
 //!
-//! One `Mutex` guards the items, the task count and three wait queues (getters,
-//! putters, joiners) of [`Waiter`]s. Blocked callers are served in arrival order by
+//! One `Mutex` guards the items (but see the ring below) and three wait queues
+//! (getters, putters, joiners) of [`Waiter`]s. Blocked callers are served in arrival order by
 //! *grants*: a put that finds a getter queued takes it off the queue and reserves
 //! one stored item for it (`reserved_items`), so a later caller cannot take that
 //! item first; a get that frees a slot in a full queue grants it to the oldest
@@ -11,11 +11,28 @@
 //! at the end of every critical section by `grant`: no getter is queued while an
 //! unreserved item is stored, no putter while an unreserved slot is free.
 //!
+//! A bounded FIFO (up to `RING_MAX` slots) keeps its items in a [`Ring`] instead of
+//! `State::store`, and a put or get that finds nobody queued uses it without the
+//! lock: one compare-and-swap on the ring's tail (head) and the slot's spin lock.
+//! The lock is taken only to queue, to serve callers queued on the other side
+//! (a lock-free call reads the ring's `waiting` bits after its claim), or when a
+//! gate is closed: `settle` keeps the head gated while getters are queued or items
+//! promised, the tail while putters are queued or slots promised, so a lock-free
+//! call never overtakes a queued one nor takes what was granted. Under the lock a
+//! caller closes its end (`close`) so its counts hold, and takes an item (a slot)
+//! only when nobody is queued before it. LIFO, priority and unbounded queues, and
+//! every caller that waits, run the same locked code; the ring is only a store
+//! that can also be used without the lock. `unfinished_tasks` is items ever stored
+//! (the ring's tail counts them) less `done`.
+//!
 //! A caller that finds the queue empty (or full) with nobody queued before it spins
-//! a few microseconds first (`waiting::spin`), watching the `len` hint and taking
-//! the lock only when it may succeed: a consumer that empties the queue usually
-//! finds the next item without parking, and its producer saves a wake-up. A caller
-//! that finds others queued queues behind them at once, so it never overtakes them.
+//! a few microseconds first (`waiting::spin`): with a ring it retries the ring (and
+//! the lock, when the ring's end is closed only to guard a grant and more is
+//! free); without, it watches the `len` hint and takes the lock only when it may
+//! succeed.
+//! A consumer that empties the queue usually finds the next item without parking,
+//! and its producer saves a wake-up. A caller that finds others queued queues
+//! behind them at once, so it never overtakes them.
 //!
 //! No user code runs under the lock except `T::cmp` in [`Priority`]'s store; a
 //! panic there is caught, the invariant restored, the lock released and the panic
@@ -23,17 +40,20 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::error::{GetError, PutError};
 use super::order::{Fifo, Lifo, Order, Priority};
-use super::waiting::{self, After, Queued};
+use super::ring::{self, End, Padded, Ring};
+use super::waiting::{self, After};
 use crate::sync::{lock, AtomicUsize, Mutex, MutexGuard, Ordering, Waiter, Wake};
 use crate::threading::timeout;
 use crate::threading::wait::{Object, WaitKind};
 use crate::threading::Error;
+
+mod locked;
+use locked::State;
 
 /// Python's `queue.Queue`: first in, first out.
 ///
@@ -108,9 +128,20 @@ pub type PriorityQueue<T> = OrderedQueue<T, Priority<T>>;
 /// });
 /// ```
 pub struct OrderedQueue<T, O: Order<T>> {
+    // The store of a bounded FIFO (`O::RING`, up to `RING_MAX` slots), which puts
+    // and gets use without the lock while nobody waits; `None`: the store is
+    // `State::store`, used under the lock only.
+    ring: Option<Ring<T>>,
+    // Python's `unfinished_tasks` is `pushed() - done`: items ever stored (a
+    // ring's tail counts them, so a lock-free put pays no count of its own;
+    // without a ring, `pushed`) less those marked done or dropped by an immediate
+    // shutdown. `done` is on its own cache line, away from the ring's.
+    done: Padded<AtomicUsize>,
+    pushed: AtomicUsize,
     state: Mutex<State<T, O>>,
     // The store's length as last published (`publish_len`), read without the lock
-    // by spinning callers to decide when to try the lock again; only a hint.
+    // by spinning callers to decide when to try the lock again; only a hint (not
+    // used with a ring, whose spinners try the ring itself).
     len: AtomicUsize,
     // 0: unbounded.
     maxsize: usize,
@@ -118,82 +149,11 @@ pub struct OrderedQueue<T, O: Order<T>> {
     meta: Arc<Object>,
 }
 
-struct State<T, O> {
-    store: O,
-    // Items put and not yet marked done (Python's `unfinished_tasks`).
-    unfinished: usize,
-    shutdown: bool,
-    // Stored items promised to getters already taken off `getters`.
-    reserved_items: usize,
-    // Free slots promised to putters already taken off `putters`.
-    reserved_slots: usize,
-    getters: VecDeque<Arc<Queued>>,
-    putters: VecDeque<Arc<Queued>>,
-    joiners: Vec<Arc<Waiter>>,
-    _item: std::marker::PhantomData<fn(T) -> T>,
-}
+/// The queue's lock held.
+type Guard<'a, T, O> = MutexGuard<'a, State<T, O>>;
 
-impl<T, O: Order<T>> State<T, O> {
-    fn free_items(&self) -> usize {
-        // Saturating: an immediate shutdown drops reserved items too.
-        self.store.len().saturating_sub(self.reserved_items)
-    }
-
-    fn has_free_slot(&self, maxsize: usize) -> bool {
-        maxsize == 0 || self.store.len() + self.reserved_slots < maxsize
-    }
-
-    /// Restores the invariant: grants free items to queued getters and free slots
-    /// to queued putters, oldest first.
-    fn grant(&mut self, maxsize: usize, after: &mut After<T>) {
-        while self.free_items() > 0 {
-            let Some(g) = self.getters.pop_front() else {
-                break;
-            };
-            g.grant();
-            self.reserved_items += 1;
-            after.wake(g);
-        }
-        while !self.shutdown && self.has_free_slot(maxsize) {
-            let Some(p) = self.putters.pop_front() else {
-                break;
-            };
-            p.grant();
-            self.reserved_slots += 1;
-            after.wake(p);
-        }
-    }
-
-    /// Runs `f` (which may run `T::cmp`) on the store; on a panic, restores the
-    /// invariant, unlocks, wakes and resumes the panic in the caller.
-    fn guarded<'a, R>(
-        mut guard: MutexGuard<'a, Self>,
-        maxsize: usize,
-        after: &mut After<T>,
-        f: impl FnOnce(&mut O) -> R,
-    ) -> (MutexGuard<'a, Self>, R) {
-        match panic::catch_unwind(AssertUnwindSafe(|| f(&mut guard.store))) {
-            Ok(r) => (guard, r),
-            Err(payload) => {
-                guard.grant(maxsize, after);
-                drop(guard);
-                panic::resume_unwind(payload)
-            }
-        }
-    }
-}
-
-/// Takes `me` off `queue` if it is still there (its wait ended without a grant).
-/// Returns whether it was there.
-fn withdraw(queue: &mut VecDeque<Arc<Queued>>, me: &Arc<Queued>) -> bool {
-    match queue.iter().position(|q| Arc::ptr_eq(q, me)) {
-        Some(i) => {
-            queue.remove(i);
-            true
-        }
-        None => false,
-    }
-}
+/// The largest bound a ring is made for: it allocates all its slots at once.
+const RING_MAX: usize = 1 << 16;
 
 impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// A queue holding at most `maxsize` items (0: unbounded). Python:
@@ -209,15 +169,20 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// ```
     pub fn new(maxsize: usize) -> Self {
         OrderedQueue {
+            ring: (O::RING && maxsize > 0 && maxsize <= RING_MAX).then(|| Ring::new(maxsize)),
+            done: Padded(AtomicUsize::new(0)),
+            pushed: AtomicUsize::new(0),
             state: Mutex::new(State {
                 store: O::default(),
-                unfinished: 0,
                 shutdown: false,
                 reserved_items: 0,
                 reserved_slots: 0,
                 getters: VecDeque::new(),
                 putters: VecDeque::new(),
                 joiners: Vec::new(),
+                head_gated: false,
+                tail_gated: false,
+                waiting: 0,
                 _item: std::marker::PhantomData,
             }),
             len: AtomicUsize::new(0),
@@ -282,7 +247,10 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn qsize(&self) -> usize {
-        lock(&self.state).store.len()
+        match &self.ring {
+            Some(r) => r.len(),
+            None => lock(&self.state).store.len(),
+        }
     }
 
     /// Whether the queue holds no item now (a snapshot). Python: `empty()`.
@@ -388,56 +356,88 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         stoppable: bool,
         blocking: bool,
     ) -> Result<(), PutError<T>> {
+        let item = match self.put_without_lock(item, blocking) {
+            Ok(()) => return Ok(()),
+            Err(item) => item,
+        };
         let mut after = After::new();
         let mut st = lock(&self.state);
-        let mut granted = false;
-        if blocking
+        if self.ring.is_none()
+            && blocking
             && !st.shutdown
-            && !st.has_free_slot(self.maxsize)
+            && !self.has_free_slot(&st)
             && st.putters.is_empty()
             && waiting::spinning_pays()
         {
             drop(st);
             st = self.spin_then_lock(
                 |len| len < self.maxsize,
-                |st| st.shutdown || st.has_free_slot(self.maxsize) || !st.putters.is_empty(),
+                |q, st| st.shutdown || q.has_free_slot(st) || !st.putters.is_empty(),
             );
         }
-        if st.shutdown {
-            return Err(PutError::ShutDown(item));
+        let (mut st, result) = self.put_locked(st, &mut after, item, deadline, stoppable, blocking);
+        self.grant(&mut st, &mut after);
+        result
+    }
+
+    /// The lock-free put of a ring: when its tail is open and a slot free (then,
+    /// blocking, after a short spin). Gives the item back otherwise.
+    fn put_without_lock(&self, item: T, blocking: bool) -> Result<(), T> {
+        let Some(ring) = &self.ring else {
+            return Err(item);
+        };
+        let item = match self.ring_put(ring, item) {
+            Ok(()) => return Ok(()),
+            Err(item) => item,
+        };
+        // Spin while nobody is queued to put before us (a closed tail alone may
+        // only guard a slot granted to a putter now waking: the others are free).
+        if !(blocking && ring.waiting() & ring::PUTTERS == 0 && waiting::spinning_pays()) {
+            return Err(item);
         }
-        if !st.has_free_slot(self.maxsize) {
-            if !blocking {
-                return Err(PutError::Full(item));
+        let mut held = Some(item);
+        let put = waiting::spin(|| {
+            let item = held.take()?;
+            let item = match self.ring_put(ring, item) {
+                Ok(()) => return Some(true),
+                Err(item) => item,
+            };
+            if ring.waiting() & ring::PUTTERS != 0 || ring.is_shut() {
+                held = Some(item);
+                return Some(false);
             }
-            let me = Queued::for_current();
-            if stoppable && me.is_stopped() {
-                Queued::recycle(me);
-                return Err(PutError::Full(item));
+            if ring.is_open(End::Tail) || ring.len() >= self.maxsize {
+                held = Some(item);
+                return None;
             }
-            st.putters.push_back(Arc::clone(&me));
-            drop(st);
-            let wake = me.block(deadline, stoppable, WaitKind::QueuePut, &self.meta);
-            st = lock(&self.state);
-            if wake != Wake::Notified && withdraw(&mut st.putters, &me) {
-                Queued::recycle(me);
-                return Err(PutError::Full(item));
+            // Gated for a grant only, with a slot free: try it under the lock.
+            let mut after = After::new();
+            let st = lock(&self.state);
+            let (mut st, put) = self.put_locked(st, &mut after, item, None, false, false);
+            self.grant(&mut st, &mut after);
+            match put {
+                Ok(()) => Some(true),
+                Err(e) => {
+                    held = Some(e.into_inner());
+                    None
+                }
             }
-            granted = me.was_granted();
-            Queued::recycle(me);
-            if granted {
-                st.reserved_slots -= 1;
-            }
-            if st.shutdown {
-                // A grant given back here frees nobody: later puts fail too.
-                return Err(PutError::ShutDown(item));
-            }
+        });
+        match (put, held) {
+            (Some(true), _) => Ok(()),
+            (_, Some(item)) => Err(item),
+            (_, None) => unreachable!("a failed put gives its item back"),
         }
-        debug_assert!(granted || st.has_free_slot(self.maxsize));
-        st.unfinished += 1;
-        let (mut st, ()) = State::guarded(st, self.maxsize, &mut after, |s| s.push(item));
-        self.publish_len(&st);
-        st.grant(self.maxsize, &mut after);
+    }
+
+    /// One lock-free put; serves queued getters (under the lock) if it sees any.
+    fn ring_put(&self, ring: &Ring<T>, item: T) -> Result<(), T> {
+        ring.try_push(item)?;
+        if ring.waiting() & ring::GETTERS != 0 {
+            let mut after = After::new();
+            let mut st = lock(&self.state);
+            self.grant(&mut st, &mut after);
+        }
         Ok(())
     }
 
@@ -447,15 +447,15 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     fn spin_then_lock(
         &self,
         hint: impl Fn(usize) -> bool,
-        ready: impl Fn(&State<T, O>) -> bool,
-    ) -> MutexGuard<'_, State<T, O>> {
+        ready: impl Fn(&Self, &State<T, O>) -> bool,
+    ) -> Guard<'_, T, O> {
         waiting::spin(|| {
             // Relaxed: only a hint; `ready` decides under the lock.
             if !hint(self.len.load(Ordering::Relaxed)) {
                 return None;
             }
             let st = lock(&self.state);
-            ready(&st).then_some(st)
+            ready(self, &st).then_some(st)
         })
         .unwrap_or_else(|| lock(&self.state))
     }
@@ -465,6 +465,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// slot?", and in between the value last published answers both rightly, so
     /// the cache line is not written on every put and get.
     fn publish_len(&self, st: &State<T, O>) {
+        debug_assert!(self.ring.is_none());
         let n = st.store.len();
         if n <= 1 || (self.maxsize > 0 && n + 1 >= self.maxsize) {
             // Relaxed: a hint; whoever acts on it takes the lock first.
@@ -544,53 +545,70 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         stoppable: bool,
         blocking: bool,
     ) -> Result<T, GetError> {
+        if let Some(item) = self.get_without_lock(blocking) {
+            return Ok(item);
+        }
         let mut after = After::new();
         let mut st = lock(&self.state);
-        if blocking
+        if self.ring.is_none()
+            && blocking
             && !st.shutdown
-            && st.free_items() == 0
+            && self.free_items(&st) == 0
             && st.getters.is_empty()
             && waiting::spinning_pays()
         {
             drop(st);
             st = self.spin_then_lock(
                 |len| len > 0,
-                |st| st.shutdown || st.free_items() > 0 || !st.getters.is_empty(),
+                |q, st| st.shutdown || q.free_items(st) > 0 || !st.getters.is_empty(),
             );
         }
-        if st.free_items() == 0 {
-            if st.shutdown {
-                return Err(GetError::ShutDown);
-            }
-            if !blocking {
-                return Err(GetError::Empty);
-            }
-            let me = Queued::for_current();
-            if stoppable && me.is_stopped() {
-                Queued::recycle(me);
-                return Err(GetError::Empty);
-            }
-            st.getters.push_back(Arc::clone(&me));
-            drop(st);
-            let wake = me.block(deadline, stoppable, WaitKind::QueueGet, &self.meta);
-            st = lock(&self.state);
-            if wake != Wake::Notified && withdraw(&mut st.getters, &me) {
-                Queued::recycle(me);
-                return Err(GetError::Empty);
-            }
-            if me.was_granted() {
-                st.reserved_items -= 1;
-            }
-            Queued::recycle(me);
-            if st.free_items() == 0 {
-                // Woken by a shutdown, or an immediate one dropped our item.
-                return Err(GetError::ShutDown);
-            }
+        let (mut st, result) = self.get_locked(st, &mut after, deadline, stoppable, blocking);
+        self.grant(&mut st, &mut after);
+        result
+    }
+
+    /// The lock-free get of a ring: when its head is open and an item stored
+    /// (then, blocking, after a short spin).
+    fn get_without_lock(&self, blocking: bool) -> Option<T> {
+        let ring = self.ring.as_ref()?;
+        if let Some(item) = self.ring_get(ring) {
+            return Some(item);
         }
-        let (mut st, item) = State::guarded(st, self.maxsize, &mut after, |s| s.pop());
-        self.publish_len(&st);
-        st.grant(self.maxsize, &mut after);
-        Ok(item.expect("a free item is stored"))
+        // Spin while nobody is queued to get before us (a closed head alone may
+        // only guard an item granted to a getter now waking: the others are free).
+        if !(blocking && ring.waiting() & ring::GETTERS == 0 && waiting::spinning_pays()) {
+            return None;
+        }
+        waiting::spin(|| {
+            if let Some(item) = self.ring_get(ring) {
+                return Some(Some(item));
+            }
+            if ring.waiting() & ring::GETTERS != 0 {
+                return Some(None);
+            }
+            if ring.is_open(End::Head) || ring.len() == 0 {
+                return None;
+            }
+            // Gated for a grant only, with items stored: try them under the lock.
+            let mut after = After::new();
+            let st = lock(&self.state);
+            let (mut st, got) = self.get_locked(st, &mut after, None, false, false);
+            self.grant(&mut st, &mut after);
+            got.ok().map(Some)
+        })
+        .flatten()
+    }
+
+    /// One lock-free get; serves queued putters (under the lock) if it sees any.
+    fn ring_get(&self, ring: &Ring<T>) -> Option<T> {
+        let item = ring.try_pop()?;
+        if ring.waiting() & ring::PUTTERS != 0 {
+            let mut after = After::new();
+            let mut st = lock(&self.state);
+            self.grant(&mut st, &mut after);
+        }
+        Some(item)
     }
 
     /// Marks one item taken by a get as processed. Python: `task_done()`.
@@ -616,14 +634,27 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn task_done(&self) -> Result<(), Error> {
-        let mut after = After::<T>::new();
-        let mut st = lock(&self.state);
-        if st.unfinished == 0 {
-            return Err(Error::TaskDoneTooOften);
+        let mut done = self.done.load(Ordering::Acquire);
+        loop {
+            if self.pushed() <= done {
+                return Err(Error::TaskDoneTooOften);
+            }
+            // AcqRel: a join that sees the count reach `pushed()` sees the work
+            // of every task_done before.
+            match self.done.compare_exchange_weak(
+                done,
+                done + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => done = now,
+            }
         }
-        st.unfinished -= 1;
-        if st.unfinished == 0 {
-            after.joiners.append(&mut st.joiners);
+        if self.pushed() == done + 1 {
+            // The joiners checked the count under the lock: taking it orders us.
+            let mut after = After::<T>::new();
+            after.joiners.append(&mut lock(&self.state).joiners);
         }
         Ok(())
     }
@@ -642,7 +673,17 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn unfinished_tasks(&self) -> usize {
-        lock(&self.state).unfinished
+        // `done` first: `pushed()` only grows, and never trails it.
+        let done = self.done.load(Ordering::Acquire);
+        self.pushed().saturating_sub(done)
+    }
+
+    /// How many items were ever stored.
+    fn pushed(&self) -> usize {
+        match &self.ring {
+            Some(ring) => ring.pushed(),
+            None => self.pushed.load(Ordering::Acquire),
+        }
     }
 
     /// How many threads are blocked in a put, a get or a join on this queue now (a
@@ -697,7 +738,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     fn join_inner(&self, deadline: Option<Instant>, stoppable: bool) -> bool {
         let me = {
             let mut st = lock(&self.state);
-            if st.unfinished == 0 {
+            if self.unfinished_tasks() == 0 {
                 return true;
             }
             let me = Waiter::new();
@@ -744,28 +785,43 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
         let mut after = After::new();
         let mut st = lock(&self.state);
         st.shutdown = true;
+        if let Some(ring) = &self.ring {
+            ring.shut();
+        }
         if immediate {
             // Every stored item goes, reserved ones too: their getters then find the
             // queue empty and shut down.
-            let (guard, left) = State::guarded(st, self.maxsize, &mut after, |s| {
-                let mut left = Vec::with_capacity(s.len());
-                while let Some(item) = s.pop() {
-                    left.push(item);
+            let left: Vec<T> = match &self.ring {
+                Some(ring) => {
+                    // Lock-free puts claimed before `shut` are waited for.
+                    self.close(&mut st, End::Head);
+                    std::iter::from_fn(|| ring.pop_locked()).collect()
                 }
-                left
-            });
-            st = guard;
-            self.publish_len(&st);
-            st.unfinished = st.unfinished.saturating_sub(left.len());
+                None => {
+                    let (guard, left) = State::guarded(st, self, &mut after, |s| {
+                        let mut left = Vec::with_capacity(s.len());
+                        while let Some(item) = s.pop() {
+                            left.push(item);
+                        }
+                        left
+                    });
+                    st = guard;
+                    self.publish_len(&st);
+                    left
+                }
+            };
+            // Counted done (AcqRel, as a task_done).
+            self.done.fetch_add(left.len(), Ordering::AcqRel);
+            if self.unfinished_tasks() == 0 {
+                after.joiners.append(&mut st.joiners);
+            }
             after.dropped = left;
         }
         let st = &mut *st;
         for entry in st.getters.drain(..).chain(st.putters.drain(..)) {
             after.wake(entry);
         }
-        if st.unfinished == 0 {
-            after.joiners.append(&mut st.joiners);
-        }
+        self.settle(st);
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called. Python 3.13: `is_shutdown`.
@@ -808,8 +864,8 @@ impl<T, O: Order<T>> fmt::Debug for OrderedQueue<T, O> {
         let st = lock(&self.state);
         f.debug_struct("OrderedQueue")
             .field("maxsize", &self.maxsize)
-            .field("qsize", &st.store.len())
-            .field("unfinished_tasks", &st.unfinished)
+            .field("qsize", &self.stored(&st))
+            .field("unfinished_tasks", &self.unfinished_tasks())
             .field("is_shutdown", &st.shutdown)
             .field("getters", &st.getters.len())
             .field("putters", &st.putters.len())

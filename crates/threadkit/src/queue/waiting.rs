@@ -136,8 +136,10 @@ impl<T> After<T> {
     }
 }
 
-impl<T> Drop for After<T> {
-    fn drop(&mut self) {
+impl<T> After<T> {
+    /// Wakes the entries left so far, now (the caller has unlocked and is about
+    /// to block: they must not wait for its call to end).
+    pub(super) fn wake_now(&mut self) {
         // `more` is filled only once `first` is: most calls wake nobody, and pay
         // two checks for it.
         if let Some(first) = self.first.take() {
@@ -146,17 +148,23 @@ impl<T> Drop for After<T> {
                 entry.waiter.notify();
             }
         }
+    }
+}
+
+impl<T> Drop for After<T> {
+    fn drop(&mut self) {
+        self.wake_now();
         while let Some(w) = self.joiners.pop() {
             w.notify();
         }
     }
 }
 
-/// How many polls a spin makes before the caller queues and parks: busy rounds of
-/// 1, 2, .. 64 `spin_loop`s, then a few `yield_now`s; a few microseconds on an idle
-/// machine. The yields matter: busy rounds alone were too short for the other side
-/// to answer (on the SPSC and 4x4 transfers they left about as many futex calls as
-/// no spin at all; with the yields, a tenth or less).
+/// How many steps a spin makes before the caller queues and parks: busy steps of
+/// 1, 2, .. 32 `spin_loop`s, then a few `yield_now`s; a few microseconds on an
+/// idle machine. The yields matter: busy rounds alone were too short for the other
+/// side to answer (on the SPSC and 4x4 transfers they left about as many futex
+/// calls as no spin at all; with the yields, a tenth or less).
 #[cfg(not(loom))]
 const SPIN_STEPS: u32 = 10;
 #[cfg(not(loom))]
@@ -164,32 +172,15 @@ const BUSY_STEPS: u32 = 6;
 
 /// Under loom each poll is a branch of the model: two are enough to race a put.
 #[cfg(loom)]
-const SPIN_STEPS: u32 = 2;
+const SPIN_STEPS: u32 = 1;
+#[cfg(loom)]
+const BUSY_STEPS: u32 = 0;
 
 /// Polls `attempt` a bounded number of times, backing off between polls, until it
 /// returns `Some`; `None` when the spin ran out. Call it only where
 /// [`spinning_pays`].
-pub(super) fn spin<R>(mut attempt: impl FnMut() -> Option<R>) -> Option<R> {
-    (0..SPIN_STEPS).find_map(|step| {
-        backoff(step);
-        attempt()
-    })
-}
-
-#[cfg(not(loom))]
-fn backoff(step: u32) {
-    if step < BUSY_STEPS {
-        for _ in 0..1u32 << step {
-            std::hint::spin_loop();
-        }
-    } else {
-        std::thread::yield_now();
-    }
-}
-
-#[cfg(loom)]
-fn backoff(_step: u32) {
-    loom::thread::yield_now();
+pub(super) fn spin<R>(attempt: impl FnMut() -> Option<R>) -> Option<R> {
+    crate::sync::spin_until(SPIN_STEPS, BUSY_STEPS, attempt)
 }
 
 /// Whether a waiting thread should spin before it parks: not on a single CPU (or

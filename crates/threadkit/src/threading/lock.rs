@@ -45,8 +45,8 @@ fn held(ident: u64, parked: u64) -> u64 {
 // incrementing under the lock, 2 cores): with a spin, 15-17 ns per increment
 // run after run, as parking_lot; without it, 7 to 47 ns depending on whether one
 // thread happened to keep the lock while the other slept. The spin is short:
-// three busy steps, then yields (`spin`). A longer one (30 busy steps of up to 32
-// pauses, then 10 yields) lost to it in 6 of 8 back-to-back pairs of
+// three busy steps, then yields (`sync::backoff`). A longer one (30 busy steps
+// of up to 32 pauses, then 10 yields) lost to it in 6 of 8 back-to-back pairs of
 // benches/lock_interleaved on the loaded machine (median ratio to parking_lot
 // about 1.4x against about 1.1x): the spinner kept pulling the state's cache
 // line from the holder. Not under loom, whose scheduler would explore every spin.
@@ -54,6 +54,8 @@ fn held(ident: u64, parked: u64) -> u64 {
 const SPIN_LIMIT: u32 = 10;
 #[cfg(loom)]
 const SPIN_LIMIT: u32 = 0;
+/// Steps 1 to 3 of the spin are busy (2, 4, 8 pauses), the rest yield.
+const SPIN_BUSY: u32 = 4;
 
 /// A lock with no owner: Python's `threading.Lock`, a binary semaphore.
 ///
@@ -516,7 +518,7 @@ impl Lock {
             // only steal from them.
             if spins < SPIN_LIMIT && self.state.load(Ordering::Relaxed) & PARKED == 0 {
                 spins += 1;
-                spin(spins);
+                crate::sync::backoff(spins, SPIN_BUSY);
                 continue;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -637,25 +639,6 @@ impl Lock {
             w.notify();
         }
     }
-}
-
-/// One step of the bounded spin before parking: busy-wait a few cycles at first
-/// (2, 4, 8 pauses), then yield the CPU to the holder (a two-core machine may
-/// need it to run).
-#[cfg(not(loom))]
-fn spin(step: u32) {
-    if step <= 3 {
-        for _ in 0..(1u32 << step) {
-            std::hint::spin_loop();
-        }
-    } else {
-        std::thread::yield_now();
-    }
-}
-
-#[cfg(loom)]
-fn spin(_step: u32) {
-    loom::thread::yield_now();
 }
 
 impl Default for Lock {

@@ -1,4 +1,8 @@
 //! The queue's hand-off: grants to blocked getters and putters, and shutdown.
+//! `Queue::new(0)` keeps its items under the lock; a bounded queue keeps them in a
+//! ring that puts and gets use without the lock while nobody waits, so the models
+//! that matter for both run on both (`STORES`), and those on `Queue::new(1)` or
+//! more race the lock-free calls with the ones that queue, grant and shut down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,30 +12,47 @@ use threadkit::queue::{GetError, PutError, Queue};
 
 use super::spin_until;
 
+/// A capacity without a ring (0: unbounded) and one with.
+const STORES: [usize; 2] = [0, 2];
+
+/// A model whose wait for a thread to queue, while that thread spins on the ring
+/// first, takes more branches than loom's default allows.
+fn model_with_spin(f: impl Fn() + Sync + Send + 'static) {
+    let mut model = loom::model::Builder::new();
+    model.max_branches = 20_000;
+    model.check(f);
+}
+
 #[test]
 fn put_wakes_a_blocked_get() {
-    loom::model(|| {
-        let q = Arc::new(Queue::new(0));
-        let q2 = q.clone();
-        let t = thread::spawn(move || q2.get());
-        q.put(1).unwrap();
-        assert_eq!(t.join().unwrap(), Ok(1));
-        assert_eq!(q.n_waiting(), 0);
-        assert!(q.empty());
-    });
+    for cap in STORES {
+        loom::model(move || {
+            let q = Arc::new(Queue::new(cap));
+            let q2 = q.clone();
+            let t = thread::spawn(move || q2.get());
+            q.put(1).unwrap();
+            assert_eq!(t.join().unwrap(), Ok(1));
+            assert_eq!(q.n_waiting(), 0);
+            assert!(q.empty());
+        });
+    }
 }
 
 #[test]
 fn a_granted_item_is_not_taken_by_a_later_try_get() {
-    loom::model(|| {
-        let q = Arc::new(Queue::new(0));
-        let q2 = q.clone();
-        let t = thread::spawn(move || q2.get());
-        spin_until(|| q.n_waiting() == 1);
-        q.put(1).unwrap();
-        assert_eq!(q.try_get(), Err(GetError::Empty));
-        assert_eq!(t.join().unwrap(), Ok(1));
-    });
+    // With a ring, the try_get races the put's lock-free store and its grant.
+    for cap in STORES {
+        model_with_spin(move || {
+            let q = Arc::new(Queue::new(cap));
+            let (qa, qb) = (q.clone(), q.clone());
+            let a = thread::spawn(move || qa.get());
+            spin_until(|| q.n_waiting() == 1);
+            let b = thread::spawn(move || qb.try_get());
+            q.put(1).unwrap();
+            assert_eq!(a.join().unwrap(), Ok(1));
+            assert_eq!(b.join().unwrap(), Err(GetError::Empty));
+        });
+    }
 }
 
 #[test]
@@ -76,18 +97,21 @@ fn shutdown_loses_no_item_and_wakes_everyone() {
 
 #[test]
 fn task_done_wakes_join() {
-    loom::model(|| {
-        let q = Arc::new(Queue::new(0));
-        q.put(1).unwrap();
-        let q2 = q.clone();
-        let t = thread::spawn(move || {
-            q2.get().unwrap();
-            q2.task_done().unwrap();
+    for cap in STORES {
+        loom::model(move || {
+            let q = Arc::new(Queue::new(cap));
+            q.put(1).unwrap();
+            let q2 = q.clone();
+            let t = thread::spawn(move || {
+                q2.get().unwrap();
+                q2.task_done().unwrap();
+            });
+            q.join();
+            assert_eq!(q.unfinished_tasks(), 0);
+            assert!(q.task_done().is_err());
+            t.join().unwrap();
         });
-        q.join();
-        assert_eq!(q.unfinished_tasks(), 0);
-        t.join().unwrap();
-    });
+    }
 }
 
 #[test]
@@ -164,5 +188,55 @@ fn ping_pong_reuses_wait_entries() {
             assert_eq!(pong.get(), Ok(i));
         }
         t.join().unwrap();
+    });
+}
+
+#[test]
+fn ring_hands_items_over_in_order() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let q2 = q.clone();
+        let t = thread::spawn(move || {
+            q2.put(1).unwrap();
+            q2.put(2).unwrap();
+        });
+        assert_eq!(q.get(), Ok(1));
+        assert_eq!(q.get(), Ok(2));
+        t.join().unwrap();
+        assert_eq!(q.unfinished_tasks(), 2);
+        assert_eq!(q.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn immediate_shutdown_racing_a_lock_free_put_leaves_nothing_behind() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(2));
+        let q2 = q.clone();
+        let t = thread::spawn(move || q2.put(1));
+        q.shutdown(true);
+        match t.join().unwrap() {
+            Ok(()) | Err(PutError::ShutDown(1)) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+        assert_eq!(q.try_get(), Err(GetError::ShutDown));
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.empty());
+    });
+}
+
+#[test]
+fn a_lock_free_put_does_not_take_a_slot_granted_to_a_queued_one() {
+    model_with_spin(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(0).unwrap();
+        let (qa, qb) = (q.clone(), q.clone());
+        let a = thread::spawn(move || qa.put(1));
+        spin_until(|| q.n_waiting() == 1);
+        let b = thread::spawn(move || qb.try_put(2));
+        assert_eq!(q.get(), Ok(0));
+        assert!(matches!(b.join().unwrap(), Err(PutError::Full(2))));
+        assert_eq!(q.get(), Ok(1));
+        a.join().unwrap().unwrap();
     });
 }
