@@ -127,10 +127,9 @@ pub struct ServerConfig {
     /// `tls`): the handshake comes first (a failed one ends the connection as
     /// [`CloseReason::Tls`](super::CloseReason::Tls); one that does not end
     /// within `idle_timeout` as `Idle`), then the service sees the decrypted
-    /// lines, with every limit applied to them. Served by
-    /// [`Model::ThreadPerConnection`] and [`Model::Synchronous`] for a
-    /// [`LineService`](super::LineService); `bind` refuses it with
-    /// `Unsupported` in [`Model::Scalable`] (for now), with `InvalidInput`
+    /// lines, with every limit applied to them. Served by every model for a
+    /// [`LineService`](super::LineService) ([`Model::Scalable`] drives the
+    /// session from its event loop); `bind` refuses it with `InvalidInput`
     /// for a [`RequestHandler`](super::RequestHandler) (it gets the raw
     /// socket) and for a [`UdpServer`](super::UdpServer). Default: `None`.
     ///
@@ -196,9 +195,8 @@ impl ServerConfig {
     }
 
     /// `Err` when `tls` is set and the server cannot keep that promise: a
-    /// `UdpServer` (`service` is `None`), a `RequestHandler`, or (for now) the
-    /// scalable model. It never serves in plain text what was asked for under
-    /// TLS.
+    /// `UdpServer` (`service` is `None`) or a `RequestHandler`. It never
+    /// serves in plain text what was asked for under TLS.
     pub(crate) fn check_tls(&self, service: Option<&Service>) -> io::Result<()> {
         #[cfg(feature = "tls")]
         if self.tls.is_some() {
@@ -212,11 +210,6 @@ impl ServerConfig {
                     io::ErrorKind::InvalidInput,
                     "ServerConfig::tls runs line services only: a RequestHandler gets the raw \
                      socket, so it would speak plain text",
-                ),
-                Some(ServiceKind::Lines(_)) if self.model == Model::Scalable => refused(
-                    io::ErrorKind::Unsupported,
-                    "ServerConfig::tls is not supported by Model::Scalable yet: use \
-                     Model::ThreadPerConnection or Model::Synchronous",
                 ),
                 Some(ServiceKind::Lines(_)) => Ok(()),
             };

@@ -65,9 +65,24 @@
 //! and a *lingering* phase that reads and discards what the client still
 //! sends, so it reads the last lines and a clean end instead of a reset.
 //!
+//! # TLS
+//!
+//! Under [`ServerConfig::tls`](crate::server::ServerConfig::tls) each
+//! connection holds a sans-IO session (boxed: a plain connection stays
+//! small) and `wire.rs` moves its bytes: a read feeds the ciphertext to the
+//! session and serves its plaintext exactly as plain bytes are served (the
+//! same splitter, limits and slices; drained once the socket and the session
+//! have nothing more); the handshake runs inside those reads, under the idle
+//! deadline, and the service hears of the connection (`on_connect`) once it
+//! is done; ciphertext the socket did not take waits in the session and is
+//! written when the socket is writable again; queued output is counted in
+//! plaintext bytes; the close sends close_notify before the write side is
+//! shut. A TLS failure ends only its connection (`tls`).
+//!
 //! Beside this file: `read.rs` (slices), `close.rs`, `conn.rs` (one
-//! connection's state and output queue), `delivery.rs` (the service lock,
-//! outboxes, the mailbox), `timers.rs`.
+//! connection's state and output queue), `wire.rs` (plain or TLS reads and
+//! writes), `delivery.rs` (the service lock, outboxes, the mailbox),
+//! `timers.rs`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -86,6 +101,7 @@ mod conn;
 mod delivery;
 mod read;
 mod timers;
+mod wire;
 
 use conn::{conn_at, Conn, Phase};
 
@@ -130,6 +146,7 @@ pub(super) fn run(shared: &Shared, hub: &Hub, index: usize, poll: Poll) {
         urgent: Vec::new(),
         to_wake: vec![false; hub.mailboxes.len()],
         scratch: vec![0; READ_BUF],
+        cipher: cipher_buffer(shared),
         outbox: Outbox::new(),
         items: Vec::new(),
         accepted: Vec::new(),
@@ -166,6 +183,8 @@ struct Worker<'a> {
     to_wake: Vec<bool>,
     /// The read buffer.
     scratch: Vec<u8>,
+    /// Under TLS, the buffer ciphertext is read into (empty otherwise).
+    cipher: Vec<u8>,
     /// Reused for every callback.
     outbox: Outbox,
     /// Spare vectors swapped with the mailbox's.
@@ -234,7 +253,7 @@ impl<'a> Worker<'a> {
             return;
         };
         let id = conn.id;
-        if event.is_writable() && conn.pending() > 0 {
+        if event.is_writable() && conn.has_output() {
             self.flush(token, id);
         }
         if event.is_readable() || event.is_read_closed() || event.is_error() {
@@ -274,7 +293,7 @@ impl<'a> Worker<'a> {
                 // Its own answers go out now (one write): a request does not
                 // wait for the rest of the turn. Lines others send it later
                 // in the turn go with the turn's writes.
-                if conn_at(&mut self.conns, token, id).is_some_and(|c| c.pending() > 0) {
+                if conn_at(&mut self.conns, token, id).is_some_and(|c| c.has_output()) {
                     self.flush(token, id);
                 }
             }
@@ -300,7 +319,7 @@ impl<'a> Worker<'a> {
     pub(super) fn flush_urgent(&mut self) {
         let max = self.max_queue;
         while let Some((token, id)) = self.urgent.pop() {
-            if conn_at(&mut self.conns, token, id).is_some_and(|c| c.pending() > 0) {
+            if conn_at(&mut self.conns, token, id).is_some_and(|c| c.has_output()) {
                 self.flush(token, id);
             }
             let Some(conn) = conn_at(&mut self.conns, token, id) else {
@@ -327,7 +346,7 @@ impl<'a> Worker<'a> {
                     continue;
                 };
                 conn.dirty = false;
-                if conn.pending() > 0 {
+                if conn.has_output() {
                     self.flush(token, id);
                 }
             }
@@ -382,7 +401,6 @@ impl<'a> Worker<'a> {
             id,
             slot,
         } = accepted;
-        let addr = peer.socket_addr();
         let token = self.free.pop().unwrap_or(self.conns.len());
         let setup = (|| {
             stream.set_nonblocking(true)?;
@@ -393,10 +411,22 @@ impl<'a> Worker<'a> {
                 Interest::READABLE | Interest::WRITABLE,
             )?;
             io::Result::Ok(stream)
-        })();
+        })()
+        .map_err(|e| (e, CloseReason::Error));
+        #[cfg(feature = "tls")]
+        let setup = setup.and_then(|stream| {
+            let tls = match &self.shared.config.tls {
+                Some(config) => Some(wire::Tls::new(
+                    crate::tls::session::Session::server(config)
+                        .map_err(|e| (e, CloseReason::Tls))?,
+                )),
+                None => None,
+            };
+            Ok((stream, tls))
+        });
         let stream = match setup {
             Ok(stream) => stream,
-            Err(e) => {
+            Err((e, reason)) => {
                 if token < self.conns.len() {
                     self.free.push(token);
                 }
@@ -405,11 +435,13 @@ impl<'a> Worker<'a> {
                 self.shared.events.emit(ServerEvent::Disconnect {
                     conn: id,
                     peer,
-                    reason: CloseReason::Error,
+                    reason,
                 });
                 return;
             }
         };
+        #[cfg(feature = "tls")]
+        let (stream, tls) = stream;
         let conn = Conn {
             stream,
             id,
@@ -429,6 +461,8 @@ impl<'a> Worker<'a> {
             deadline: None,
             armed: None,
             slot,
+            #[cfg(feature = "tls")]
+            tls,
         };
         if token == self.conns.len() {
             self.conns.push(Some(conn));
@@ -436,7 +470,23 @@ impl<'a> Worker<'a> {
             self.conns[token] = Some(conn);
         }
         self.live += 1;
+        if conn_at(&mut self.conns, token, id).is_some_and(|c| c.handshaking()) {
+            // The service hears of it once the handshake is done, which
+            // must come within the idle timeout.
+            let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
+            self.set_deadline(token, id, deadline);
+        } else {
+            self.connect(token, id);
+        }
+        self.after_slice();
+    }
+
+    /// Opens a registered connection to the service (`on_connect`).
+    fn connect(&mut self, token: usize, id: ConnId) {
         let hub = self.hub;
+        let Some(addr) = conn_at(&mut self.conns, token, id).map(|c| c.peer.socket_addr()) else {
+            return;
+        };
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             let mut open = self.lock();
             if let Some(conn) = conn_at(&mut self.conns, token, id) {
@@ -469,6 +519,15 @@ impl<'a> Worker<'a> {
             let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
             self.set_deadline(token, id, deadline);
         }
-        self.after_slice();
     }
+}
+
+/// The worker's ciphertext buffer: one of [`READ_BUF`] under TLS.
+fn cipher_buffer(shared: &Shared) -> Vec<u8> {
+    #[cfg(feature = "tls")]
+    if shared.config.tls.is_some() {
+        return vec![0; READ_BUF];
+    }
+    let _ = shared;
+    Vec::new()
 }
