@@ -79,40 +79,37 @@
 //! plaintext bytes; the close sends close_notify before the write side is
 //! shut. A TLS failure ends only its connection (`tls`).
 //!
-//! Beside this file: `read.rs` (slices), `close.rs`, `conn.rs` (one
-//! connection's state and output queue), `wire.rs` (plain or TLS reads and
-//! writes), `delivery.rs` (the service lock, outboxes, the mailbox),
-//! `timers.rs`.
+//! Beside this file: `open.rs` (a new client), `read.rs` (slices),
+//! `close.rs`, `conn.rs` (one connection's state and output queue), `wire.rs`
+//! (plain or TLS reads and writes), `delivery.rs` (the service lock,
+//! outboxes, the mailbox), `timers.rs`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::mem;
-use std::os::fd::AsRawFd;
-use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use mio::event::Event;
-use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Poll};
 
 mod close;
 mod conn;
 mod delivery;
+mod open;
 mod read;
 mod timers;
 mod wire;
 
 use conn::{conn_at, Conn, Phase};
+use open::cipher_buffer;
 
-use super::{Accepted, Hub, Item, Mailbox, Place, WAKER};
+use super::{Accepted, Hub, Item, Mailbox, WAKER};
 use crate::server::conn::{CloseReason, ConnId};
 use crate::server::events::ServerEvent;
-use crate::server::lines::LineSplitter;
 use crate::server::outbox::Outbox;
-use crate::server::peer::Client;
 use crate::server::shared::Shared;
-use crate::threading::{deadline_after, panic_message};
+use crate::threading::panic_message;
 
 /// The worker's read buffer: the most one read (and so one slice) brings.
 pub(super) const READ_BUF: usize = 16 * 1024;
@@ -392,142 +389,4 @@ impl<'a> Worker<'a> {
         self.outbox.drain().for_each(drop);
         CloseReason::Error
     }
-
-    /// Registers a new client and opens it to the service.
-    fn open_conn(&mut self, accepted: Accepted) {
-        let Accepted {
-            stream,
-            peer,
-            id,
-            slot,
-        } = accepted;
-        let token = self.free.pop().unwrap_or(self.conns.len());
-        let setup = (|| {
-            stream.set_nonblocking(true)?;
-            let _ = stream.set_nodelay(true); // TCP only
-            self.poll.registry().register(
-                &mut SourceFd(&stream.as_raw_fd()),
-                Token(token),
-                Interest::READABLE | Interest::WRITABLE,
-            )?;
-            io::Result::Ok(stream)
-        })()
-        .map_err(|e| (e, CloseReason::Error));
-        #[cfg(feature = "tls")]
-        let setup = setup.and_then(|stream| {
-            let tls = match &self.shared.config.tls {
-                Some(config) => Some(wire::Tls::new(
-                    crate::tls::session::Session::server(config)
-                        .map_err(|e| (e, CloseReason::Tls))?,
-                )),
-                None => None,
-            };
-            Ok((stream, tls))
-        });
-        let stream = match setup {
-            Ok(stream) => stream,
-            Err((e, reason)) => {
-                if token < self.conns.len() {
-                    self.free.push(token);
-                }
-                log::warn!("threadkit: cannot set up {}: {e}", Client(&peer, id));
-                drop(slot);
-                self.shared.events.emit(ServerEvent::Disconnect {
-                    conn: id,
-                    peer,
-                    reason,
-                });
-                return;
-            }
-        };
-        #[cfg(feature = "tls")]
-        let (stream, tls) = stream;
-        let conn = Conn {
-            stream,
-            id,
-            peer,
-            splitter: LineSplitter::new(self.shared.config.max_line),
-            input: Vec::new(),
-            input_at: 0,
-            out: Vec::new(),
-            sent: 0,
-            phase: Phase::Serving,
-            open: false,
-            ending: None,
-            paused: false,
-            dirty: false,
-            ready: false,
-            over: false,
-            deadline: None,
-            armed: None,
-            slot,
-            #[cfg(feature = "tls")]
-            tls,
-        };
-        if token == self.conns.len() {
-            self.conns.push(Some(conn));
-        } else {
-            self.conns[token] = Some(conn);
-        }
-        self.live += 1;
-        if conn_at(&mut self.conns, token, id).is_some_and(|c| c.handshaking()) {
-            // The service hears of it once the handshake is done, which
-            // must come within the idle timeout.
-            let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
-            self.set_deadline(token, id, deadline);
-        } else {
-            self.connect(token, id);
-        }
-        self.after_slice();
-    }
-
-    /// Opens a registered connection to the service (`on_connect`).
-    fn connect(&mut self, token: usize, id: ConnId) {
-        let hub = self.hub;
-        let Some(addr) = conn_at(&mut self.conns, token, id).map(|c| c.peer.socket_addr()) else {
-            return;
-        };
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut open = self.lock();
-            if let Some(conn) = conn_at(&mut self.conns, token, id) {
-                conn.open = true;
-            }
-            open.conns.insert(
-                id,
-                Place {
-                    worker: self.index,
-                    token,
-                },
-            );
-            open.per_worker[self.index] += 1;
-            hub.service.on_connect(id, addr, &mut self.outbox);
-            self.carry_out(&mut open, token, id)
-        }));
-        let closed = match outcome {
-            Ok(closed) => closed,
-            Err(payload) => {
-                let reason = self.service_panicked(id, payload.as_ref());
-                self.stop(token, id, reason);
-                false
-            }
-        };
-        if closed {
-            self.stop(token, id, CloseReason::Closed);
-        } else if self.shutting_down {
-            self.stop(token, id, CloseReason::Shutdown);
-        } else {
-            let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
-            self.set_deadline(token, id, deadline);
-        }
-    }
-}
-
-/// The worker's ciphertext buffer: one of [`READ_BUF`] under TLS.
-fn cipher_buffer(shared: &Shared) -> Vec<u8> {
-    #[cfg(feature = "tls")]
-    if shared.config.tls.is_some() {
-        return vec![0; READ_BUF];
-    }
-    let _ = shared;
-    Vec::new()
 }
