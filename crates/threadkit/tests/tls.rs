@@ -188,6 +188,15 @@ fn a_handshake_that_never_completes_ends_by_the_idle_timeout() {
         // The start of a ClientHello record, and nothing more.
         half.send([0x16, 0x03, 0x01, 0x01, 0x00, 0x01]);
         let start = Instant::now();
+        if model != Model::Synchronous {
+            // Meanwhile another client is served (the synchronous model
+            // serves one client at a time, as Python's TCPServer).
+            let mut other = TlsClient::connect(running.addr(), &certs);
+            other.send(b"not stalled\n");
+            assert_eq!(other.recv(), "not stalled", "{model:?}");
+            drop(other);
+            assert_eq!(reasons.recv_timeout(GUARD).unwrap(), CloseReason::Closed);
+        }
         assert_eq!(reasons.recv_timeout(GUARD).unwrap(), CloseReason::Idle);
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(250), "{took:?}");
