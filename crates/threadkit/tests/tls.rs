@@ -6,7 +6,7 @@ mod certs;
 mod common;
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::{mpsc, Arc};
@@ -149,6 +149,17 @@ fn echo_under_tls_in_every_model() {
         client.reader.get_mut().conn.send_close_notify();
         client.reader.get_mut().flush().unwrap();
         assert_eq!(client.rest().unwrap(), b"last\n", "{model:?}");
+        // A client that ends without close_notify (a plain half-close): its
+        // input ends there, its lines are answered.
+        let mut ragged = TlsClient::connect(running.addr(), &certs);
+        ragged.send(b"one\ntwo");
+        ragged
+            .reader
+            .get_ref()
+            .sock
+            .shutdown(Shutdown::Write)
+            .unwrap();
+        assert_eq!(ragged.rest().unwrap(), b"one\ntwo\n", "{model:?}");
         running.stop();
     }
 }

@@ -18,8 +18,9 @@ use crate::tls::session::Session;
 
 /// What one read of a connection brought.
 pub(super) enum Input {
-    /// `n` bytes of plaintext; `drained`: the socket has nothing more now (a
-    /// later arrival makes a new edge).
+    /// `n` bytes of plaintext (under TLS possibly 0: records without
+    /// plaintext, more may come); `drained`: the socket has nothing more now
+    /// (a later arrival makes a new edge).
     Bytes { n: usize, drained: bool },
     /// The peer ended its side.
     End,
@@ -128,9 +129,16 @@ impl Conn {
     }
 }
 
+/// Reads of the socket one [`Conn::read_input`] makes at most under TLS
+/// before it lets the slice go on: records without plaintext (a stream of
+/// them is a client's to send) never keep the worker from the others.
+#[cfg(feature = "tls")]
+const CIPHER_READS: usize = 4;
+
 /// Under TLS: plaintext the session holds, else ciphertext from the socket
 /// fed to it (its answers written at once), until there is plaintext, the
-/// handshake finished, the socket has nothing, or the peer ended.
+/// handshake finished, the socket has nothing, or the peer ended; after
+/// [`CIPHER_READS`] reads without any of these, `Bytes` of 0, not drained.
 #[cfg(feature = "tls")]
 fn read_tls(
     stream: &socket2::Socket,
@@ -139,6 +147,7 @@ fn read_tls(
     cipher: &mut [u8],
 ) -> io::Result<Input> {
     let mut drained = false;
+    let mut reads = 0;
     loop {
         match session.read_plain(buf) {
             Ok(0) => return Ok(Input::End),
@@ -154,6 +163,13 @@ fn read_tls(
         if drained {
             return Ok(Input::Nothing);
         }
+        if reads == CIPHER_READS {
+            return Ok(Input::Bytes {
+                n: 0,
+                drained: false,
+            });
+        }
+        reads += 1;
         let handshaking = session.is_handshaking();
         let n = match (&*stream).read(cipher) {
             Ok(n) => n,
@@ -168,7 +184,14 @@ fn read_tls(
                 )));
             }
             session.receive_eof();
-            continue;
+            // What is left of the plaintext (the next read takes the rest),
+            // else the end.
+            return match session.read_plain(buf) {
+                Ok(0) => Ok(Input::End),
+                Ok(n) => Ok(Input::Bytes { n, drained: false }),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Input::End),
+                Err(e) => Err(e),
+            };
         }
         drained = n < cipher.len();
         // Its error leaves the alert in the session: the close writes it.
