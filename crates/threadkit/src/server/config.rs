@@ -123,8 +123,9 @@ pub struct ServerConfig {
     /// handler pool; 0: one per core (`std::thread::available_parallelism`; at
     /// least 2 for the UDP pool). Default: 0.
     pub workers: usize,
-    /// TLS for every client of a [`TcpServer`](super::TcpServer) (feature
-    /// `tls`): the handshake comes first (a failed one ends the connection as
+    /// TLS for every client of a [`TcpServer`](super::TcpServer) or a
+    /// [`UnixStreamServer`](super::UnixStreamServer) (feature `tls`): the
+    /// handshake comes first (a failed one ends the connection as
     /// [`CloseReason::Tls`](super::CloseReason::Tls); one that does not end
     /// within `idle_timeout` as `Idle`), then the service sees the decrypted
     /// lines, with every limit applied to them. Served by every model for a
