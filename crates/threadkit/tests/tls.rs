@@ -222,6 +222,35 @@ fn a_handshake_that_never_completes_ends_by_the_idle_timeout() {
 }
 
 #[test]
+fn a_tls_client_trickling_a_line_it_never_ends_is_cut_at_the_idle_timeout() {
+    let certs = Certs::new("slowloris");
+    for model in MODELS {
+        let config = ServerConfig {
+            idle_timeout: Some(Duration::from_millis(400)),
+            ..certs.config(model)
+        };
+        let (running, reasons) = start_observed(config);
+        let mut client = TlsClient::connect(running.addr(), &certs);
+        client.send(b"answered\n");
+        assert_eq!(client.recv(), "answered", "{model:?}");
+        // A byte of a line every 100 ms for up to 3 s: records keep coming,
+        // no line ends; the cut comes while they do.
+        let mut cut = None;
+        for _ in 0..30 {
+            if let Ok(reason) = reasons.try_recv() {
+                cut = Some(reason);
+                break;
+            }
+            let stream = client.reader.get_mut();
+            let _ = stream.write_all(b"x").and_then(|()| stream.flush());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(cut, Some(CloseReason::Idle), "{model:?}");
+        running.stop();
+    }
+}
+
+#[test]
 fn fifty_tls_clients_of_a_hundred_lines_each() {
     let certs = Certs::new("fifty");
     for model in MODELS {
