@@ -10,9 +10,10 @@
 //! Servers, started and stopped by this program in the same run, with one
 //! self-signed ECDSA P-256 certificate made here (rcgen):
 //!
-//! - `threadkit-threads`: `threadkit serve --threads-per-connection --quiet
-//!   --tls-cert --tls-key` (`$THREADKIT_BIN`, default: the program cargo built
-//!   for the bench); the scalable model has no TLS yet;
+//! - `threadkit-scalable`: `threadkit serve --quiet --tls-cert --tls-key` (the
+//!   default event-loop model; `$THREADKIT_BIN`, default: the program cargo
+//!   built for the bench);
+//! - `threadkit-threads`: the same with `--threads-per-connection`;
 //! - `tokio-rustls`: a tokio echo (multi-thread runtime, 2 workers, a task per
 //!   connection) behind `tokio_rustls::TlsAcceptor` with the same rustls
 //!   configuration (this binary re-executed with `--serve-tokio-rustls ADDR
@@ -27,17 +28,24 @@
 //! --threads-per-connection`, `tokio`): what a connection costs the model
 //! before TLS adds its part. Goals: threadkit ≥ 0.9× tokio-rustls for echo at
 //! C = 16 and 256, and for the handshake rate.
+//!
+//! Idle (`--idle N`, off by default): N TLS clients connect, handshake and
+//! echo one line each, then hold their sockets open without a byte more (the
+//! client side keeps only the socket); the server's VmRSS before and with
+//! all N idle, for `threadkit-scalable` and `tokio-rustls` (see `idle.rs`).
 //! Rounds (`--rounds N`) interleave the servers, so drift on a shared machine
 //! hits them alike; the median of the rounds is reported.
 //!
 //! Options (or environment variables): `--conns LIST` (`TLS_ECHO_CONNS`,
 //! default `16,256`), `--secs S` (`TLS_ECHO_SECS`, default 3), `--warmup S`
 //! (`TLS_ECHO_WARMUP`, default 0.5), `--rounds N` (`TLS_ECHO_ROUNDS`, default
-//! 1). The generator and the servers share the machine's cores: the figures
+//! 1), `--idle N` (`TLS_ECHO_IDLE`, default 0: no idle figure). The generator and the servers share the machine's cores: the figures
 //! compare servers measured the same way in the same run.
 
 #[allow(dead_code)] // shared with the echo benches; this one uses a part
 mod echo_common;
+#[path = "tls_echo/idle.rs"]
+mod idle;
 
 use std::env;
 use std::io::{self, BufRead, BufReader, Write};
@@ -64,8 +72,13 @@ const HANDSHAKE_CONNS: usize = 16;
 const MAX_CONNS: usize = 1024;
 /// The most rounds accepted.
 const MAX_ROUNDS: usize = 20;
-/// The servers, in the order measured, and their plain siblings (`echo_common`).
-const SERVERS: [(&str, &str); 2] = [
+/// The most idle connections accepted (the servers get `--max-clients`
+/// above it).
+const MAX_IDLE: usize = 15_000;
+/// The servers, in the order measured, and their plain siblings
+/// (`echo_common`); the last is the reference.
+const SERVERS: [(&str, &str); 3] = [
+    ("threadkit-scalable", "threadkit-scalable"),
     ("threadkit-threads", "threadkit-threads"),
     ("tokio-rustls", "tokio"),
 ];
@@ -98,6 +111,7 @@ struct Options {
     secs: Duration,
     warmup: Duration,
     rounds: usize,
+    idle: usize,
 }
 
 impl Options {
@@ -107,6 +121,7 @@ impl Options {
         let mut secs = var("TLS_ECHO_SECS", "3");
         let mut warmup = var("TLS_ECHO_WARMUP", "0.5");
         let mut rounds = var("TLS_ECHO_ROUNDS", "1");
+        let mut idle = var("TLS_ECHO_IDLE", "0");
         read_flags(
             args,
             &mut [
@@ -114,11 +129,17 @@ impl Options {
                 ("--secs", &mut secs),
                 ("--warmup", &mut warmup),
                 ("--rounds", &mut rounds),
+                ("--idle", &mut idle),
             ],
         )?;
         let conns = parse_counts(&conns, MAX_CONNS)?;
         let rounds = parse_rounds(&rounds, MAX_ROUNDS)?;
+        let idle = match idle.trim() {
+            "0" => 0,
+            n => parse_counts(n, MAX_IDLE)?[0],
+        };
         Ok(Options {
+            idle,
             conns,
             secs: seconds(&secs)?,
             warmup: seconds(&warmup)?,
@@ -128,7 +149,7 @@ impl Options {
 }
 
 /// The certificate's files, removed on drop, and a client that trusts it.
-struct Certs {
+pub(crate) struct Certs {
     dir: PathBuf,
     cert: PathBuf,
     key: PathBuf,
@@ -172,18 +193,19 @@ impl Drop for Certs {
     }
 }
 
-fn server_command(name: &str, certs: &Certs) -> Result<Command, String> {
+pub(crate) fn server_command(name: &str, certs: &Certs) -> Result<Command, String> {
     let (cert, key) = (certs.cert.as_os_str(), certs.key.as_os_str());
     match name {
-        "threadkit-threads" => {
+        "threadkit-scalable" | "threadkit-threads" => {
             let bin = threadkit_bin(Path::new(env!("CARGO_MANIFEST_DIR")));
             let mut c = Command::new(bin);
             c.args(["serve", "--bind", "127.0.0.1:0", "--quiet"])
-                .args(["--threads-per-connection", "--idle-timeout", "0"])
-                .arg("--tls-cert")
-                .arg(cert)
-                .arg("--tls-key")
-                .arg(key);
+                .args(["--idle-timeout", "0"])
+                .args(["--max-clients", &(MAX_IDLE + 100).to_string()]);
+            if name == "threadkit-threads" {
+                c.arg("--threads-per-connection");
+            }
+            c.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
             Ok(c)
         }
         _ => {
@@ -198,7 +220,7 @@ fn server_command(name: &str, certs: &Certs) -> Result<Command, String> {
 }
 
 /// A rustls line client over a blocking socket, handshaken.
-fn connect(
+pub(crate) fn connect(
     addr: SocketAddr,
     certs: &Certs,
 ) -> io::Result<StreamOwned<ClientConnection, TcpStream>> {
@@ -216,7 +238,7 @@ fn connect(
 }
 
 /// One line there and back.
-fn round_trip(
+pub(crate) fn round_trip(
     reader: &mut BufReader<StreamOwned<ClientConnection, TcpStream>>,
     line: &[u8],
     back: &mut Vec<u8>,
@@ -314,7 +336,7 @@ fn connect_rate(addr: SocketAddr, opts: &Options) -> Result<f64, String> {
     })
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
@@ -353,8 +375,10 @@ fn run(opts: &Options) -> Result<(), String> {
             record(i, "handshakes".into(), rate);
         }
     }
-    println!("\n| test | threadkit-threads | tokio-rustls | ratio (goal >= 0.9) |");
-    println!("|---|---|---|---|");
+    println!(
+        "\n| test | threadkit-scalable | threadkit-threads | tokio-rustls | ratios to tokio-rustls (goal >= 0.9) |"
+    );
+    println!("|---|---|---|---|---|");
     let tests: Vec<String> = results
         .iter()
         .filter(|((s, _), _)| *s == 0)
@@ -368,16 +392,20 @@ fn run(opts: &Options) -> Result<(), String> {
                 .map(|(_, rates)| median(rates.clone()))
                 .unwrap_or(f64::NAN)
         };
-        let (ours, theirs) = (of(0), of(1));
+        let (scalable, threads, theirs) = (of(0), of(1), of(2));
         let unit = if test.starts_with("echo") {
             " rt/s"
         } else {
             "/s"
         };
         println!(
-            "| {test} | {ours:.0}{unit} | {theirs:.0}{unit} | {:.2}x |",
-            ours / theirs
+            "| {test} | {scalable:.0}{unit} | {threads:.0}{unit} | {theirs:.0}{unit} | {:.2}x, {:.2}x |",
+            scalable / theirs,
+            threads / theirs
         );
+    }
+    if opts.idle > 0 {
+        idle::run(opts.idle, opts.rounds, &certs)?;
     }
     Ok(())
 }

@@ -88,8 +88,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR")]
     pub monitor: Option<String>,
     /// Speak TLS with the certificate chain in this PEM file (the server's
-    /// certificate first); needs --tls-key. For now TLS runs one thread per client,
-    /// as --threads-per-connection (a warning says so).
+    /// certificate first); needs --tls-key. Either model serves TLS.
     #[arg(long, value_name = "CERT.pem", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
     /// The private key of --tls-cert, a PEM file (PKCS#8, PKCS#1 or SEC1).

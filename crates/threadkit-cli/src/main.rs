@@ -88,8 +88,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         _ => None,
     };
     let signals = signals::install()?;
-    // The scalable model has no TLS yet: TLS runs a thread per client.
-    let model = if args.threads_per_connection || tls.is_some() {
+    let model = if args.threads_per_connection {
         Model::ThreadPerConnection
     } else {
         Model::Scalable
@@ -154,12 +153,6 @@ fn run_server<A: Address>(
     let handle = server.shutdown_handle();
     signals.spawn(move || handle.shutdown())?;
     announce(server.local_addr())?;
-    if args.tls_cert.is_some() && !args.threads_per_connection {
-        logger::line(
-            "warning: TLS is served by one thread per client for now (as with \
-             --threads-per-connection): the event-loop model does not run TLS yet",
-        );
-    }
     let _monitor = args
         .monitor
         .as_deref()

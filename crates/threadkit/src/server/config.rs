@@ -123,14 +123,14 @@ pub struct ServerConfig {
     /// handler pool; 0: one per core (`std::thread::available_parallelism`; at
     /// least 2 for the UDP pool). Default: 0.
     pub workers: usize,
-    /// TLS for every client of a [`TcpServer`](super::TcpServer) (feature
-    /// `tls`): the handshake comes first (a failed one ends the connection as
+    /// TLS for every client of a [`TcpServer`](super::TcpServer) or a
+    /// [`UnixStreamServer`](super::UnixStreamServer) (feature `tls`): the
+    /// handshake comes first (a failed one ends the connection as
     /// [`CloseReason::Tls`](super::CloseReason::Tls); one that does not end
     /// within `idle_timeout` as `Idle`), then the service sees the decrypted
-    /// lines, with every limit applied to them. Served by
-    /// [`Model::ThreadPerConnection`] and [`Model::Synchronous`] for a
-    /// [`LineService`](super::LineService); `bind` refuses it with
-    /// `Unsupported` in [`Model::Scalable`] (for now), with `InvalidInput`
+    /// lines, with every limit applied to them. Served by every model for a
+    /// [`LineService`](super::LineService) ([`Model::Scalable`] drives the
+    /// session from its event loop); `bind` refuses it with `InvalidInput`
     /// for a [`RequestHandler`](super::RequestHandler) (it gets the raw
     /// socket) and for a [`UdpServer`](super::UdpServer). Default: `None`.
     ///
@@ -196,9 +196,8 @@ impl ServerConfig {
     }
 
     /// `Err` when `tls` is set and the server cannot keep that promise: a
-    /// `UdpServer` (`service` is `None`), a `RequestHandler`, or (for now) the
-    /// scalable model. It never serves in plain text what was asked for under
-    /// TLS.
+    /// `UdpServer` (`service` is `None`) or a `RequestHandler`. It never
+    /// serves in plain text what was asked for under TLS.
     pub(crate) fn check_tls(&self, service: Option<&Service>) -> io::Result<()> {
         #[cfg(feature = "tls")]
         if self.tls.is_some() {
@@ -212,11 +211,6 @@ impl ServerConfig {
                     io::ErrorKind::InvalidInput,
                     "ServerConfig::tls runs line services only: a RequestHandler gets the raw \
                      socket, so it would speak plain text",
-                ),
-                Some(ServiceKind::Lines(_)) if self.model == Model::Scalable => refused(
-                    io::ErrorKind::Unsupported,
-                    "ServerConfig::tls is not supported by Model::Scalable yet: use \
-                     Model::ThreadPerConnection or Model::Synchronous",
                 ),
                 Some(ServiceKind::Lines(_)) => Ok(()),
             };

@@ -92,6 +92,17 @@ impl Session {
         self.conn.is_handshaking()
     }
 
+    /// Whether ciphertext waits to be written ([`flush`](Session::flush)).
+    pub(crate) fn wants_write(&self) -> bool {
+        self.conn.wants_write()
+    }
+
+    /// Whether received ciphertext waits to be fed (more plaintext may come
+    /// without another read of the socket).
+    pub(crate) fn has_unfed(&self) -> bool {
+        !self.unfed.is_empty()
+    }
+
     /// Whether any ciphertext came from the peer yet.
     pub(crate) fn received_any(&self) -> bool {
         self.received

@@ -65,38 +65,51 @@
 //! and a *lingering* phase that reads and discards what the client still
 //! sends, so it reads the last lines and a clean end instead of a reset.
 //!
-//! Beside this file: `read.rs` (slices), `close.rs`, `conn.rs` (one
-//! connection's state and output queue), `delivery.rs` (the service lock,
+//! # TLS
+//!
+//! Under [`ServerConfig::tls`](crate::server::ServerConfig::tls) each
+//! connection holds a sans-IO session (boxed: a plain connection stays
+//! small) and `wire.rs` moves its bytes: a read feeds the ciphertext to the
+//! session and serves its plaintext exactly as plain bytes are served (the
+//! same splitter, limits and slices; drained once the socket and the session
+//! have nothing more); the handshake runs inside those reads, under the idle
+//! deadline, and the service hears of the connection (`on_connect`) once it
+//! is done; ciphertext the socket did not take waits in the session and is
+//! written when the socket is writable again; queued output is counted in
+//! plaintext bytes; the close sends close_notify before the write side is
+//! shut. A TLS failure ends only its connection (`tls`).
+//!
+//! Beside this file: `open.rs` (a new client), `read.rs` (slices),
+//! `close.rs`, `conn.rs` (one connection's state and output queue), `wire.rs`
+//! (plain or TLS reads and writes), `delivery.rs` (the service lock,
 //! outboxes, the mailbox), `timers.rs`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io;
 use std::mem;
-use std::os::fd::AsRawFd;
-use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use mio::event::Event;
-use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Poll};
 
 mod close;
 mod conn;
 mod delivery;
+mod open;
 mod read;
 mod timers;
+mod wire;
 
 use conn::{conn_at, Conn, Phase};
+use open::cipher_buffer;
 
-use super::{Accepted, Hub, Item, Mailbox, Place, WAKER};
+use super::{Accepted, Hub, Item, Mailbox, WAKER};
 use crate::server::conn::{CloseReason, ConnId};
 use crate::server::events::ServerEvent;
-use crate::server::lines::LineSplitter;
 use crate::server::outbox::Outbox;
-use crate::server::peer::Client;
 use crate::server::shared::Shared;
-use crate::threading::{deadline_after, panic_message};
+use crate::threading::panic_message;
 
 /// The worker's read buffer: the most one read (and so one slice) brings.
 pub(super) const READ_BUF: usize = 16 * 1024;
@@ -130,6 +143,7 @@ pub(super) fn run(shared: &Shared, hub: &Hub, index: usize, poll: Poll) {
         urgent: Vec::new(),
         to_wake: vec![false; hub.mailboxes.len()],
         scratch: vec![0; READ_BUF],
+        cipher: cipher_buffer(shared),
         outbox: Outbox::new(),
         items: Vec::new(),
         accepted: Vec::new(),
@@ -166,6 +180,8 @@ struct Worker<'a> {
     to_wake: Vec<bool>,
     /// The read buffer.
     scratch: Vec<u8>,
+    /// Under TLS, the buffer ciphertext is read into (empty otherwise).
+    cipher: Vec<u8>,
     /// Reused for every callback.
     outbox: Outbox,
     /// Spare vectors swapped with the mailbox's.
@@ -234,7 +250,7 @@ impl<'a> Worker<'a> {
             return;
         };
         let id = conn.id;
-        if event.is_writable() && conn.pending() > 0 {
+        if event.is_writable() && conn.has_output() {
             self.flush(token, id);
         }
         if event.is_readable() || event.is_read_closed() || event.is_error() {
@@ -274,7 +290,7 @@ impl<'a> Worker<'a> {
                 // Its own answers go out now (one write): a request does not
                 // wait for the rest of the turn. Lines others send it later
                 // in the turn go with the turn's writes.
-                if conn_at(&mut self.conns, token, id).is_some_and(|c| c.pending() > 0) {
+                if conn_at(&mut self.conns, token, id).is_some_and(|c| c.has_output()) {
                     self.flush(token, id);
                 }
             }
@@ -300,7 +316,7 @@ impl<'a> Worker<'a> {
     pub(super) fn flush_urgent(&mut self) {
         let max = self.max_queue;
         while let Some((token, id)) = self.urgent.pop() {
-            if conn_at(&mut self.conns, token, id).is_some_and(|c| c.pending() > 0) {
+            if conn_at(&mut self.conns, token, id).is_some_and(|c| c.has_output()) {
                 self.flush(token, id);
             }
             let Some(conn) = conn_at(&mut self.conns, token, id) else {
@@ -327,7 +343,7 @@ impl<'a> Worker<'a> {
                     continue;
                 };
                 conn.dirty = false;
-                if conn.pending() > 0 {
+                if conn.has_output() {
                     self.flush(token, id);
                 }
             }
@@ -372,103 +388,5 @@ impl<'a> Worker<'a> {
         }
         self.outbox.drain().for_each(drop);
         CloseReason::Error
-    }
-
-    /// Registers a new client and opens it to the service.
-    fn open_conn(&mut self, accepted: Accepted) {
-        let Accepted {
-            stream,
-            peer,
-            id,
-            slot,
-        } = accepted;
-        let addr = peer.socket_addr();
-        let token = self.free.pop().unwrap_or(self.conns.len());
-        let setup = (|| {
-            stream.set_nonblocking(true)?;
-            let _ = stream.set_nodelay(true); // TCP only
-            self.poll.registry().register(
-                &mut SourceFd(&stream.as_raw_fd()),
-                Token(token),
-                Interest::READABLE | Interest::WRITABLE,
-            )?;
-            io::Result::Ok(stream)
-        })();
-        let stream = match setup {
-            Ok(stream) => stream,
-            Err(e) => {
-                if token < self.conns.len() {
-                    self.free.push(token);
-                }
-                log::warn!("threadkit: cannot set up {}: {e}", Client(&peer, id));
-                drop(slot);
-                self.shared.events.emit(ServerEvent::Disconnect {
-                    conn: id,
-                    peer,
-                    reason: CloseReason::Error,
-                });
-                return;
-            }
-        };
-        let conn = Conn {
-            stream,
-            id,
-            peer,
-            splitter: LineSplitter::new(self.shared.config.max_line),
-            input: Vec::new(),
-            input_at: 0,
-            out: Vec::new(),
-            sent: 0,
-            phase: Phase::Serving,
-            open: false,
-            ending: None,
-            paused: false,
-            dirty: false,
-            ready: false,
-            over: false,
-            deadline: None,
-            armed: None,
-            slot,
-        };
-        if token == self.conns.len() {
-            self.conns.push(Some(conn));
-        } else {
-            self.conns[token] = Some(conn);
-        }
-        self.live += 1;
-        let hub = self.hub;
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut open = self.lock();
-            if let Some(conn) = conn_at(&mut self.conns, token, id) {
-                conn.open = true;
-            }
-            open.conns.insert(
-                id,
-                Place {
-                    worker: self.index,
-                    token,
-                },
-            );
-            open.per_worker[self.index] += 1;
-            hub.service.on_connect(id, addr, &mut self.outbox);
-            self.carry_out(&mut open, token, id)
-        }));
-        let closed = match outcome {
-            Ok(closed) => closed,
-            Err(payload) => {
-                let reason = self.service_panicked(id, payload.as_ref());
-                self.stop(token, id, reason);
-                false
-            }
-        };
-        if closed {
-            self.stop(token, id, CloseReason::Closed);
-        } else if self.shutting_down {
-            self.stop(token, id, CloseReason::Shutdown);
-        } else {
-            let deadline = self.idle.and_then(|d| deadline_after(self.now, d));
-            self.set_deadline(token, id, deadline);
-        }
-        self.after_slice();
     }
 }

@@ -19,8 +19,8 @@ impl StreamServer<SocketAddr> {
     ///
     /// `InvalidInput` when `config.model` cannot run `service` or is not a
     /// model this server runs, or `addr` resolves to nothing; for
-    /// `ServerConfig::tls` (feature `tls`), `Unsupported` in the scalable model and
-    /// `InvalidInput` with a `RequestHandler`; a bind error names
+    /// `ServerConfig::tls` (feature `tls`), `InvalidInput` with a
+    /// `RequestHandler`; a bind error names
     /// the address (`AddrInUse`, `AddrNotAvailable`, `PermissionDenied`); any
     /// other system error while creating or listening.
     ///

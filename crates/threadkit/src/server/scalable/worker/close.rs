@@ -44,7 +44,7 @@ impl Worker<'_> {
                     self.set_deadline(token, id, deadline);
                 }
             }
-            Phase::Flushing { .. } if conn.pending() == 0 => self.finish_flush(token, id),
+            Phase::Flushing { .. } if !conn.has_output() => self.finish_flush(token, id),
             // The client still reads its last lines: it gets more time.
             Phase::Flushing { .. } if progress => {
                 self.set_deadline(token, id, Some(self.now + FLUSH_TIMEOUT));
@@ -101,7 +101,10 @@ impl Worker<'_> {
                 self.service_panicked(id, payload.as_ref());
             }
         }
+        // A client still in its TLS handshake cannot read a notice.
+        let handshaking = conn_at(&mut self.conns, token, id).is_some_and(|c| c.handshaking());
         let notice = match reason {
+            _ if handshaking => None,
             CloseReason::Idle => Some(lines::IDLE_TIMEOUT.to_string()),
             CloseReason::TooLong => Some(lines::line_too_long(self.shared.config.max_line)),
             CloseReason::Shutdown => Some(lines::SHUTTING_DOWN.to_string()),
@@ -136,6 +139,11 @@ impl Worker<'_> {
         let Some(conn) = conn_at(&mut self.conns, token, id) else {
             return;
         };
+        // Under TLS the close_notify goes first; when the socket takes it
+        // later, the next write comes back here.
+        if !conn.say_goodbye() {
+            return;
+        }
         let _ = conn.stream.shutdown(Shutdown::Write);
         match conn.phase {
             Phase::Flushing {

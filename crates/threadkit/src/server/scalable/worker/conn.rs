@@ -60,6 +60,10 @@ pub(super) struct Conn {
     pub(super) armed: Option<Instant>,
     /// Its place among `max_clients`, given back when it is removed.
     pub(super) slot: Slot,
+    /// Its TLS session when the server runs TLS (boxed: a plain connection
+    /// stays small).
+    #[cfg(feature = "tls")]
+    pub(super) tls: Option<Box<super::wire::Tls>>,
 }
 
 impl Conn {
@@ -85,9 +89,13 @@ impl Conn {
         true
     }
 
-    /// Writes what the kernel takes of the queue; true if anything went.
+    /// Writes what the socket takes of the queue (and, under TLS, of the
+    /// session's ciphertext); true if any of the queue went.
     pub(super) fn write_queued(&mut self) -> io::Result<bool> {
-        let n = send_now(&self.stream, &self.out[self.sent..])?;
+        let (out, sent) = (std::mem::take(&mut self.out), self.sent);
+        let written = self.send_plain(&out[sent..]);
+        self.out = out;
+        let n = written?;
         self.sent += n;
         if self.sent == self.out.len() {
             memory::freed(std::mem::take(&mut self.out).capacity());
@@ -98,21 +106,6 @@ impl Conn {
         }
         Ok(n > 0)
     }
-}
-
-/// Writes what the kernel takes of `data` now; 0 when it takes nothing.
-pub(super) fn send_now(stream: &socket2::Socket, data: &[u8]) -> io::Result<usize> {
-    let mut sent = 0;
-    while sent < data.len() {
-        match stream.send_with_flags(&data[sent..], libc::MSG_NOSIGNAL) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => sent += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(sent)
 }
 
 /// The connection at `token` if it is still `id`.

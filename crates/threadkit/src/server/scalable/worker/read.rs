@@ -3,11 +3,11 @@
 //! slice's [`SLICE_LINES`] are spent, the socket is drained, or the
 //! connection pauses or ends.
 
-use std::io::{self, Read};
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 
 use super::conn::conn_at;
+use super::wire::Input;
 use super::{Worker, READ_BUDGET, SLICE_LINES};
 use crate::server::conn::{CloseReason, ConnId};
 use crate::server::connection::reason_of;
@@ -47,6 +47,7 @@ impl Worker<'_> {
             }
         }
         let mut scratch = mem::take(&mut self.scratch);
+        let mut cipher = mem::take(&mut self.cipher);
         let mut again = false;
         for _ in 0..READ_BUDGET {
             let Some(conn) = conn_at(&mut self.conns, token, id) else {
@@ -59,8 +60,8 @@ impl Worker<'_> {
                 again = true;
                 break;
             }
-            match (&conn.stream).read(&mut scratch) {
-                Ok(0) => {
+            match conn.read_input(&mut scratch, &mut cipher) {
+                Ok(Input::End) => {
                     // The unterminated last line is still a line.
                     if conn.splitter.has_partial() {
                         let (end, mut unbounded) = (lines::END_OF_INPUT, usize::MAX);
@@ -72,7 +73,7 @@ impl Worker<'_> {
                     self.end(token, id, CloseReason::Closed);
                     break;
                 }
-                Ok(n) => {
+                Ok(Input::Bytes { n, drained }) => {
                     // Idle means no complete line: trickling one never moves
                     // the deadline (slowloris is cut).
                     if scratch[..n].contains(&b'\n') {
@@ -84,16 +85,18 @@ impl Worker<'_> {
                     {
                         break;
                     }
-                    if n < scratch.len() && !to_end {
+                    if drained && !to_end {
                         break;
                     }
                     again = true;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                // The service hears of it before its first line.
+                #[cfg(feature = "tls")]
+                Ok(Input::Handshaken) => self.connect(token, id),
+                Ok(Input::Nothing) => {
                     again = false;
                     break;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.end(token, id, reason_of(&e));
                     again = false;
@@ -101,6 +104,7 @@ impl Worker<'_> {
                 }
             }
         }
+        self.cipher = cipher;
         self.scratch = scratch;
         if again {
             self.make_ready(token, id);
