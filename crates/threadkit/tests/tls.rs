@@ -191,7 +191,7 @@ fn a_handshake_that_never_completes_ends_by_the_idle_timeout() {
     let certs = Certs::new("idle");
     for model in MODELS {
         let config = ServerConfig {
-            idle_timeout: Some(Duration::from_millis(300)),
+            idle_timeout: Some(Duration::from_millis(800)),
             ..certs.config(model)
         };
         let (running, reasons) = start_observed(config);
@@ -206,11 +206,23 @@ fn a_handshake_that_never_completes_ends_by_the_idle_timeout() {
             other.send(b"not stalled\n");
             assert_eq!(other.recv(), "not stalled", "{model:?}");
             drop(other);
-            assert_eq!(reasons.recv_timeout(GUARD).unwrap(), CloseReason::Closed);
         }
-        assert_eq!(reasons.recv_timeout(GUARD).unwrap(), CloseReason::Idle);
+        // The stalled one's `idle` and (concurrent models) the other one's
+        // `closed`, in either order: on a loaded machine the 800 ms may pass
+        // before the other client is through.
+        let mut got = vec![reasons.recv_timeout(GUARD).unwrap()];
+        if model != Model::Synchronous {
+            got.push(reasons.recv_timeout(GUARD).unwrap());
+        }
         let took = start.elapsed();
-        assert!(took >= Duration::from_millis(250), "{took:?}");
+        got.sort_by_key(|r| r.to_string());
+        let want: &[CloseReason] = if model == Model::Synchronous {
+            &[CloseReason::Idle]
+        } else {
+            &[CloseReason::Closed, CloseReason::Idle]
+        };
+        assert_eq!(got, want, "{model:?}");
+        assert!(took >= Duration::from_millis(750), "{took:?}");
         // No plain-text notice: at most TLS's close_notify alert.
         let got = common::read_all(&mut half.stream);
         assert!(got.is_empty() || got[0] == 0x15, "{got:?}");
