@@ -188,7 +188,10 @@ fn run(opts: &Options) -> Result<(), String> {
                 continue;
             }
         };
-        match storm(server.addr, opts.clients, opts.messages) {
+        match server
+            .addr()
+            .and_then(|addr| storm(addr, opts.clients, opts.messages))
+        {
             Ok(took) => {
                 let lines = opts.clients * (opts.clients - 1) * opts.messages;
                 println!(
@@ -203,7 +206,7 @@ fn run(opts: &Options) -> Result<(), String> {
         drop(server);
         // A fresh server for the second measurement: nothing left of the first.
         let start = chat_command(name, opts.clients).and_then(|c| ServerChild::start(name, c));
-        match start.and_then(|server| who_under_flood(server.addr, opts.clients, opts.samples)) {
+        match start.and_then(|server| who_under_flood(server.addr()?, opts.clients, opts.samples)) {
             Ok(w) => println!(
                 "  {name:<19} /who during a flood: p50 {:>8.1} ms, p99 {:>8.1} ms, max {:>8.1} ms ({} answers, {} flood lines sent)",
                 millis(w.p50),

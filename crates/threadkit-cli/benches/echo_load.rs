@@ -18,6 +18,9 @@
 //!   default model), from `$THREADKIT_BIN` (default: the program cargo built for the bench),
 //!   skipped with a note when missing;
 //! - `threadkit-threads`: the same with `--threads-per-connection` (Python's model);
+//! - `threadkit-scalable-unix`, `threadkit-threads-unix`: the same two with
+//!   `--bind unix:PATH` (a file in the temp dir), against which the goals compare
+//!   the same server over TCP;
 //! - `python`: CPython's `socketserver.ThreadingTCPServer` (`benches/echo_server.py`).
 //!
 //! For each server and each connection count C, C client threads each send a
@@ -29,8 +32,9 @@
 //! Options (or environment variables): `--conns LIST` (`ECHO_LOAD_CONNS`, default
 //! `1,16,256`), `--secs S` (`ECHO_LOAD_SECS`, default 3), `--warmup S`
 //! (`ECHO_LOAD_WARMUP`, default 0.5), `--servers LIST` (`ECHO_LOAD_SERVERS`,
-//! default `std,tokio,threadkit-scalable,threadkit-threads,python`; `threadkit`
-//! means both threadkit models), `--rounds N` (`ECHO_LOAD_ROUNDS`, default 1:
+//! default `std,tokio,threadkit-scalable,threadkit-threads,threadkit-unix,python`;
+//! `threadkit` means both threadkit models, `threadkit-unix` both over a Unix
+//! socket), `--rounds N` (`ECHO_LOAD_ROUNDS`, default 1:
 //! the whole list again, servers interleaved, so drift on a shared machine hits
 //! them alike), `--python PATH` (`PYTHON`, default `python3`), `--client KIND`
 //! (`ECHO_LOAD_CLIENT`: `threads`, the default, a std thread per connection; or
@@ -46,6 +50,7 @@ use std::collections::BTreeMap;
 use std::env;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -54,7 +59,7 @@ use std::time::{Duration, Instant};
 
 use echo_common::{
     parse_counts, parse_rounds, read_flags, seconds, server_command, server_list, Launch,
-    ServerChild, LINE,
+    ServerChild, Target, LINE,
 };
 
 /// Any single read or write of a client gives up after this.
@@ -98,8 +103,9 @@ impl Options {
         let mut conns = env::var("ECHO_LOAD_CONNS").unwrap_or_else(|_| "1,16,256".into());
         let mut secs = env::var("ECHO_LOAD_SECS").unwrap_or_else(|_| "3".into());
         let mut warmup = env::var("ECHO_LOAD_WARMUP").unwrap_or_else(|_| "0.5".into());
-        let mut servers = env::var("ECHO_LOAD_SERVERS")
-            .unwrap_or_else(|_| "std,tokio,threadkit-scalable,threadkit-threads,python".into());
+        let mut servers = env::var("ECHO_LOAD_SERVERS").unwrap_or_else(|_| {
+            "std,tokio,threadkit-scalable,threadkit-threads,threadkit-unix,python".into()
+        });
         let mut rounds = env::var("ECHO_LOAD_ROUNDS").unwrap_or_else(|_| "1".into());
         let mut python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         let mut client = env::var("ECHO_LOAD_CLIENT").unwrap_or_else(|_| "threads".into());
@@ -202,12 +208,12 @@ fn run(opts: &Options) -> Result<(), String> {
 
     println!();
     println!(
-        "{:<19} {:>6} {:>5} {:>11} {:>11} {:>9} {:>9} {:>7}",
+        "{:<23} {:>6} {:>5} {:>11} {:>11} {:>9} {:>9} {:>7}",
         "server", "conns", "round", "requests", "req/s", "p50 us", "p99 us", "errors"
     );
     for o in &outcomes {
         println!(
-            "{:<19} {:>6} {:>5} {:>11} {:>11.0} {:>9.1} {:>9.1} {:>7}",
+            "{:<23} {:>6} {:>5} {:>11} {:>11.0} {:>9.1} {:>9.1} {:>7}",
             o.server,
             o.conns,
             o.round,
@@ -254,10 +260,13 @@ fn print_goals(outcomes: &[Outcome], conns: &[usize]) {
         let (r, p) = by.get(&(server, c))?;
         Some((median(r), median(p)))
     };
-    let checks: [(&str, &str, f64, &[usize]); 3] = [
+    let checks: [(&str, &str, f64, &[usize]); 5] = [
         ("threadkit-scalable", "tokio", 0.9, &[]),
         ("threadkit-scalable", "python", 5.0, &[16, 256]),
         ("threadkit-threads", "std", 0.95, &[]),
+        // The same server over a Unix socket and over TCP.
+        ("threadkit-scalable-unix", "threadkit-scalable", 1.0, &[]),
+        ("threadkit-threads-unix", "threadkit-threads", 1.0, &[]),
     ];
     let mut lines = Vec::new();
     for (ours, peer, goal, only) in checks {
@@ -302,7 +311,7 @@ fn median(values: &[f64]) -> f64 {
 
 fn print_row(o: &Outcome) {
     println!(
-        "  {:<19} C = {:<4} {:>10.0} req/s  p50 {:>8.1} us  p99 {:>8.1} us{}",
+        "  {:<23} C = {:<4} {:>10.0} req/s  p50 {:>8.1} us  p99 {:>8.1} us{}",
         o.server,
         o.conns,
         rate(o),
@@ -331,17 +340,41 @@ fn measure(
     warmup: Duration,
     secs: Duration,
 ) -> Result<Outcome, String> {
+    match &server.target {
+        Target::Tcp(addr) => {
+            let connect = || {
+                let s = TcpStream::connect_timeout(addr, IO_TIMEOUT)?;
+                s.set_nodelay(true)?;
+                s.set_read_timeout(Some(IO_TIMEOUT))?;
+                s.set_write_timeout(Some(IO_TIMEOUT))?;
+                Ok(s)
+            };
+            measure_on(server, conns, warmup, secs, connect)
+        }
+        Target::Unix(path) => {
+            let connect = || {
+                let s = UnixStream::connect(path)?;
+                s.set_read_timeout(Some(IO_TIMEOUT))?;
+                s.set_write_timeout(Some(IO_TIMEOUT))?;
+                Ok(s)
+            };
+            measure_on(server, conns, warmup, secs, connect)
+        }
+    }
+}
+
+/// [`measure`] over the streams `connect` makes.
+fn measure_on<S: Read + Write + Send + 'static>(
+    server: &ServerChild,
+    conns: usize,
+    warmup: Duration,
+    secs: Duration,
+    connect: impl Fn() -> io::Result<S>,
+) -> Result<Outcome, String> {
     // Connect first, one after another, so the measured time is round trips only.
     let mut streams = Vec::with_capacity(conns);
     for _ in 0..conns {
-        let s = TcpStream::connect_timeout(&server.addr, IO_TIMEOUT)
-            .map_err(|e| format!("connect: {e}"))?;
-        s.set_nodelay(true).map_err(|e| e.to_string())?;
-        s.set_read_timeout(Some(IO_TIMEOUT))
-            .map_err(|e| e.to_string())?;
-        s.set_write_timeout(Some(IO_TIMEOUT))
-            .map_err(|e| e.to_string())?;
-        streams.push(s);
+        streams.push(connect().map_err(|e| format!("connect: {e}"))?);
     }
     // One schedule for every connection: warm-up (which also covers starting the
     // threads), then the measured window. A round trip counts when it starts
@@ -421,20 +454,44 @@ fn measure_async(
     warmup: Duration,
     secs: Duration,
 ) -> Result<Outcome, String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let addr = server.addr;
-    let (samples, errors) = rt.block_on(async move {
+    let (samples, errors) = match &server.target {
+        Target::Tcp(addr) => rt.block_on(round_trips_async(conns, warmup, secs, || async move {
+            let s = tokio::net::TcpStream::connect(addr).await?;
+            s.set_nodelay(true)?;
+            Ok(s)
+        })),
+        Target::Unix(path) => rt.block_on(round_trips_async(conns, warmup, secs, || {
+            tokio::net::UnixStream::connect(path)
+        })),
+    }?;
+    outcome(server, conns, secs, samples, errors)
+}
+
+/// The async generator's round trips over the streams `connect` makes: every
+/// latency after the warm-up, and how many connections failed.
+async fn round_trips_async<S, F, C>(
+    conns: usize,
+    warmup: Duration,
+    secs: Duration,
+    connect: C,
+) -> Result<(Vec<Duration>, usize), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    F: std::future::Future<Output = io::Result<S>>,
+    C: Fn() -> F,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    {
         let mut streams = Vec::with_capacity(conns);
         for _ in 0..conns {
-            let s = tokio::time::timeout(IO_TIMEOUT, tokio::net::TcpStream::connect(addr))
+            let s = tokio::time::timeout(IO_TIMEOUT, connect())
                 .await
                 .map_err(|_| "connect: timed out".to_string())?
                 .map_err(|e| format!("connect: {e}"))?;
-            s.set_nodelay(true).map_err(|e| e.to_string())?;
             streams.push(s);
         }
         let warm_end = Instant::now() + warmup;
@@ -476,15 +533,14 @@ fn measure_async(
                 _ => errors += 1,
             }
         }
-        Ok::<_, String>((all, errors))
-    })?;
-    outcome(server, conns, secs, samples, errors)
+        Ok((all, errors))
+    }
 }
 
 /// One connection's loop: send a line, read it back, check it, until `end`;
 /// returns the latencies measured after `warm_end`.
 fn round_trips(
-    mut stream: TcpStream,
+    mut stream: impl Read + Write,
     id: usize,
     warm_end: Instant,
     end: Instant,

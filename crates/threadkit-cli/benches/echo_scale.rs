@@ -122,7 +122,7 @@ impl Options {
                 .1
                 .then(|| count(&burst, MAX_N, "--burst"))
                 .transpose()?,
-            servers: server_list(&servers)?,
+            servers: tcp_only(server_list(&servers)?)?,
             rounds: parse_rounds(&rounds, MAX_ROUNDS)?,
             python,
         })
@@ -283,7 +283,17 @@ impl IdleRow {
 }
 
 /// The idle figure against one server.
+/// `servers`, refusing the Unix-socket ones: this bench counts TCP
+/// connections.
+fn tcp_only(servers: Vec<String>) -> Result<Vec<String>, String> {
+    match servers.iter().find(|s| s.ends_with("-unix")) {
+        Some(unix) => Err(format!("{unix}: echo_scale measures TCP servers only")),
+        None => Ok(servers),
+    }
+}
+
 fn idle(server: &ServerChild, n: usize, round: usize) -> IdleRow {
+    let addr = server.addr().expect("TCP servers only (tcp_only)");
     let mut notes = Vec::new();
     // Let the server settle after its start before the first reading.
     thread::sleep(Duration::from_millis(300));
@@ -305,7 +315,7 @@ fn idle(server: &ServerChild, n: usize, round: usize) -> IdleRow {
                 notes.push(format!("connect phase over {CONNECT_PHASE:?}"));
                 break 'batches;
             }
-            match TcpStream::connect_timeout(&server.addr, IO_TIMEOUT) {
+            match TcpStream::connect_timeout(&addr, IO_TIMEOUT) {
                 Ok(s) => streams.push(s),
                 Err(e) => {
                     failures += 1;
@@ -474,7 +484,7 @@ fn burst(server: &ServerChild, n: usize, round: usize) -> BurstRow {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let addr = server.addr;
+    let addr = server.addr().expect("TCP servers only (tcp_only)");
     let (times, errors) = runtime.block_on(async move {
         let start = Instant::now();
         let tasks: Vec<_> = (0..n)

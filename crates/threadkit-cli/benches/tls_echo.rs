@@ -360,17 +360,17 @@ fn run(opts: &Options) -> Result<(), String> {
                 max_clients: None,
             };
             let server = ServerChild::start(plain, echo_common::server_command(plain, &launch)?)?;
-            let rate = connect_rate(server.addr, opts)?;
+            let rate = connect_rate(server.addr()?, opts)?;
             eprintln!("round {round}: {plain:<18} plain connects {rate:>7.0} /s");
             record(i, "plain connects (no TLS)".into(), rate);
             drop(server);
             let server = ServerChild::start(name, server_command(name, &certs)?)?;
             for &c in &opts.conns {
-                let rate = echo_rate(server.addr, &certs, c, opts)?;
+                let rate = echo_rate(server.addr()?, &certs, c, opts)?;
                 eprintln!("round {round}: {name:<18} echo C={c:<4} {rate:>10.0} round trips/s");
                 record(i, format!("echo C={c}"), rate);
             }
-            let rate = handshake_rate(server.addr, &certs, opts)?;
+            let rate = handshake_rate(server.addr()?, &certs, opts)?;
             eprintln!("round {round}: {name:<18} handshakes  {rate:>10.0} /s");
             record(i, "handshakes".into(), rate);
         }

@@ -200,14 +200,15 @@ fn run(opts: &Options) -> Result<(), String> {
                 continue;
             }
         };
-        let answered = burst(server.addr).map_err(|e| format!("{name}: {e}"))?;
+        let addr = server.addr()?;
+        let answered = burst(addr).map_err(|e| format!("{name}: {e}"))?;
         let total = BURST_SENDERS * BURST_EACH;
         println!(
             "  {name:<10} burst: {answered:>6} of {total} answered ({:.1}%)",
             100.0 * answered as f64 / total as f64
         );
-        let (answered, lost) = rate(server.addr, opts.clients, opts.window, opts.secs)
-            .map_err(|e| format!("{name}: {e}"))?;
+        let (answered, lost) =
+            rate(addr, opts.clients, opts.window, opts.secs).map_err(|e| format!("{name}: {e}"))?;
         let per_sec = answered as f64 / opts.secs.as_secs_f64();
         println!("  {name:<10} rate:  {per_sec:>10.0} datagrams answered/s ({lost} windows lost)");
         if let (Some(hwm), Some(threads)) = (server.status("VmHWM"), server.status("Threads")) {

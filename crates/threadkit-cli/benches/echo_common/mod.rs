@@ -8,6 +8,9 @@
 //! `ThreadingTCPServer`, `benches/echo_server.py`), `threadkit-scalable`
 //! (`threadkit serve`, default model), `threadkit-threads` (`threadkit serve
 //! --threads-per-connection`); `threadkit` means both threadkit ones.
+//! `threadkit-scalable-unix` and `threadkit-threads-unix` are the same two
+//! over a Unix socket (`--bind unix:PATH`, in the temp dir); `threadkit-unix`
+//! means both.
 
 use std::env;
 use std::fs;
@@ -26,8 +29,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// Our echo servers exit by themselves after this, should nobody stop them.
 const SERVER_LIFETIME: Duration = Duration::from_secs(3600);
 /// Every server name `--servers` knows.
-pub const SERVER_NAMES: &str =
-    "std, tokio, python, threadkit-scalable, threadkit-threads, threadkit";
+pub const SERVER_NAMES: &str = "std, tokio, python, threadkit-scalable, threadkit-threads, \
+     threadkit, threadkit-scalable-unix, threadkit-threads-unix, threadkit-unix";
 
 /// If the arguments ask for one of our echo servers, runs it and returns its exit
 /// code: `--serve-std-echo ADDR [--backlog N]`, `--serve-tokio-echo ADDR [--backlog N]`.
@@ -68,13 +71,18 @@ pub fn server_list(list: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         match name {
-            "threadkit" => {
-                out.push("threadkit-scalable".to_owned());
-                out.push("threadkit-threads".to_owned());
+            "threadkit" | "threadkit-unix" => {
+                let unix = name.strip_prefix("threadkit").unwrap_or("");
+                out.push(format!("threadkit-scalable{unix}"));
+                out.push(format!("threadkit-threads{unix}"));
             }
-            "std" | "tokio" | "python" | "threadkit-scalable" | "threadkit-threads" => {
-                out.push(name.to_owned())
-            }
+            "std"
+            | "tokio"
+            | "python"
+            | "threadkit-scalable"
+            | "threadkit-threads"
+            | "threadkit-scalable-unix"
+            | "threadkit-threads-unix" => out.push(name.to_owned()),
             other => return Err(format!("unknown server {other:?} ({SERVER_NAMES})")),
         }
     }
@@ -167,7 +175,10 @@ pub fn server_command(name: &str, launch: &Launch<'_>) -> Result<Command, String
             }
             c
         }
-        "threadkit-scalable" | "threadkit-threads" => {
+        "threadkit-scalable"
+        | "threadkit-threads"
+        | "threadkit-scalable-unix"
+        | "threadkit-threads-unix" => {
             let bin = threadkit_bin(root);
             if !bin.is_file() {
                 return Err(format!(
@@ -175,9 +186,14 @@ pub fn server_command(name: &str, launch: &Launch<'_>) -> Result<Command, String
                     bin.display()
                 ));
             }
+            let bind = if name.ends_with("-unix") {
+                format!("unix:{}", unix_path(name).display())
+            } else {
+                "127.0.0.1:0".to_owned()
+            };
             let mut c = Command::new(bin);
-            c.args(["serve", "--bind", "127.0.0.1:0", "--quiet"]);
-            if name == "threadkit-threads" {
+            c.args(["serve", "--bind", &bind, "--quiet"]);
+            if name.starts_with("threadkit-threads") {
                 c.arg("--threads-per-connection");
             }
             if let Some(b) = &backlog {
@@ -191,6 +207,22 @@ pub fn server_command(name: &str, launch: &Launch<'_>) -> Result<Command, String
         other => return Err(format!("unknown server {other:?} ({SERVER_NAMES})")),
     };
     Ok(command)
+}
+
+/// Where the Unix-socket server `name` listens: a file of this process's in the
+/// temp dir (a killed server leaves it; [`ServerChild`] removes it).
+fn unix_path(name: &str) -> PathBuf {
+    env::temp_dir().join(format!(
+        "threadkit-bench-{}-{name}.sock",
+        std::process::id()
+    ))
+}
+
+/// Where a server listens, as its `listening on` line says.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
 }
 
 /// `$THREADKIT_BIN` (relative to the workspace root), else the program cargo
@@ -207,7 +239,7 @@ pub fn threadkit_bin(root: &Path) -> PathBuf {
 pub struct ServerChild {
     child: Child,
     pub name: String,
-    pub addr: SocketAddr,
+    pub target: Target,
 }
 
 impl ServerChild {
@@ -222,7 +254,7 @@ impl ServerChild {
         let mut guard = ServerChild {
             child,
             name: name.to_owned(),
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            target: Target::Tcp(SocketAddr::from(([127, 0, 0, 1], 0))),
         };
         let stderr = guard.child.stderr.take().expect("piped");
         let (tx, rx) = mpsc::channel();
@@ -248,16 +280,28 @@ impl ServerChild {
         let first = rx
             .recv_timeout(START_TIMEOUT)
             .map_err(|_| format!("{name} printed no first line within {START_TIMEOUT:?}"))?;
-        let addr = first
+        let target = first
             .trim()
             .strip_prefix("listening on ")
-            .and_then(|a| a.parse().ok())
+            .and_then(|a| match a.strip_prefix("unix:") {
+                Some(path) => Some(Target::Unix(path.into())),
+                None => a.parse().ok().map(Target::Tcp),
+            })
             .ok_or_else(|| match first.trim() {
                 "" => format!("{name} ended without printing `listening on ADDR`"),
                 said => format!("{name} said {said:?}, not `listening on ADDR`"),
             })?;
-        guard.addr = addr;
+        guard.target = target;
         Ok(guard)
+    }
+
+    /// The TCP address, for the benches that only speak TCP.
+    #[allow(dead_code)] // echo_load, which speaks both, matches on `target`
+    pub fn addr(&self) -> Result<SocketAddr, String> {
+        match &self.target {
+            Target::Tcp(addr) => Ok(*addr),
+            Target::Unix(_) => Err(format!("{} listens on a Unix socket", self.name)),
+        }
     }
 
     /// The child's process id.
@@ -281,6 +325,9 @@ impl Drop for ServerChild {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Target::Unix(path) = &self.target {
+            let _ = fs::remove_file(path);
+        }
     }
 }
 

@@ -77,6 +77,7 @@ fn measure(
     certs: &Certs,
 ) -> Result<Row, String> {
     thread::sleep(SETTLE);
+    let addr = server.addr()?;
     let rss_before = server.status("VmRSS").unwrap_or(0);
     let held: Mutex<Vec<TcpStream>> = Mutex::new(Vec::with_capacity(n));
     let next = AtomicUsize::new(0);
@@ -89,7 +90,7 @@ fn measure(
                     if start.elapsed() > CONNECT_PHASE {
                         return;
                     }
-                    match open(server.addr, certs) {
+                    match open(addr, certs) {
                         Ok(sock) => held.lock().unwrap().push(sock),
                         Err(e) => {
                             if failed.fetch_add(1, Ordering::Relaxed) == 0 {
