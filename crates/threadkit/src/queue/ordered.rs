@@ -248,7 +248,7 @@ impl<T, O: Order<T>> OrderedQueue<T, O> {
     /// ```
     pub fn qsize(&self) -> usize {
         match &self.ring {
-            Some(r) => r.len(),
+            Some(r) => r.snapshot(),
             None => lock(&self.state).store.len(),
         }
     }

@@ -47,6 +47,8 @@ const GATE: usize = 1;
 /// Set on `tail` by a shutdown: lock-free puts fail.
 const SHUT: usize = 2;
 const FLAGS: usize = GATE | SHUT;
+/// How often [`Ring::snapshot`] reads again before it settles for a clamp.
+const SNAPSHOT_TRIES: usize = 8;
 /// One claim, in `head` and `tail` units.
 const ONE: usize = 4;
 
@@ -211,6 +213,23 @@ impl<T> Ring<T> {
         let h = self.head.load(Ordering::SeqCst) / ONE;
         let t = self.tail.load(Ordering::SeqCst) / ONE;
         t.saturating_sub(h)
+    }
+
+    /// How many items the ring holds at one instant, for `qsize`: `tail` is
+    /// read on both sides of `head`, so that puts and gets between the loads
+    /// cannot make it pass the capacity (`len` may, by a stale `head`: the
+    /// locked paths want that over-count, `qsize` must not show it).
+    pub(super) fn snapshot(&self) -> usize {
+        let cap = self.slots.len();
+        for _ in 0..SNAPSHOT_TRIES {
+            let t = self.tail.load(Ordering::SeqCst) / ONE;
+            let h = self.head.load(Ordering::SeqCst) / ONE;
+            if self.tail.load(Ordering::SeqCst) / ONE == t {
+                // `tail` was `t` when `head` was read.
+                return t.saturating_sub(h).min(cap);
+            }
+        }
+        self.len().min(cap)
     }
 
     /// How many puts ever claimed a slot: every item this ring stored.
