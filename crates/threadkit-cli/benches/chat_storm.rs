@@ -72,25 +72,17 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--serve-tokio-chat") {
         let addr = args.get(i + 1).map_or("127.0.0.1:0", String::as_str);
-        return match addr
-            .parse()
-            .map_err(io::Error::other)
-            .and_then(serve_tokio_chat)
-        {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("tokio chat server: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return echo_common::exit_code(
+            "tokio chat server",
+            addr.parse()
+                .map_err(io::Error::other)
+                .and_then(serve_tokio_chat),
+        );
     }
-    match Options::parse(&args).and_then(|opts| run(&opts)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("chat_storm: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    echo_common::exit_code(
+        "chat_storm",
+        Options::parse(&args).and_then(|opts| run(&opts)),
+    )
 }
 
 struct Options {

@@ -76,13 +76,10 @@ fn main() -> ExitCode {
     if let Some(code) = echo_common::serve_mode(&args) {
         return code;
     }
-    match Options::parse(&args).and_then(|opts| run(&opts)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("echo_load: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    echo_common::exit_code(
+        "echo_load",
+        Options::parse(&args).and_then(|opts| run(&opts)),
+    )
 }
 
 struct Options {

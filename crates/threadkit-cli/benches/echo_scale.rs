@@ -64,13 +64,10 @@ fn main() -> ExitCode {
     if let Some(code) = echo_common::serve_mode(&args) {
         return code;
     }
-    match Options::parse(&args).and_then(|opts| run(&opts)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("echo_scale: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    echo_common::exit_code(
+        "echo_scale",
+        Options::parse(&args).and_then(|opts| run(&opts)),
+    )
 }
 
 struct Options {

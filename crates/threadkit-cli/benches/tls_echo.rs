@@ -89,21 +89,15 @@ fn main() -> ExitCode {
         return code;
     }
     if let Some(i) = args.iter().position(|a| a == "--serve-tokio-rustls") {
-        return match serve_tokio_rustls(&args[i + 1..]) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("tokio-rustls echo server: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return echo_common::exit_code(
+            "tokio-rustls echo server",
+            serve_tokio_rustls(&args[i + 1..]),
+        );
     }
-    match Options::parse(&args).and_then(|opts| run(&opts)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("tls_echo: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    echo_common::exit_code(
+        "tls_echo",
+        Options::parse(&args).and_then(|opts| run(&opts)),
+    )
 }
 
 struct Options {

@@ -72,25 +72,17 @@ fn main() -> ExitCode {
     if let Some(i) = args.iter().position(|a| a == "--serve-tokio-udp") {
         let addr = args.get(i + 1).map_or("127.0.0.1:0", String::as_str);
         let rcvbuf = args.iter().any(|a| a == "--rcvbuf");
-        return match addr
-            .parse()
-            .map_err(io::Error::other)
-            .and_then(|addr| serve_tokio_udp(addr, rcvbuf))
-        {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("tokio UDP server: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return echo_common::exit_code(
+            "tokio UDP server",
+            addr.parse()
+                .map_err(io::Error::other)
+                .and_then(|addr| serve_tokio_udp(addr, rcvbuf)),
+        );
     }
-    match Options::parse(&args).and_then(|opts| run(&opts)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("udp_load: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    echo_common::exit_code(
+        "udp_load",
+        Options::parse(&args).and_then(|opts| run(&opts)),
+    )
 }
 
 struct Options {

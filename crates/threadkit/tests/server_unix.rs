@@ -16,18 +16,12 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{wait_until, Client, Running, GUARD};
+use common::{wait_until, Client, Running, GUARD, MODELS};
 use threadkit::server::{
     ChatRoom, CloseReason, DatagramRequests, Echo, Model, ServerConfig, ServerEvent, Service,
     UdpEcho, UnixDatagramServer, UnixStreamServer,
 };
 use threadkit::socket::{Family, Socket, UnixAddr};
-
-const MODELS: [Model; 3] = [
-    Model::ThreadPerConnection,
-    Model::Synchronous,
-    Model::Scalable,
-];
 
 /// A directory of its own under the system's temp dir, removed on drop.
 fn temp_dir(name: &str) -> tempfile::TempDir {

@@ -13,7 +13,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use certs::PemFiles;
-use common::{Running, GUARD};
+use common::{Running, GUARD, MODELS};
 use threadkit::server::{
     ChatRoom, CloseReason, Echo, Model, RequestHandler, ServerConfig, ServerEvent, TcpServer,
     UdpEcho, UdpServer, UnixStreamServer,
@@ -21,12 +21,6 @@ use threadkit::server::{
 use threadkit::socket::Socket;
 use threadkit::tls::rustls::{self, pki_types::ServerName, ClientConnection, StreamOwned};
 use threadkit::tls::TlsConfig;
-
-const MODELS: [Model; 3] = [
-    Model::Scalable,
-    Model::ThreadPerConnection,
-    Model::Synchronous,
-];
 
 /// PEM files of a certificate, and a client config that trusts it.
 struct Certs {

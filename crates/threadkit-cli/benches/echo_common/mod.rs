@@ -57,13 +57,19 @@ pub fn serve_mode(args: &[String]) -> Option<ExitCode> {
             "std" => serve_std_echo(addr, backlog),
             _ => serve_tokio_echo(addr, backlog),
         });
-    Some(match result {
+    Some(exit_code(&format!("{kind} echo server"), result))
+}
+
+/// A bench's (or a server mode's) exit: success, or `WHAT: ERROR` on stderr and
+/// failure.
+pub fn exit_code(what: &str, result: Result<(), impl std::fmt::Display>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{kind} echo server: {e}");
+            eprintln!("{what}: {e}");
             ExitCode::FAILURE
         }
-    })
+    }
 }
 
 /// Splits a `--servers` list, `threadkit` standing for both threadkit models.

@@ -11,11 +11,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use threadkit::server::{
-    DatagramHandler, ServerConfig, Service, ShutdownHandle, TcpServer, UdpServer,
+    DatagramHandler, Model, ServerConfig, Service, ShutdownHandle, TcpServer, UdpServer,
     UnixDatagramServer, UnixStreamServer,
 };
 use threadkit::socket::UnixAddr;
 use threadkit::threading::Thread;
+
+/// The three server models, for tests that hold in every one.
+pub const MODELS: [Model; 3] = [
+    Model::ThreadPerConnection,
+    Model::Synchronous,
+    Model::Scalable,
+];
 
 /// Every blocking client call gives up after this, so a hang fails the test.
 pub const GUARD: Duration = Duration::from_secs(10);
