@@ -76,6 +76,11 @@ pub struct ServeArgs {
     /// least 1).
     #[arg(long, default_value = "1024", value_parser = backlog)]
     pub backlog: i32,
+    /// Microseconds a worker of the default model polls for events before it
+    /// sleeps, when its last wait was no longer (saves waking it at a steady load;
+    /// 0 = never; at most 1000000).
+    #[arg(long, value_name = "MICROS", default_value = "50", value_parser = micros)]
+    pub busy_poll: Duration,
     /// Python's model: one thread per client (default: a few event-loop threads, one
     /// per core, serving every client).
     #[arg(long)]
@@ -187,6 +192,18 @@ fn backlog(s: &str) -> Result<i32, String> {
     i32::try_from(n).map_err(|_| format!("must be at most {}", i32::MAX))
 }
 
+/// The longest `--busy-poll`: one second.
+const MAX_MICROS: u64 = 1_000_000;
+
+/// Parses whole microseconds, from 0 to one second.
+fn micros(s: &str) -> Result<Duration, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n <= MAX_MICROS => Ok(Duration::from_micros(n)),
+        Ok(_) => Err(format!("must be at most {MAX_MICROS} (one second)")),
+        Err(_) => Err("expected a whole number of microseconds".to_string()),
+    }
+}
+
 /// The longest time the program accepts: one year.
 const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
 
@@ -238,6 +255,15 @@ mod tests {
         assert_eq!(seconds("31536000"), Ok(Duration::from_secs(31_536_000)));
         for bad in ["-1", "NaN", "inf", "31536000.5", "1e19", "soon"] {
             assert!(seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn micros_take_zero_to_one_second() {
+        assert_eq!(micros("0"), Ok(Duration::ZERO));
+        assert_eq!(micros("1000000"), Ok(Duration::from_secs(1)));
+        for bad in ["1000001", "-1", "0.5", "soon"] {
+            assert!(micros(bad).is_err(), "{bad}");
         }
     }
 

@@ -100,6 +100,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         backlog: args.backlog,
         max_line: args.max_line,
         max_queue: args.max_queue,
+        busy_poll: args.busy_poll,
         tls,
         // Connection threads (thread per connection) must not hold the process at
         // exit (a second signal exits at once); `server_close` still waits for them

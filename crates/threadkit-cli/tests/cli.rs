@@ -158,6 +158,7 @@ fn usage_errors_exit_2_and_version_and_help_work() {
         "--idle-timeout",
         "--max-queue",
         "--backlog",
+        "--busy-poll",
         "--threads-per-connection",
         "--quiet",
     ] {
@@ -475,6 +476,24 @@ fn counts_below_one_are_usage_errors() {
                 "{arg}: {stderr}"
             );
         }
+    }
+}
+
+#[test]
+fn busy_poll_over_a_second_or_not_whole_micros_is_a_usage_error() {
+    for (bad, why) in [
+        ("1000001", "at most 1000000"),
+        ("0.5", "whole number of microseconds"),
+        ("-1", "whole number of microseconds"),
+    ] {
+        let arg = format!("--busy-poll={bad}");
+        let out = run(&["serve", "--bind", "127.0.0.1:0", &arg]);
+        assert_eq!(out.status.code(), Some(2), "{arg}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--busy-poll") && stderr.contains(why),
+            "{arg}: {stderr}"
+        );
     }
 }
 

@@ -123,6 +123,13 @@ pub struct ServerConfig {
     /// handler pool; 0: one per core (`std::thread::available_parallelism`; at
     /// least 2 for the UDP pool). Default: 0.
     pub workers: usize,
+    /// The scalable model's busy polling: a worker whose last wait for events
+    /// was no longer than this polls without blocking (yielding the CPU between
+    /// polls) for up to this long before it sleeps, which saves the wake-up of
+    /// a sleeping worker at a steady load; after a longer wait it sleeps at
+    /// once, so an idle server spends nothing. `Duration::ZERO`: never. Default
+    /// 50 µs. The other models ignore it.
+    pub busy_poll: Duration,
     /// TLS for every client of a [`TcpServer`](super::TcpServer) or a
     /// [`UnixStreamServer`](super::UnixStreamServer) (feature `tls`): the
     /// handshake comes first (a failed one ends the connection as
@@ -171,6 +178,7 @@ impl Default for ServerConfig {
             max_line: 65_536,
             max_queue: 1 << 20,
             workers: 0,
+            busy_poll: Duration::from_micros(50),
             #[cfg(feature = "tls")]
             tls: None,
         }

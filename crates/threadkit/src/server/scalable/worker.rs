@@ -82,7 +82,8 @@
 //! Beside this file: `open.rs` (a new client), `read.rs` (slices),
 //! `close.rs`, `conn.rs` (one connection's state and output queue), `wire.rs`
 //! (plain or TLS reads and writes), `delivery.rs` (the service lock,
-//! outboxes, the mailbox), `timers.rs`.
+//! outboxes, the mailbox), `timers.rs`, `spin.rs` (busy polling before a
+//! sleep, when events come close together).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -98,11 +99,13 @@ mod conn;
 mod delivery;
 mod open;
 mod read;
+mod spin;
 mod timers;
 mod wire;
 
 use conn::{conn_at, Conn, Phase};
 use open::cipher_buffer;
+use spin::Spin;
 
 use super::{Accepted, Hub, Item, Mailbox, WAKER};
 use crate::server::conn::{CloseReason, ConnId};
@@ -151,6 +154,7 @@ pub(super) fn run(shared: &Shared, hub: &Hub, index: usize, poll: Poll) {
         max_queue: shared.config.max_queue,
         now: Instant::now(),
         shutting_down: false,
+        spin: Spin::new(shared.config.busy_poll),
     };
     worker.serve();
 }
@@ -192,6 +196,8 @@ struct Worker<'a> {
     /// The time after the last `poll`.
     now: Instant,
     shutting_down: bool,
+    /// Busy polling before a sleep (`spin.rs`).
+    spin: Spin,
 }
 
 impl<'a> Worker<'a> {
@@ -223,6 +229,7 @@ impl<'a> Worker<'a> {
             } else {
                 Some(Duration::ZERO)
             };
+            let timeout = self.spin.timeout(timeout);
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -232,6 +239,7 @@ impl<'a> Worker<'a> {
                 return;
             }
             self.now = Instant::now();
+            self.spin.polled(!events.is_empty());
             for event in events.iter() {
                 if event.token() != WAKER {
                     self.on_event(event);
