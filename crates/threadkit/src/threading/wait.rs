@@ -246,15 +246,26 @@ struct Record {
     holder: Holder,
     since: Instant,
     timeout: Option<Duration>,
-    /// Tells two waits of one thread apart (the deadlock search checks again).
+    /// Tells two waits of one thread apart (the deadlock search checks again); one
+    /// count per OS thread.
     seq: u64,
 }
 
 /// One OS thread's wait record, with the ident the thread ran as when it
-/// blocked (a timer's function runs as its Timer on a shared thread). Written
-/// only by its own thread, so its mutex is contended only by a dump reading it.
+/// blocked (a timer's function runs as its Timer on a shared thread), and the
+/// `seq` of the record in force (0: none). Written only by its own thread, so its
+/// mutex is contended only by a dump reading it.
+///
+/// A wait's end only clears `active` (a store, no lock), and the record stays,
+/// its `Arc<Object>` kept until the thread's next wait replaces it: a thread that
+/// waits on the same object again (a consumer on its queue) reuses that `Arc`, so
+/// a wait costs one uncontended lock and no reference count (the queue wake-up
+/// paid six atomic read-modify-writes per wait for its record before).
 #[derive(Default)]
-struct Slot(Mutex<Option<(u64, Record)>>);
+struct Slot {
+    record: Mutex<Option<(u64, Record)>>,
+    active: AtomicU64,
+}
 
 /// Every OS thread's slot that has ever blocked, as weak references: a thread's
 /// slot goes with its thread-locals, and dead entries are dropped when the list
@@ -277,19 +288,26 @@ fn register() -> Arc<Slot> {
 std::thread_local! {
     /// This OS thread's slot, registered on its first wait.
     static SLOT: Arc<Slot> = register();
+    /// The `seq` of this OS thread's last record: a record is told apart from the
+    /// same thread's others, and a thread keeps its ident, so no shared counter
+    /// (an atomic add on a line both sides of every queue hand-off wrote).
+    static SEQ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// Every live slot's record, as `(ident, record)` pairs read by `read`.
+/// Every live slot's record in force, as `(ident, record)` pairs read by `read`.
 fn each_record(mut read: impl FnMut(u64, &Record)) {
     let live: Vec<Arc<Slot>> = lock(slots()).iter().filter_map(Weak::upgrade).collect();
     for slot in live {
-        if let Some((ident, rec)) = lock(&slot.0).as_ref() {
-            read(*ident, rec);
+        if let Some((ident, rec)) = lock(&slot.record).as_ref() {
+            // Under the lock no wait begins; one may end meanwhile, and then the
+            // record is read as just before its end. Acquire: pairs with the
+            // Release of `begin_since`'s store.
+            if slot.active.load(Ordering::Acquire) == rec.seq {
+                read(*ident, rec);
+            }
         }
     }
 }
-
-static NEXT_SEQ: AtomicU64 = AtomicU64::new(1);
 
 /// Records that the calling thread is about to block on `object` (shown as
 /// `kind`), until the returned guard drops.
@@ -315,18 +333,43 @@ pub(crate) fn begin_since(
     timeout: Option<Duration>,
     since: Instant,
 ) -> WaitGuard {
-    let seq = NEXT_SEQ.fetch_add(1, Ordering::Relaxed);
-    let rec = Record {
-        kind,
-        object: Arc::clone(object),
-        holder,
-        since,
-        timeout,
-        seq,
-    };
+    // No destructor: readable while thread-locals are torn down.
+    let seq = SEQ.with(|s| {
+        s.set(s.get() + 1);
+        s.get()
+    });
     let ident = current_ident();
     // While thread-locals are torn down the wait goes unrecorded.
-    let _ = SLOT.try_with(|slot| *lock(&slot.0) = Some((ident, rec)));
+    let _ = SLOT.try_with(|slot| {
+        let mut held = lock(&slot.record);
+        match held.as_mut() {
+            Some((id, rec)) if Arc::ptr_eq(&rec.object, object) => {
+                *id = ident;
+                rec.kind = kind;
+                rec.holder = holder;
+                rec.since = since;
+                rec.timeout = timeout;
+                rec.seq = seq;
+            }
+            _ => {
+                let rec = Record {
+                    kind,
+                    object: Arc::clone(object),
+                    holder,
+                    since,
+                    timeout,
+                    seq,
+                };
+                // The record replaced (its `Arc`s) is dropped after the unlock.
+                let old = held.replace((ident, rec));
+                drop(held);
+                drop(old);
+            }
+        }
+        // Release: a reader that sees `seq` sees the record written; it reads
+        // under the lock anyway, this orders the store against a later end.
+        slot.active.store(seq, Ordering::Release);
+    });
     WaitGuard { seq }
 }
 
@@ -347,16 +390,12 @@ pub(crate) struct WaitGuard {
 
 impl Drop for WaitGuard {
     fn drop(&mut self) {
-        let taken = SLOT.try_with(|slot| {
-            let mut rec = lock(&slot.0);
-            if rec.as_ref().is_some_and(|(_, r)| r.seq == self.seq) {
-                rec.take()
-            } else {
-                None
+        let _ = SLOT.try_with(|slot| {
+            // Only this thread writes `active`: a load and a store, no lock.
+            if slot.active.load(Ordering::Relaxed) == self.seq {
+                slot.active.store(0, Ordering::Release);
             }
         });
-        // The record (its `Arc<Object>`) is dropped here, off the slot's lock.
-        drop(taken);
     }
 }
 
@@ -440,6 +479,28 @@ mod tests {
         assert_eq!(snap.kind, WaitKind::Event);
         assert_eq!(snapshot().get(&current_ident()), Some(&snap));
         drop(guard);
+        assert_eq!(mine(), None);
+    }
+
+    #[test]
+    fn a_new_wait_on_the_same_object_is_a_new_record() {
+        let object = Object::new(WaitKind::QueueGet);
+        let first = begin(WaitKind::QueueGet, &object, Holder::Nobody, None);
+        let before = mine().expect("recorded");
+        drop(first);
+        // The ended record stays in the slot, unseen.
+        assert_eq!(mine(), None);
+        let timeout = Some(Duration::from_secs(3));
+        let second = begin(WaitKind::QueuePut, &object, Holder::Thread(7), timeout);
+        let after = mine().expect("recorded again");
+        assert_ne!(after.seq, before.seq);
+        assert!(after.since >= before.since);
+        assert_eq!(
+            (after.kind, after.timeout, after.holder),
+            (WaitKind::QueuePut, timeout, Some(7))
+        );
+        assert_eq!(after.object, before.object);
+        drop(second);
         assert_eq!(mine(), None);
     }
 
