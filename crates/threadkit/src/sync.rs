@@ -183,10 +183,10 @@ impl Waiter {
         self.notified = AtomicBool::new(false);
     }
 
-    /// Whether this waiter parks on `parker` (a cached waiter is reused only by the
-    /// thread it was made for).
-    pub(crate) fn parks_on(&self, parker: &Arc<Parker>) -> bool {
-        Arc::ptr_eq(&self.parker, parker)
+    /// Whether this waiter parks on the calling thread's parker (a cached waiter is
+    /// reused only by the thread it was made for); no reference count is touched.
+    pub(crate) fn parks_on_current(&self) -> bool {
+        with_current_parker(|p| Arc::ptr_eq(&self.parker, p))
     }
 
     /// Marks the waiter notified and wakes its thread.
@@ -372,12 +372,21 @@ fn fresh_parker() -> Arc<Parker> {
 
 /// The calling thread's parker: that of the threadkit thread it runs as, the main
 /// thread's, or a private one for a thread threadkit did not start.
-#[cfg(not(loom))]
 pub(crate) fn current_parker() -> Arc<Parker> {
+    with_current_parker(Arc::clone)
+}
+
+/// Runs `f` on the calling thread's parker (see [`current_parker`]) without
+/// cloning it.
+#[cfg(not(loom))]
+fn with_current_parker<R>(f: impl FnOnce(&Arc<Parker>) -> R) -> R {
+    let mut f = Some(f);
     PARKER
-        .try_with(|p| Arc::clone(p.borrow_mut().get_or_insert_with(fresh_parker)))
+        .try_with(|p| {
+            (f.take().expect("called once"))(p.borrow_mut().get_or_insert_with(fresh_parker))
+        })
         // Thread-locals are being torn down: a parker for this call only.
-        .unwrap_or_else(|_| fresh_parker())
+        .unwrap_or_else(|_| (f.take().expect("not called"))(&fresh_parker()))
 }
 
 /// The calling thread's identity for ownership (RLock): the ident of the threadkit
@@ -450,8 +459,8 @@ loom::thread_local! {
 
 /// Under loom: the loom thread's own parker.
 #[cfg(loom)]
-pub(crate) fn current_parker() -> Arc<Parker> {
-    LOOM_PARKER.with(Arc::clone)
+fn with_current_parker<R>(f: impl FnOnce(&Arc<Parker>) -> R) -> R {
+    LOOM_PARKER.with(f)
 }
 
 /// Under loom: a number unique to the loom thread.

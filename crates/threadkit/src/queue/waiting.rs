@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::sync::{current_parker, AtomicBool, Ordering, Waiter, Wake};
+use crate::sync::{AtomicBool, Ordering, Waiter, Wake};
 use crate::threading::wait::{self, Holder, Object, WaitKind};
 
 /// One blocked getter or putter: its waiter, and whether it was handed a grant
@@ -22,50 +22,70 @@ pub(super) struct Queued {
     granted: AtomicBool,
 }
 
+/// A thread's spare entries: the last two it used. Two, because the notifier of
+/// the last one may still hold it when the thread blocks again (pinned to one
+/// core, a woken getter runs before its putter has dropped the entry): the one
+/// before is then free, where one spare cost two allocations per hand-off.
+type Spares = [Option<Arc<Queued>>; 2];
+
 #[cfg(not(loom))]
 std::thread_local! {
-    /// The calling thread's entry from its last blocking call, kept for the next
-    /// one (a thread blocks on one queue at a time).
-    static SPARE: Cell<Option<Arc<Queued>>> = const { Cell::new(None) };
+    /// The calling thread's entries from its last blocking calls, kept for the next
+    /// ones (a thread blocks on one queue at a time).
+    static SPARES: Cell<Spares> = const { Cell::new([None, None]) };
 }
 
 #[cfg(loom)]
 loom::thread_local! {
-    static SPARE: Cell<Option<Arc<Queued>>> = Cell::new(None);
+    static SPARES: Cell<Spares> = Cell::new([None, None]);
 }
 
 impl Queued {
-    /// An entry for the calling thread: its spare one when nobody else holds it
-    /// any more (a notifier may still hold the last one for a moment), else a new
-    /// one.
+    /// An entry for the calling thread: a spare one that nobody else holds any
+    /// more (a notifier may still hold one for a moment), else a new one.
     pub(super) fn for_current() -> Arc<Queued> {
-        let parker = current_parker();
-        if let Some(mut spare) = SPARE.try_with(Cell::take).ok().flatten() {
-            // Unique: off every queue, and its last notifier is done with it (the
-            // count's Acquire orders that notifier's writes before ours).
-            if let Some(entry) = Arc::get_mut(&mut spare) {
-                if let Some(waiter) = Arc::get_mut(&mut entry.waiter) {
-                    if waiter.parks_on(&parker) {
-                        waiter.reset();
-                        // A new atomic, as `Waiter::reset` does (loom keeps history).
-                        entry.granted = AtomicBool::new(false);
-                        return spare;
-                    }
-                }
-            }
-        }
-        Arc::new(Queued {
-            waiter: Waiter::with_parker(parker),
-            granted: AtomicBool::new(false),
+        let mut spares = SPARES.try_with(Cell::take).unwrap_or_default();
+        let reused = spares
+            .iter_mut()
+            .find_map(|spare| spare.take_if(Self::reset_if_free));
+        let _ = SPARES.try_with(|s| s.set(spares));
+        reused.unwrap_or_else(|| {
+            Arc::new(Queued {
+                waiter: Waiter::new(),
+                granted: AtomicBool::new(false),
+            })
         })
     }
 
-    /// Keeps `this` as the calling thread's spare. Only call it once `this` is off
-    /// every queue; [`for_current`](Self::for_current) checks that no notifier
-    /// still holds it.
+    /// Resets `entry` for another wait when it is unique (off every queue, and its
+    /// last notifier done with it: the count's Acquire orders that notifier's
+    /// writes before ours) and parks on the calling thread's parker.
+    fn reset_if_free(entry: &mut Arc<Queued>) -> bool {
+        let Some(entry) = Arc::get_mut(entry) else {
+            return false;
+        };
+        match Arc::get_mut(&mut entry.waiter) {
+            Some(waiter) if waiter.parks_on_current() => {
+                waiter.reset();
+                // A new atomic, as `Waiter::reset` does (loom keeps history).
+                entry.granted = AtomicBool::new(false);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Keeps `this` as the calling thread's newest spare (the older of two goes).
+    /// Only call it once `this` is off every queue; [`for_current`](Self::for_current)
+    /// checks that no notifier still holds it.
     pub(super) fn recycle(this: Arc<Queued>) {
         // Thread-locals being torn down: the entry is simply freed.
-        let _ = SPARE.try_with(|s| s.set(Some(this)));
+        let _ = SPARES.try_with(|s| {
+            let mut spares = s.take();
+            spares.rotate_right(1);
+            spares[0] = Some(this);
+            s.set(spares);
+        });
     }
 
     /// Marks the entry granted (under the queue's lock).
@@ -225,6 +245,30 @@ mod tests {
         // The late notification reaches the old entry only.
         notifier.waiter.notify();
         assert!(!next.waiter.is_notified());
+    }
+
+    #[test]
+    fn the_older_spare_serves_while_a_notifier_holds_the_newer() {
+        let (older, newer) = (Queued::for_current(), Queued::for_current());
+        let older_ptr = Arc::as_ptr(&older);
+        Queued::recycle(older);
+        Queued::recycle(newer);
+        let spares = SPARES.with(|s| {
+            let spares = s.take();
+            let ptrs = spares.clone().map(|e| e.map(|e| Arc::as_ptr(&e)));
+            s.set(spares);
+            ptrs
+        });
+        assert_eq!(spares[1], Some(older_ptr), "the newest spare comes first");
+        let notifier = SPARES.with(|s| {
+            let spares = s.take();
+            let held = Arc::clone(spares[0].as_ref().expect("two spares"));
+            s.set(spares);
+            held
+        });
+        let next = Queued::for_current();
+        assert_eq!(Arc::as_ptr(&next), older_ptr);
+        assert!(!Arc::ptr_eq(&next, &notifier));
     }
 
     #[test]
