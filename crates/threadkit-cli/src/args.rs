@@ -81,6 +81,11 @@ pub struct ServeArgs {
     /// 0 = never; at most 1000000).
     #[arg(long, value_name = "MICROS", default_value = "50", value_parser = micros)]
     pub busy_poll: Duration,
+    /// Event-loop threads of the default model (1 to 1024; default: one per core).
+    /// More than the cores can pay when clients are threads that each wait for
+    /// their answer (see README, Measured: Servers).
+    #[arg(long, value_name = "N", value_parser = workers, conflicts_with = "threads_per_connection")]
+    pub workers: Option<usize>,
     /// Python's model: one thread per client (default: a few event-loop threads, one
     /// per core, serving every client).
     #[arg(long)]
@@ -192,6 +197,17 @@ fn backlog(s: &str) -> Result<i32, String> {
     i32::try_from(n).map_err(|_| format!("must be at most {}", i32::MAX))
 }
 
+/// The most `--workers`: each is a thread with its own event loop.
+const MAX_WORKERS: usize = 1024;
+
+/// Parses `--workers`: a count from 1 to [`MAX_WORKERS`].
+fn workers(s: &str) -> Result<usize, String> {
+    match count(s)? {
+        n if n <= MAX_WORKERS => Ok(n),
+        _ => Err(format!("must be at most {MAX_WORKERS}")),
+    }
+}
+
 /// The longest `--busy-poll`: one second.
 const MAX_MICROS: u64 = 1_000_000;
 
@@ -264,6 +280,15 @@ mod tests {
         assert_eq!(micros("1000000"), Ok(Duration::from_secs(1)));
         for bad in ["1000001", "-1", "0.5", "soon"] {
             assert!(micros(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn workers_take_one_to_1024() {
+        assert_eq!(workers("1"), Ok(1));
+        assert_eq!(workers("1024"), Ok(1024));
+        for bad in ["0", "1025", "-1", "two"] {
+            assert!(workers(bad).is_err(), "{bad}");
         }
     }
 

@@ -101,6 +101,8 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         max_line: args.max_line,
         max_queue: args.max_queue,
         busy_poll: args.busy_poll,
+        // 0: one per core.
+        workers: args.workers.unwrap_or(0),
         tls,
         // Connection threads (thread per connection) must not hold the process at
         // exit (a second signal exits at once); `server_close` still waits for them

@@ -159,6 +159,7 @@ fn usage_errors_exit_2_and_version_and_help_work() {
         "--max-queue",
         "--backlog",
         "--busy-poll",
+        "--workers",
         "--threads-per-connection",
         "--quiet",
     ] {
@@ -494,6 +495,60 @@ fn busy_poll_over_a_second_or_not_whole_micros_is_a_usage_error() {
             stderr.contains("--busy-poll") && stderr.contains(why),
             "{arg}: {stderr}"
         );
+    }
+}
+
+#[test]
+fn bad_workers_or_workers_with_threads_per_connection_are_usage_errors() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["--workers", "0"], "at least 1"),
+        (&["--workers", "1025"], "at most 1024"),
+        (&["--workers", "many"], "whole number"),
+        (
+            &["--workers", "4", "--threads-per-connection"],
+            "cannot be used with",
+        ),
+    ];
+    for (extra, why) in cases {
+        let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--workers") && stderr.contains(why),
+            "{extra:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn workers_sets_the_number_of_event_loop_threads() {
+    for n in [1, 5] {
+        let workers = n.to_string();
+        let server = Server::start(&[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--quiet",
+            "--workers",
+            &workers,
+        ]);
+        // Answers on more connections than workers show every one serves.
+        let mut clients: Vec<_> = (0..8).map(|_| client(server.addr)).collect();
+        for (i, (s, r)) in clients.iter_mut().enumerate() {
+            let line = format!("client {i}\n");
+            s.write_all(line.as_bytes()).unwrap();
+            assert_eq!(read_line(r), line);
+        }
+        let names = os_thread_names(server.child.id());
+        let mut running: Vec<_> = names
+            .iter()
+            .filter(|n| n.starts_with("tk-worker-"))
+            .collect();
+        running.sort();
+        let expected: Vec<String> = (0..n).map(|i| format!("tk-worker-{i}")).collect();
+        assert_eq!(running, expected.iter().collect::<Vec<_>>(), "{names:?}");
     }
 }
 
