@@ -464,18 +464,25 @@ fn a_bind_that_is_not_host_port_is_a_usage_error_naming_it() {
     }
 }
 
+/// Runs `serve --bind 127.0.0.1:0` with `extra` and checks that it is a usage
+/// error (exit 2) whose message names `flag` and says `why`.
+fn assert_serve_usage_error(extra: &[&str], flag: &str, why: &str) {
+    let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2), "{extra:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(flag) && stderr.contains(why),
+        "{extra:?}: {stderr}"
+    );
+}
+
 #[test]
 fn counts_below_one_are_usage_errors() {
     for flag in ["--max-clients", "--max-line", "--max-queue", "--backlog"] {
         for bad in ["0", "-1", "many"] {
-            let arg = format!("{flag}={bad}");
-            let out = run(&["serve", "--bind", "127.0.0.1:0", &arg]);
-            assert_eq!(out.status.code(), Some(2), "{arg}");
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(
-                stderr.contains(flag) && stderr.contains("at least 1"),
-                "{arg}: {stderr}"
-            );
+            assert_serve_usage_error(&[&format!("{flag}={bad}")], flag, "at least 1");
         }
     }
 }
@@ -487,14 +494,7 @@ fn busy_poll_over_a_second_or_not_whole_micros_is_a_usage_error() {
         ("0.5", "whole number of microseconds"),
         ("-1", "whole number of microseconds"),
     ] {
-        let arg = format!("--busy-poll={bad}");
-        let out = run(&["serve", "--bind", "127.0.0.1:0", &arg]);
-        assert_eq!(out.status.code(), Some(2), "{arg}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains("--busy-poll") && stderr.contains(why),
-            "{arg}: {stderr}"
-        );
+        assert_serve_usage_error(&[&format!("--busy-poll={bad}")], "--busy-poll", why);
     }
 }
 
@@ -510,15 +510,7 @@ fn bad_workers_or_workers_with_threads_per_connection_are_usage_errors() {
         ),
     ];
     for (extra, why) in cases {
-        let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
-        args.extend_from_slice(extra);
-        let out = run(&args);
-        assert_eq!(out.status.code(), Some(2), "{extra:?}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains("--workers") && stderr.contains(why),
-            "{extra:?}: {stderr}"
-        );
+        assert_serve_usage_error(extra, "--workers", why);
     }
 }
 
