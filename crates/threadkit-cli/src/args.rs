@@ -77,9 +77,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "1024", value_parser = backlog)]
     pub backlog: i32,
     /// Microseconds a worker of the default model polls for events before it
-    /// sleeps, when its last wait was no longer (saves waking it at a steady load;
-    /// 0 = never; at most 1000000).
-    #[arg(long, value_name = "MICROS", default_value = "50", value_parser = micros)]
+    /// sleeps, when its last wait was no longer (saves waking it at a steady load,
+    /// but takes the CPU from whatever shares the cores; 0 = never; at most
+    /// 1000000).
+    #[arg(long, value_name = "MICROS", default_value = "0", value_parser = micros)]
     pub busy_poll: Duration,
     /// Event-loop threads of the default model (1 to 1024; default: one per core).
     /// More than the cores can pay when clients are threads that each wait for

@@ -3,9 +3,13 @@
 //!
 //! Sleeping costs more than the wait itself: the client's send must wake the
 //! worker (a cross-CPU wake-up inside the client's system call), and the worker
-//! runs again only once the scheduler gets to it. On loopback at a steady load
-//! that is most of a round trip (benches/echo_load: polling first made the
-//! default server 1.1x-2.7x faster at C = 1 to 256).
+//! runs again only once the scheduler gets to it. On loopback with one client
+//! that is most of a round trip (benches/echo_load: 50 us of polling made the
+//! server twice as fast at C = 1). It is off by default
+//! (`ServerConfig::busy_poll`): where the clients share the server's cores, the
+//! spinning takes their CPU (TLS echo at C = 16 fell from 1.13x-1.33x
+//! tokio-rustls to 0.69x-0.74x with it; a yield that ran another thread is not a
+//! usable signal, since the threads that wanted the CPU waited on the other core).
 //!
 //! The window adapts, so an idle or lightly loaded worker burns nothing: each
 //! time events arrive the worker measures how long it waited (spinning or
