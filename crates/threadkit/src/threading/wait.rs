@@ -342,30 +342,23 @@ pub(crate) fn begin_since(
     // While thread-locals are torn down the wait goes unrecorded.
     let _ = SLOT.try_with(|slot| {
         let mut held = lock(&slot.record);
-        match held.as_mut() {
-            Some((id, rec)) if Arc::ptr_eq(&rec.object, object) => {
-                *id = ident;
-                rec.kind = kind;
-                rec.holder = holder;
-                rec.since = since;
-                rec.timeout = timeout;
-                rec.seq = seq;
-            }
-            _ => {
-                let rec = Record {
-                    kind,
-                    object: Arc::clone(object),
-                    holder,
-                    since,
-                    timeout,
-                    seq,
-                };
-                // The record replaced (its `Arc`s) is dropped after the unlock.
-                let old = held.replace((ident, rec));
-                drop(held);
-                drop(old);
-            }
-        }
+        // The same object as the last wait: its `Arc` is kept, no count touched.
+        let (object, replaced) = match held.take() {
+            Some((_, old)) if Arc::ptr_eq(&old.object, object) => (old.object, None),
+            old => (Arc::clone(object), old),
+        };
+        let rec = Record {
+            kind,
+            object,
+            holder,
+            since,
+            timeout,
+            seq,
+        };
+        *held = Some((ident, rec));
+        drop(held);
+        // The record replaced (its `Arc`s) is dropped after the unlock.
+        drop(replaced);
         // Release: a reader that sees `seq` sees the record written; it reads
         // under the lock anyway, this orders the store against a later end.
         slot.active.store(seq, Ordering::Release);
