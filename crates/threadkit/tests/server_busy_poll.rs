@@ -6,6 +6,7 @@
 mod common;
 
 use std::fs;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use common::{Client, Running};
@@ -18,6 +19,15 @@ fn config(busy_poll: Duration) -> ServerConfig {
         busy_poll,
         ..ServerConfig::default()
     }
+}
+
+/// Taken by every test that starts a server: the idle test reads the CPU time of
+/// every `tk-worker-*` thread in this process, so no other test's workers may run
+/// (or end) meanwhile (a server stopped during its measurement made the total
+/// shrink: a subtraction overflow in CI).
+fn one_server_at_a_time() -> MutexGuard<'static, ()> {
+    static SERVERS: Mutex<()> = Mutex::new(());
+    SERVERS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// CPU time (user + system, in clock ticks) of this process's threads named
@@ -43,6 +53,7 @@ fn worker_ticks() -> u64 {
 
 #[test]
 fn echo_is_the_same_with_busy_polling_off_short_and_long() {
+    let _alone = one_server_at_a_time();
     for busy_poll in [
         Duration::ZERO,
         Duration::from_micros(50),
@@ -68,6 +79,7 @@ fn the_default_is_off() {
 
 #[test]
 fn an_idle_worker_stops_spinning() {
+    let _alone = one_server_at_a_time();
     // A long window: a worker that kept spinning would burn the whole idle time.
     let server = Running::start(config(Duration::from_millis(200)), Echo);
     let mut client = Client::connect(server.addr());
